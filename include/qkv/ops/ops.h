@@ -1,0 +1,143 @@
+// qkv/ops/ops.h — every differentiable op, as free functions in namespace qkv.
+//
+// Conventions (PyTorch's, so users and imported models feel at home):
+// - binary elementwise ops broadcast with NumPy rules;
+// - `dims` lists dimensions to reduce (negative counts from the end; empty
+//   means all), `keepdim` keeps them as size 1;
+// - masks are bool tensors; in attention a true mask entry means "may attend";
+// - shape errors throw ShapeError naming the op and the shapes; bad values
+//   (dtype, index, probability) throw ValueError.
+// Each op records its backward rule when an input requires grad (see
+// qkv/autograd/autograd.h). Shape comments use docs/GLOSSARY.md letters.
+#pragma once
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "qkv/core/rng.h"
+#include "qkv/core/tensor.h"
+
+namespace qkv {
+
+// ---- elementwise (broadcasting)
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Tensor& b);  // a > 0 where b's gradient is needed
+Tensor pow(const Tensor& a, float exponent);
+Tensor add(const Tensor& a, float s);
+Tensor mul(const Tensor& a, float s);
+Tensor rsub(const Tensor& a, float s);  // s - a
+Tensor rdiv(const Tensor& a, float s);  // s / a
+Tensor neg(const Tensor& a);
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+Tensor sqrt(const Tensor& a);
+Tensor rsqrt(const Tensor& a);
+Tensor abs(const Tensor& a);
+Tensor tanh(const Tensor& a);
+Tensor sigmoid(const Tensor& a);
+Tensor relu(const Tensor& a);
+enum class GeluApprox { None, Tanh };  // None: x·Φ(x) with erf; Tanh: GPT-2's form
+Tensor gelu(const Tensor& a, GeluApprox approx = GeluApprox::None);
+Tensor silu(const Tensor& a);
+Tensor clamp(const Tensor& a, std::optional<float> lo, std::optional<float> hi);
+
+// ---- comparisons → bool masks (no gradient)
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, float s);
+Tensor ne(const Tensor& a, float s);
+Tensor lt(const Tensor& a, float s);
+Tensor le(const Tensor& a, float s);
+Tensor gt(const Tensor& a, float s);
+Tensor ge(const Tensor& a, float s);
+Tensor logical_not(const Tensor& mask);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor masked_fill(const Tensor& a, const Tensor& mask, float value);
+
+// ---- reductions
+Tensor sum(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor var(const Tensor& a, const Shape& dims = {}, int64_t correction = 1, bool keepdim = false);
+// Values and int64 indices of the max/min along one dim (first on ties).
+std::pair<Tensor, Tensor> max(const Tensor& a, int64_t dim, bool keepdim = false);
+std::pair<Tensor, Tensor> min(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor amax(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor amin(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor argmax(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor logsumexp(const Tensor& a, const Shape& dims, bool keepdim = false);
+// Sums `g` down to `shape` (undoing broadcasting); used by backward rules.
+Tensor sum_to(const Tensor& g, const Shape& shape);
+
+// ---- linear algebra
+// 1-D·1-D → scalar; (…,M,K)@(…,K,N) with broadcast batch dims; vectors are
+// promoted as in NumPy. Transposed operands are passed to GEMM as flags.
+Tensor matmul(const Tensor& a, const Tensor& b);
+// x (…,in) · W (out,in)ᵀ + b (out) — the PyTorch nn.Linear convention.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
+// ---- neural-network ops
+Tensor softmax(const Tensor& a, int64_t dim);
+Tensor log_softmax(const Tensor& a, int64_t dim);
+// Normalises over the trailing dims given by `normalized_shape`; weight/bias
+// (shape normalized_shape) may be undefined.
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                  const Tensor& bias, float eps = 1e-5f);
+Tensor dropout(const Tensor& a, float p, bool training, Generator& gen);
+// weight (V,C), ids int64/int32 of any shape → (…, C). Ids out of [0,V) throw.
+Tensor embedding(const Tensor& weight, const Tensor& ids);
+struct CrossEntropyOptions {
+  int64_t ignore_index = -100;
+  float label_smoothing = 0.0f;
+  enum class Reduction { Mean, Sum, None } reduction = Reduction::Mean;
+};
+// logits (N,V) or (B,T,V); targets int64 (N) or (B,T). Mean over the targets
+// that are not ignore_index (PyTorch semantics; all ignored → 0/0 = NaN as torch).
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
+                     const CrossEntropyOptions& opt = {});
+Tensor mse_loss(const Tensor& input, const Tensor& target);
+// Vaswani et al. 2017 §3.2.1: softmax(QKᵀ/√d_k + mask)V.
+// q (…,T,hs), k (…,S,hs), v (…,S,hv) → (…,T,hv); leading dims broadcast.
+// mask: bool, broadcastable to (…,T,S), true = may attend; or a float mask
+// added to the scores. causal: position t attends to s ≤ t + (S − T).
+// Rows with nothing to attend to produce zeros (not NaN).
+struct AttentionOptions {
+  Tensor mask;
+  bool causal = false;
+  float dropout_p = 0.0f;
+  Generator* gen = nullptr;       // required when dropout_p > 0
+  std::optional<float> scale;     // default 1/√hs
+};
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
+                                    const AttentionOptions& opt = {});
+// The attention probabilities (…,T,S) the op above would use (for plots).
+Tensor attention_weights(const Tensor& q, const Tensor& k, const AttentionOptions& opt = {});
+
+// ---- joining and triangular masks
+Tensor cat(const std::vector<Tensor>& ts, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& ts, int64_t dim = 0);
+Tensor tril(const Tensor& t, int64_t k);
+Tensor triu(const Tensor& t, int64_t k);
+
+// ---- operators
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator-(const Tensor& a) { return neg(a); }
+inline Tensor operator+(const Tensor& a, float s) { return add(a, s); }
+inline Tensor operator+(float s, const Tensor& a) { return add(a, s); }
+inline Tensor operator-(const Tensor& a, float s) { return add(a, -s); }
+inline Tensor operator-(float s, const Tensor& a) { return rsub(a, s); }
+inline Tensor operator*(const Tensor& a, float s) { return mul(a, s); }
+inline Tensor operator*(float s, const Tensor& a) { return mul(a, s); }
+inline Tensor operator/(const Tensor& a, float s) { return mul(a, 1.0f / s); }
+inline Tensor operator/(float s, const Tensor& a) { return rdiv(a, s); }
+
+}  // namespace qkv

@@ -1,0 +1,67 @@
+#include "qkv/core/threading.h"
+
+#include <omp.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "qkv/kernels/gemm.h"
+
+namespace qkv {
+namespace {
+
+int initial_threads() {
+  if (const char* e = std::getenv("QKV_NUM_THREADS")) {
+    int n = std::atoi(e);
+    if (n > 0) return n;
+  }
+  return physical_cores();
+}
+
+int& thread_setting() {
+  static int n = [] {
+    int v = initial_threads();
+    omp_set_num_threads(v);
+    kernels::gemm_set_num_threads(v);
+    return v;
+  }();
+  return n;
+}
+
+}  // namespace
+
+int physical_cores() {
+  // Count distinct (physical id, core id) pairs; fall back to online CPUs.
+  std::ifstream f("/proc/cpuinfo");
+  std::set<std::pair<std::string, std::string>> cores;
+  std::string line, phys = "0";
+  while (std::getline(f, line)) {
+    auto val = [&] { auto p = line.find(':'); return p == std::string::npos ? "" : line.substr(p + 2); };
+    if (line.rfind("physical id", 0) == 0) phys = val();
+    if (line.rfind("core id", 0) == 0) cores.insert({phys, val()});
+  }
+  if (!cores.empty()) return static_cast<int>(cores.size());
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+int num_threads() { return thread_setting(); }
+
+void set_num_threads(int n) {
+  if (n < 1) n = 1;
+  thread_setting() = n;
+  omp_set_num_threads(n);
+  kernels::gemm_set_num_threads(n);
+}
+
+void ensure_passive_wait_policy(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("QKV_NO_REEXEC")) return;
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  execv("/proc/self/exe", argv);  // only returns on failure; carry on then
+}
+
+}  // namespace qkv
