@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package qkv needs. Idempotent: checks what is already
+# installed, runs `apt-get update` once and `apt-get install` only for what is
+# missing. Run as root (or with sudo available).
+#   scripts/setup.sh          build + test dependencies
+#   scripts/setup.sh --bench  also the benchmark peers (PyTorch, OpenBLAS variants)
+set -euo pipefail
+
+BUILD_PKGS=(
+  g++ cmake make pkg-config
+  libgtest-dev libgmock-dev googletest     # tests
+  libbenchmark-dev                         # bench/ (Google Benchmark)
+  nlohmann-json3-dev libcli11-dev          # JSON configs, the command line
+  libomp-dev                               # OpenMP headers (we link GCC's libgomp)
+  libopenblas-dev libopenblas0-openmp      # GEMM candidate (also the peer's BLAS)
+  libblis-dev libdnnl-dev                  # GEMM candidates compared in bench/
+)
+BENCH_PKGS=(
+  python3-torch python3-numpy              # the PyTorch peer (Debian's 1.13)
+)
+
+want=("${BUILD_PKGS[@]}")
+if [[ "${1:-}" == "--bench" ]]; then want+=("${BENCH_PKGS[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#want[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
