@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "qkv/core/strided.h"
+#include "vec_math.h"
 
 namespace qkv::kernels {
 namespace {
@@ -54,7 +55,7 @@ constexpr float kSqrt2OverPi = 0.7978845608028654f;  // √(2/π)
 constexpr float kInvSqrt2 = 0.7071067811865476f;
 constexpr float kInvSqrt2Pi = 0.3989422804014327f;    // 1/√(2π)
 
-inline float sigmoidf(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+inline float sigmoidf(float v) { return 1.0f / (1.0f + fast_exp(-v)); }
 
 }  // namespace
 
@@ -73,20 +74,20 @@ void unary_forward(Unary op, const float* x, float* y, int64_t n, const UnaryPar
   const float s = p.s, lo = p.lo, hi = p.hi;
   switch (op) {
     case Unary::Neg: unary_loop(x, y, n, [](float v) { return -v; }); break;
-    case Unary::Exp: unary_loop(x, y, n, [](float v) { return std::exp(v); }); break;
+    case Unary::Exp: unary_loop(x, y, n, [](float v) { return fast_exp(v); }); break;
     case Unary::Log: unary_loop(x, y, n, [](float v) { return std::log(v); }); break;
     case Unary::Sqrt: unary_loop(x, y, n, [](float v) { return std::sqrt(v); }); break;
     case Unary::Rsqrt: unary_loop(x, y, n, [](float v) { return 1.0f / std::sqrt(v); }); break;
     case Unary::Abs: unary_loop(x, y, n, [](float v) { return std::fabs(v); }); break;
-    case Unary::Tanh: unary_loop(x, y, n, [](float v) { return std::tanh(v); }); break;
+    case Unary::Tanh: unary_loop(x, y, n, [](float v) { return fast_tanh(v); }); break;
     case Unary::Sigmoid: unary_loop(x, y, n, [](float v) { return sigmoidf(v); }); break;
     case Unary::Relu: unary_loop(x, y, n, [](float v) { return v > 0 ? v : 0.0f; }); break;
     case Unary::GeluErf:  // x·Φ(x), Φ(x) = ½(1 + erf(x/√2))
-      unary_loop(x, y, n, [](float v) { return 0.5f * v * (1.0f + std::erf(v * kInvSqrt2)); });
+      unary_loop(x, y, n, [](float v) { return 0.5f * v * (1.0f + fast_erf(v * kInvSqrt2)); });
       break;
     case Unary::GeluTanh:  // Hendrycks & Gimpel 2016: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
       unary_loop(x, y, n, [](float v) {
-        return 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
+        return 0.5f * v * (1.0f + fast_tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
       });
       break;
     case Unary::Silu: unary_loop(x, y, n, [](float v) { return v * sigmoidf(v); }); break;
@@ -123,13 +124,13 @@ void unary_backward(Unary op, const float* x, const float* y, const float* dy, f
     case Unary::Relu: unary_bwd_loop(x, y, dy, dx, n, [](float v, float) { return v > 0 ? 1.0f : 0.0f; }); break;
     case Unary::GeluErf:  // Φ(x) + x φ(x)
       unary_bwd_loop(x, y, dy, dx, n, [](float v, float) {
-        return 0.5f * (1.0f + std::erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v);
+        return 0.5f * (1.0f + fast_erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * fast_exp(-0.5f * v * v);
       });
       break;
     case Unary::GeluTanh:
       unary_bwd_loop(x, y, dy, dx, n, [](float v, float) {
         float u = kSqrt2OverPi * (v + 0.044715f * v * v * v);
-        float t = std::tanh(u);
+        float t = fast_tanh(u);
         float du = kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * v * v);
         return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du;
       });

@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+"""Joins qkv_bench and torch_ops.py JSON lines (same case, shape, threads) and
+prints one table with the ratio torch_time / qkv_time (> 1: qkv is faster).
+
+    bench/compare.py RESULTS.jsonl
+"""
+import json
+import sys
+
+
+def main(path):
+    rows = {}
+    for line in open(path):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        key = (r["case"], r.get("shape", ""), r["threads"])
+        rows.setdefault(key, {})[r["peer"]] = r
+    print(f"{'case':<26} {'shape':<20} {'thr':>3} {'qkv ms':>9} {'torch ms':>9} {'torch/qkv':>9}  notes")
+    for key in sorted(rows, key=lambda k: (k[0], k[1], k[2])):
+        peers = rows[key]
+        q, t = peers.get("qkv"), peers.get("torch")
+        if not q:
+            continue
+        qms = q["ms_median"]
+        tms = t["ms_median"] if t else float("nan")
+        ratio = tms / qms if t else float("nan")
+        note = ""
+        if "gflops_median" in q:
+            note = f"qkv {q['gflops_median']:.1f} GFLOP/s" + (f", torch {t['gflops_median']:.1f}" if t and "gflops_median" in t else "")
+        if "gbps_median" in q:
+            note = f"qkv {q['gbps_median']:.1f} GB/s = {100 * q['gbps_median'] / q['memcpy_gbps_best']:.0f}% of memcpy {q['memcpy_gbps_best']:.1f}"
+            if t and "gbps_median" in t:
+                note += f"; torch {t['gbps_median']:.1f} GB/s"
+        print(f"{key[0]:<26} {key[1]:<20} {key[2]:>3} {qms:>9.3f} {tms:>9.3f} {ratio:>9.2f}  {note}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])

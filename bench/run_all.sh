@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs qkv's op benchmarks and the PyTorch peer in the same command, at 1 and
+# 2 threads, and prints ratios (bench/compare.py). Then the thread-collapse
+# check under a competing load. Needs `scripts/setup.sh --bench` (python3-torch).
+#   bench/run_all.sh [BUILD_DIR] [CASES...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+shift || true
+CASES=${*:-attention gemm softmax layernorm gelu add}
+OUT=$(mktemp /tmp/qkv-bench.XXXXXX.jsonl)
+export OMP_WAIT_POLICY=passive
+
+echo "# machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date -u +%F)"
+echo "# qkv: $($BUILD/bin/qkv info | sed -n 's/^gemm: *//p')"
+for t in 1 2; do
+  "$BUILD/bin/qkv_bench" --threads "$t" --json $CASES | tee -a "$OUT"
+  # The peer at its best: OpenBLAS's AVX-512 kernels (see bench/peers/README.md).
+  OPENBLAS_CORETYPE=Cooperlake /usr/bin/python3 bench/peers/torch_ops.py --threads "$t" --json $CASES | tee -a "$OUT"
+done
+echo
+bench/compare.py "$OUT"
+echo
+bench/threads_under_load.sh "$BUILD"
