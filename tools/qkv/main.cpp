@@ -1,6 +1,7 @@
 // qkv — the command line. Thin over the library: one file per subcommand.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.h"
 #include "qkv/qkv.h"
@@ -14,6 +15,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   qkv::cli::add_info_command(app);
   qkv::cli::add_demo_command(app);
+  std::string names;
+  bool known = false;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+    known = known || (argc > 1 && sub->get_name() == argv[1]);
+  }
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    std::fprintf(stderr, "qkv: error: unknown command '%s' (commands: %s; see qkv --help)\n", argv[1],
+                 names.c_str());
+    return 1;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

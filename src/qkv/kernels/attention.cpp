@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -15,28 +16,30 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-// Applies causal / boolean / additive masks to one head's scores (T,S).
-void apply_masks(const AttentionShape& a, int64_t bh, float* sc) {
-  const int64_t T = a.T, S = a.S;
+// Applies causal / boolean / additive masks to query rows [t0, t1) of one
+// head's scores; `sc` points at row t0, rows have leading dimension S, and only
+// the first `lim` columns (the visible keys) are touched.
+void apply_masks(const AttentionShape& a, int64_t bh, int64_t t0, int64_t t1, int64_t lim, float* sc) {
+  const int64_t S = a.S;
   if (a.bool_mask || a.add_mask) {
     const int64_t mo = a.mask_off[bh];
-    for (int64_t t = 0; t < T; ++t) {
-      float* row = sc + t * S;
+    for (int64_t t = t0; t < t1; ++t) {
+      float* row = sc + (t - t0) * S;
       if (a.bool_mask) {
         const uint8_t* m = a.bool_mask + mo + t * a.mask_st;
-        for (int64_t s = 0; s < S; ++s)
+        for (int64_t s = 0; s < lim; ++s)
           if (!m[s * a.mask_ss]) row[s] = kNegInf;
       } else {
         const float* m = a.add_mask + mo + t * a.mask_st;
-        for (int64_t s = 0; s < S; ++s) row[s] += m[s * a.mask_ss];
+        for (int64_t s = 0; s < lim; ++s) row[s] += m[s * a.mask_ss];
       }
     }
   }
   if (a.causal) {
-    for (int64_t t = 0; t < T; ++t) {
-      int64_t first_masked = std::max<int64_t>(0, t + (S - T) + 1);
-      float* row = sc + t * S;
-      for (int64_t s = first_masked; s < S; ++s) row[s] = kNegInf;
+    for (int64_t t = t0; t < t1; ++t) {
+      int64_t first_masked = std::max<int64_t>(0, t + (a.S - a.T) + 1);
+      float* row = sc + (t - t0) * S;
+      for (int64_t s = first_masked; s < lim; ++s) row[s] = kNegInf;
     }
   }
 }
@@ -51,9 +54,22 @@ struct Scratch {
 
 }  // namespace
 
+// Causal attention skips the masked upper triangle: queries are processed in
+// blocks of kCausalBlock rows, and a block only multiplies against the keys it
+// may see (s < t1 + S − T), which halves the work for T = S. Without a causal
+// mask one block covers all rows (largest GEMMs).
+constexpr int64_t kCausalBlock = 64;
+
+namespace {
+inline int64_t block_rows(const AttentionShape& a) { return a.causal ? kCausalBlock : std::max<int64_t>(a.T, 1); }
+inline int64_t visible_keys(const AttentionShape& a, int64_t t1) {
+  return a.causal ? std::clamp<int64_t>(t1 + (a.S - a.T), 0, a.S) : a.S;
+}
+}  // namespace
+
 void attention_forward(const AttentionShape& a, const float* q, const float* k, const float* v,
                        float* out, float* P) {
-  const int64_t T = a.T, S = a.S, hs = a.hs, hv = a.hv;
+  const int64_t T = a.T, S = a.S, hs = a.hs, hv = a.hv, TB = block_rows(a);
 #pragma omp parallel if (a.BH > 1 && !omp_in_parallel())
   {
     Scratch pd(a.dropout ? static_cast<size_t>(T * S) : 1);
@@ -63,29 +79,43 @@ void attention_forward(const AttentionShape& a, const float* q, const float* k, 
       const float* kh = k + bh * S * hs;
       const float* vh = v + bh * S * hv;
       float* ph = P + bh * T * S;
-      // scores = scale · q kᵀ   (T,S)
-      sgemm(false, true, T, S, hs, a.scale, qh, hs, kh, hs, 0.0f, ph, S);
-      apply_masks(a, bh, ph);
-      softmax_forward(ph, ph, T, S);  // in place; all-masked rows → 0
-      const float* pu = ph;
-      if (a.dropout) {
-        const float* dm = a.dropout + bh * T * S;
-        for (int64_t i = 0; i < T * S; ++i) pd.p[i] = ph[i] * dm[i];
-        pu = pd.p;
+      float* oh = out + bh * T * hv;
+      const float* dm = a.dropout ? a.dropout + bh * T * S : nullptr;
+      for (int64_t t0 = 0; t0 < T; t0 += TB) {
+        const int64_t t1 = std::min(T, t0 + TB), rows = t1 - t0, lim = visible_keys(a, t1);
+        float* pb = ph + t0 * S;
+        if (lim == 0) {  // nothing visible: P = 0, out = 0
+          std::fill(pb, pb + rows * S, 0.0f);
+          std::fill(oh + t0 * hv, oh + t1 * hv, 0.0f);
+          continue;
+        }
+        // scores = scale · q kᵀ   (rows, lim), leading dimension S
+        sgemm(false, true, rows, lim, hs, a.scale, qh + t0 * hs, hs, kh, hs, 0.0f, pb, S);
+        apply_masks(a, bh, t0, t1, lim, pb);
+        for (int64_t t = 0; t < rows; ++t) {
+          softmax_forward(pb + t * S, pb + t * S, 1, lim);  // all-masked row → 0
+          std::fill(pb + t * S + lim, pb + (t + 1) * S, 0.0f);
+        }
+        const float* pu = pb;
+        if (dm) {
+          for (int64_t t = 0; t < rows; ++t)
+            for (int64_t s2 = 0; s2 < lim; ++s2) pd.p[t * S + s2] = pb[t * S + s2] * dm[(t0 + t) * S + s2];
+          pu = pd.p;
+        }
+        // out = P v   (rows, hv)
+        sgemm(false, false, rows, hv, lim, 1.0f, pu, S, vh, hv, 0.0f, oh + t0 * hv, hv);
       }
-      // out = P v   (T,hv)
-      sgemm(false, false, T, hv, S, 1.0f, pu, S, vh, hv, 0.0f, out + bh * T * hv, hv);
     }
   }
 }
 
 void attention_backward(const AttentionShape& a, const float* q, const float* k, const float* v,
                         const float* P, const float* dout, float* dq, float* dk, float* dv) {
-  const int64_t T = a.T, S = a.S, hs = a.hs, hv = a.hv;
+  const int64_t T = a.T, S = a.S, hs = a.hs, hv = a.hv, TB = block_rows(a);
 #pragma omp parallel if (a.BH > 1 && !omp_in_parallel())
   {
-    Scratch dp(static_cast<size_t>(T * S));
-    Scratch pd(a.dropout ? static_cast<size_t>(T * S) : 1);
+    Scratch dp(static_cast<size_t>(TB * S));
+    Scratch pd(a.dropout ? static_cast<size_t>(TB * S) : 1);
 #pragma omp for schedule(static)
     for (int64_t bh = 0; bh < a.BH; ++bh) {
       const float* qh = q + bh * T * hs;
@@ -94,22 +124,39 @@ void attention_backward(const AttentionShape& a, const float* q, const float* k,
       const float* ph = P + bh * T * S;
       const float* go = dout + bh * T * hv;
       const float* dm = a.dropout ? a.dropout + bh * T * S : nullptr;
-      const float* pu = ph;
-      if (dm) {
-        for (int64_t i = 0; i < T * S; ++i) pd.p[i] = ph[i] * dm[i];
-        pu = pd.p;
+      float* dqh = dq + bh * T * hs;
+      float* dkh = dk + bh * S * hs;
+      float* dvh = dv + bh * S * hv;
+      std::fill(dkh, dkh + S * hs, 0.0f);  // accumulated over query blocks
+      std::fill(dvh, dvh + S * hv, 0.0f);
+      for (int64_t t0 = 0; t0 < T; t0 += TB) {
+        const int64_t t1 = std::min(T, t0 + TB), rows = t1 - t0, lim = visible_keys(a, t1);
+        if (lim == 0) {
+          std::fill(dqh + t0 * hs, dqh + t1 * hs, 0.0f);
+          continue;
+        }
+        const float* pb = ph + t0 * S;
+        const float* pu = pb;
+        if (dm) {
+          for (int64_t t = 0; t < rows; ++t)
+            for (int64_t s2 = 0; s2 < lim; ++s2) pd.p[t * S + s2] = pb[t * S + s2] * dm[(t0 + t) * S + s2];
+          pu = pd.p;
+        }
+        // dv += P_usedᵀ dout   (lim, hv)
+        sgemm(true, false, lim, hv, rows, 1.0f, pu, S, go + t0 * hv, hv, 1.0f, dvh, hv);
+        // dP = dout vᵀ   (rows, lim)
+        sgemm(false, true, rows, lim, hv, 1.0f, go + t0 * hv, hv, vh, hv, 0.0f, dp.p, S);
+        for (int64_t t = 0; t < rows; ++t) {
+          float* row = dp.p + t * S;
+          if (dm)
+            for (int64_t s2 = 0; s2 < lim; ++s2) row[s2] *= dm[(t0 + t) * S + s2];
+          // dS = P ⊙ (dP − Σ_s dP⊙P)   (softmax backward, in place)
+          softmax_backward(pb + t * S, row, row, 1, lim);
+        }
+        // dq = scale · dS k   (rows, hs);  dk += scale · dSᵀ q   (lim, hs)
+        sgemm(false, false, rows, hs, lim, a.scale, dp.p, S, kh, hs, 0.0f, dqh + t0 * hs, hs);
+        sgemm(true, false, lim, hs, rows, a.scale, dp.p, S, qh + t0 * hs, hs, 1.0f, dkh, hs);
       }
-      // dv = P_usedᵀ dout   (S,hv)
-      sgemm(true, false, S, hv, T, 1.0f, pu, S, go, hv, 0.0f, dv + bh * S * hv, hv);
-      // dP = dout vᵀ   (T,S)
-      sgemm(false, true, T, S, hv, 1.0f, go, hv, vh, hv, 0.0f, dp.p, S);
-      if (dm)
-        for (int64_t i = 0; i < T * S; ++i) dp.p[i] *= dm[i];
-      // dS = P ⊙ (dP − Σ_s dP⊙P)   (softmax backward, in place)
-      softmax_backward(ph, dp.p, dp.p, T, S);
-      // dq = scale · dS k   (T,hs);  dk = scale · dSᵀ q   (S,hs)
-      sgemm(false, false, T, hs, S, a.scale, dp.p, S, kh, hs, 0.0f, dq + bh * T * hs, hs);
-      sgemm(true, false, S, hs, T, a.scale, dp.p, S, qh, hs, 0.0f, dk + bh * S * hs, hs);
     }
   }
 }

@@ -1,0 +1,79 @@
+// End-to-end runs of the `qkv` program, including its bad-input paths.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;  // stdout + stderr
+};
+
+CliRun run(const std::string& args) {
+  std::string cmd = std::string(QKV_CLI_PATH) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  EXPECT_NE(p, nullptr);
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST(Cli, VersionAndInfo) {
+  CliRun v = run("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("qkv 0."), std::string::npos) << v.out;
+  CliRun i = run("info --threads 1");
+  EXPECT_EQ(i.code, 0) << i.out;
+  for (const char* key : {"cpu:", "features:", "gemm:", "threads:  1"})
+    EXPECT_NE(i.out.find(key), std::string::npos) << key << " missing in:\n" << i.out;
+}
+
+TEST(Cli, XorDemoLearns) {
+  CliRun r = run("demo xor --threads 1 --print-every 100");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("XOR learned."), std::string::npos) << r.out;
+}
+
+TEST(Cli, ReexecsWithPassiveWaitPolicy) {
+  CliRun r = run("info");  // the test environment sets passive; check the line is printed
+  EXPECT_NE(r.out.find("OMP_WAIT_POLICY=passive"), std::string::npos) << r.out;
+  std::string cmd = std::string("env -u OMP_WAIT_POLICY ") + QKV_CLI_PATH + " info 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  EXPECT_NE(out.find("OMP_WAIT_POLICY=passive"), std::string::npos)
+      << "qkv should re-exec itself with passive waiting when the variable is unset:\n" << out;
+}
+
+TEST(Cli, BadInputGivesClearErrors) {
+  struct Case {
+    const char* args;
+    const char* expect;
+  };
+  for (Case c : {Case{"", "subcommand"},
+                 Case{"nosuchcommand", "nosuchcommand"},
+                 Case{"demo xor --steps 0", "qkv: error: --steps must be >= 1"},
+                 Case{"demo xor --hidden 0", "qkv: error: --hidden must be >= 1"},
+                 Case{"demo xor --lr -1", "qkv: error: --lr must be > 0"},
+                 Case{"demo xor --steps abc", "--steps"},
+                 Case{"info --threads -2", "qkv: error: --threads must be >= 0"},
+                 Case{"demo xor --bogus", "--bogus"}}) {
+    CliRun r = run(c.args);
+    EXPECT_NE(r.code, 0) << "qkv " << c.args << " should fail:\n" << r.out;
+    EXPECT_NE(r.out.find(c.expect), std::string::npos)
+        << "qkv " << c.args << ": expected '" << c.expect << "' in:\n" << r.out;
+  }
+}
