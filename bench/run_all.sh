@@ -15,8 +15,14 @@ echo "# machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date
 echo "# qkv: $($BUILD/bin/qkv info | sed -n 's/^gemm: *//p')"
 for t in 1 2; do
   "$BUILD/bin/qkv_bench" --threads "$t" --json $CASES | tee -a "$OUT"
-  # The peer at its best: OpenBLAS's AVX-512 kernels (see bench/peers/README.md).
-  OPENBLAS_CORETYPE=Cooperlake /usr/bin/python3 bench/peers/torch_ops.py --threads "$t" --json $CASES | tee -a "$OUT"
+  # The peer at its best (bench/peers/README.md): OpenBLAS's OpenMP build (one
+  # thread pool shared with torch), its AVX-512 kernels, and each wait policy —
+  # compare.py keeps the faster run of each case.
+  for policy in passive active; do
+    OMP_WAIT_POLICY=$policy OPENBLAS_CORETYPE=Cooperlake \
+      LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \
+      /usr/bin/python3 bench/peers/torch_ops.py --threads "$t" --json $CASES | tee -a "$OUT"
+  done
 done
 echo
 bench/compare.py "$OUT"
