@@ -59,7 +59,12 @@ Prepared prepare(const Tensor& q, const Tensor& k, const Tensor& v, const Attent
     Shape target = p.batch;
     target.push_back(p.a.T);
     target.push_back(p.a.S);
-    Shape bs = broadcast_shapes(m.shape(), target, op);
+    Shape bs;
+    try {
+      bs = broadcast_shapes(m.shape(), target, op);
+    } catch (const ShapeError&) {
+      bs.clear();  // reported below, naming the mask
+    }
     if (bs != target)
       throw ShapeError(std::string(op) + ": mask " + shape_str(m.shape()) + " does not broadcast to " +
                        shape_str(target) + " (batch…, T, S)");

@@ -26,7 +26,9 @@ Tensor softmax_like(const char* name, const Tensor& a, int64_t dim, Fwd fwd, Bwd
   if (x.numel()) fwd(x.data<float>(), y.data<float>(), M, N);
   Tensor out = dim_back(y, d, a.dim());
   int64_t nd = a.dim();
-  autograd::record(name, out, {a}, [y, d, M, N, nd, bwd](const Tensor& g) {
+  // y.detach(): when dim is last, `out` is `y` itself, and a closure holding
+  // its own output is a reference cycle (the graph would never be freed).
+  autograd::record(name, out, {a}, [y = y.detach(), d, M, N, nd, bwd](const Tensor& g) {
     Tensor gl = dim_last(g, d);
     Tensor dx = Tensor::empty(gl.shape());
     if (dx.numel()) bwd(y.data<float>(), gl.data<float>(), dx.data<float>(), M, N);
