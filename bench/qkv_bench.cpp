@@ -75,14 +75,14 @@ void bench_attention() {
   Tensor go = randn({B, NH, T, hs}, gen);
   const std::string shape = "B4 H12 T256 hs64";
   for (bool causal : {false, true}) {
-    std::string suffix = causal ? "_causal" : "";
+    std::string prefix = causal ? "attention_causal" : "attention";
     AttentionOptions opt;
     opt.causal = causal;
     Timing f = time_it([&] {
       NoGradGuard ng;
       Tensor y = scaled_dot_product_attention(q, k, v, opt);
     });
-    report("attention_fwd" + suffix, shape, f, "", "");
+    report(prefix + "_fwd", shape, f, "", "");
     Timing fb = time_it([&] {
       qg.zero_grad();
       kg.zero_grad();
@@ -90,7 +90,7 @@ void bench_attention() {
       Tensor y = scaled_dot_product_attention(qg, kg, vg, opt);
       y.backward(go);
     });
-    report("attention_fwd_bwd" + suffix, shape, fb, "", "");
+    report(prefix + "_fwd_bwd", shape, fb, "", "");
   }
 }
 

@@ -8,6 +8,9 @@ namespace qkv::kernels {
 // x, y are (M, N). Stable: subtracts the row max. A row that is all −∞ gives
 // zeros (softmax) — never NaN.
 void softmax_forward(const float* x, float* y, int64_t M, int64_t N);
+// One row of length N (no threading; for callers that own the loop).
+void softmax_row(const float* x, float* y, int64_t N);
+void softmax_backward_row(const float* y, const float* dy, float* dx, int64_t N);
 // dx = y ⊙ (dy − Σ dy⊙y)
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t M, int64_t N);
 // y = x − max − log Σ e^(x−max)

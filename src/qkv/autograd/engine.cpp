@@ -31,6 +31,15 @@ void accumulate_into(Tensor& acc, const Tensor& g) {
 
 void add_grad(std::shared_ptr<TensorImpl>& slot, const Tensor& g) {
   if (!slot) {
+    // Adopt g without a copy when nothing else can see it: a contiguous tensor
+    // whose handle and storage have no other owner (the caller's vector holds
+    // the only reference). Otherwise copy, so that accumulating into the slot
+    // can never write into a tensor someone else holds.
+    if (g.is_contiguous() && g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1 &&
+        !g.impl().grad_fn && g.dtype() == DType::Float32) {
+      slot = g.impl_ptr();
+      return;
+    }
     slot = fresh_copy(g).impl_ptr();
   } else {
     Tensor acc(slot);

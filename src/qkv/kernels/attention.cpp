@@ -93,7 +93,7 @@ void attention_forward(const AttentionShape& a, const float* q, const float* k, 
         sgemm(false, true, rows, lim, hs, a.scale, qh + t0 * hs, hs, kh, hs, 0.0f, pb, S);
         apply_masks(a, bh, t0, t1, lim, pb);
         for (int64_t t = 0; t < rows; ++t) {
-          softmax_forward(pb + t * S, pb + t * S, 1, lim);  // all-masked row → 0
+          softmax_row(pb + t * S, pb + t * S, lim);  // all-masked row → 0
           std::fill(pb + t * S + lim, pb + (t + 1) * S, 0.0f);
         }
         const float* pu = pb;
@@ -151,7 +151,7 @@ void attention_backward(const AttentionShape& a, const float* q, const float* k,
           if (dm)
             for (int64_t s2 = 0; s2 < lim; ++s2) row[s2] *= dm[(t0 + t) * S + s2];
           // dS = P ⊙ (dP − Σ_s dP⊙P)   (softmax backward, in place)
-          softmax_backward(pb + t * S, row, row, 1, lim);
+          softmax_backward_row(pb + t * S, row, row, lim);
         }
         // dq = scale · dS k   (rows, hs);  dk += scale · dSᵀ q   (lim, hs)
         sgemm(false, false, rows, hs, lim, a.scale, dp.p, S, kh, hs, 0.0f, dqh + t0 * hs, hs);

@@ -13,6 +13,19 @@ namespace qkv::kernels {
 namespace {
 inline bool go_parallel(int64_t M, int64_t N) { return M > 1 && M * N >= (1 << 14) && !omp_in_parallel(); }
 
+// Runs row(i) for i in [0, M): across threads when the work is large, else
+// inline — never an `omp parallel if(false)`, whose runtime call costs about a
+// microsecond even when it runs serially (attention calls these per row).
+template <class Row>
+void for_rows(int64_t M, int64_t N, Row row) {
+  if (go_parallel(M, N)) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < M; ++i) row(i);
+  } else {
+    for (int64_t i = 0; i < M; ++i) row(i);
+  }
+}
+
 inline float row_max(const float* x, int64_t N) {
   float m = -std::numeric_limits<float>::infinity();
 #pragma omp simd reduction(max : m)
@@ -21,41 +34,38 @@ inline float row_max(const float* x, int64_t N) {
 }
 }  // namespace
 
-void softmax_forward(const float* x, float* y, int64_t M, int64_t N) {
-#pragma omp parallel for if (go_parallel(M, N))
-  for (int64_t i = 0; i < M; ++i) {
-    const float* xr = x + i * N;
-    float* yr = y + i * N;
-    float m = row_max(xr, N);
-    if (m == -std::numeric_limits<float>::infinity()) {  // fully masked row
-      for (int64_t j = 0; j < N; ++j) yr[j] = 0.0f;
-      continue;
-    }
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int64_t j = 0; j < N; ++j) {
-      float e = fast_exp(xr[j] - m);
-      yr[j] = e;
-      s += e;
-    }
-    float inv = 1.0f / s;
-#pragma omp simd
-    for (int64_t j = 0; j < N; ++j) yr[j] *= inv;
+void softmax_row(const float* xr, float* yr, int64_t N) {
+  float m = row_max(xr, N);
+  if (m == -std::numeric_limits<float>::infinity()) {  // fully masked row
+    for (int64_t j = 0; j < N; ++j) yr[j] = 0.0f;
+    return;
   }
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < N; ++j) {
+    float e = fast_exp(xr[j] - m);
+    yr[j] = e;
+    s += e;
+  }
+  float inv = 1.0f / s;
+#pragma omp simd
+  for (int64_t j = 0; j < N; ++j) yr[j] *= inv;
+}
+
+void softmax_backward_row(const float* yr, const float* gr, float* dr, int64_t N) {
+  float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+  for (int64_t j = 0; j < N; ++j) dot += yr[j] * gr[j];
+#pragma omp simd
+  for (int64_t j = 0; j < N; ++j) dr[j] = yr[j] * (gr[j] - dot);
+}
+
+void softmax_forward(const float* x, float* y, int64_t M, int64_t N) {
+  for_rows(M, N, [&](int64_t i) { softmax_row(x + i * N, y + i * N, N); });
 }
 
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t M, int64_t N) {
-#pragma omp parallel for if (go_parallel(M, N))
-  for (int64_t i = 0; i < M; ++i) {
-    const float* yr = y + i * N;
-    const float* gr = dy + i * N;
-    float* dr = dx + i * N;
-    float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-    for (int64_t j = 0; j < N; ++j) dot += yr[j] * gr[j];
-#pragma omp simd
-    for (int64_t j = 0; j < N; ++j) dr[j] = yr[j] * (gr[j] - dot);
-  }
+  for_rows(M, N, [&](int64_t i) { softmax_backward_row(y + i * N, dy + i * N, dx + i * N, N); });
 }
 
 void log_softmax_forward(const float* x, float* y, int64_t M, int64_t N) {

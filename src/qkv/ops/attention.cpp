@@ -123,10 +123,17 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
     kernels::AttentionShape a = p.a;  // mask_off points into p (kept alive by the closure)
     a.mask_off = p.mask_off.empty() ? nullptr : p.mask_off.data();
     Tensor go = g.contiguous().reshape({a.BH, a.T, a.hv});
-    Tensor dq = zeros({a.BH, a.T, a.hs}), dk = zeros({a.BH, a.S, a.hs}), dv = zeros({a.BH, a.S, a.hv});
-    if (a.BH * a.T * a.S > 0)
+    // The kernel writes every element of dq, dk, dv.
+    Tensor dq = Tensor::empty({a.BH, a.T, a.hs}), dk = Tensor::empty({a.BH, a.S, a.hs}),
+           dv = Tensor::empty({a.BH, a.S, a.hv});
+    if (a.BH * a.T * a.S == 0) {
+      dq.fill_(0);
+      dk.fill_(0);
+      dv.fill_(0);
+    } else {
       kernels::attention_backward(a, p.q.data<float>(), p.k.data<float>(), p.v.data<float>(), P.data<float>(),
                                   go.data<float>(), dq.data<float>(), dk.data<float>(), dv.data<float>());
+    }
     auto back = [&](const Tensor& d, const Shape& orig) {
       Shape full = batch;
       full.push_back(d.size(1));
