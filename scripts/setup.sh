@@ -11,6 +11,7 @@ BUILD_PKGS=(
   libgtest-dev libgmock-dev googletest     # tests
   libbenchmark-dev                         # bench/ (Google Benchmark)
   nlohmann-json3-dev libcli11-dev          # JSON configs, the command line
+  libutf8proc-dev                          # Unicode normalization + categories (tokenizers)
   libomp-dev                               # OpenMP headers (we link GCC's libgomp)
   libopenblas-dev libopenblas0-openmp      # GEMM candidate (also the peer's BLAS)
   libblis-dev libdnnl-dev                  # GEMM candidates compared in bench/
