@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   qkv::cli::add_info_command(app);
   qkv::cli::add_demo_command(app);
+  qkv::cli::add_tokenize_command(app);
+  qkv::cli::add_plot_command(app);
+  qkv::cli::add_train_command(app);
+  qkv::cli::add_generate_command(app);
   std::string names;
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) {

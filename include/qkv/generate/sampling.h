@@ -1,0 +1,26 @@
+// qkv/generate/sampling.h — choosing the next token from logits.
+//
+// Order of operations (as Hugging Face's and nanoGPT's samplers): logits /
+// temperature, keep the top-k, keep the smallest set whose probability
+// reaches top-p (nucleus, Holtzman et al. 2020), softmax, draw. temperature 0
+// means greedy (argmax; ties → lowest id).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "qkv/core/rng.h"
+
+namespace qkv::generate {
+
+struct SamplingOptions {
+  float temperature = 1.0f;  // 0 = greedy
+  int64_t top_k = 0;         // 0 = off
+  float top_p = 1.0f;        // 1 = off
+  void validate() const;     // ValueError naming the field
+};
+
+// logits: V scores (any finite values, −∞ allowed). Returns a token id.
+int64_t sample_token(const float* logits, int64_t V, const SamplingOptions& opt, Generator& gen);
+
+}  // namespace qkv::generate

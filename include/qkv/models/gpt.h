@@ -1,0 +1,97 @@
+// qkv/models/gpt.h — a decoder-only Transformer, GPT-2 architecture
+// (Radford et al. 2019; nanoGPT's model.py is the reference for brevity).
+//
+//   idx (B,T) ─► wte(idx) + wpe(0..T-1) ─► dropout ─► n_layer × Block ─► ln_f ─► · wteᵀ ─► logits (B,T,V)
+//   Block: x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))        (pre-LN)
+//
+// The output projection is tied to the token embedding. Parameter names follow
+// nanoGPT / Hugging Face GPT-2 ("h.0.attn.c_attn.weight"), with PyTorch Linear
+// layouts (out, in). forward() with a KVCache processes only new tokens: each
+// layer appends its keys/values and attends over everything cached, so one
+// decoding step costs O(context), not a full re-run.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "qkv/core/rng.h"
+#include "qkv/nn/layers.h"
+
+namespace qkv::models {
+
+struct GPTConfig {
+  int64_t vocab_size = 65;   // V: tokens
+  int64_t n_layer = 4;       // Transformer blocks
+  int64_t n_head = 4;        // NH: attention heads per block
+  int64_t n_embd = 128;      // C: model width (d_model)
+  int64_t block_size = 64;   // longest context (learned positions)
+  float dropout = 0.0f;      // embedding, attention and residual dropout
+  bool bias = true;          // biases in Linear and LayerNorm (GPT-2: true)
+  std::string activation = "gelu";  // "gelu" (erf, nanoGPT) or "gelu_tanh" (GPT-2's gelu_new)
+
+  void validate() const;  // ValueError naming the field
+  nlohmann::json to_json() const;
+  // Unknown keys are rejected (a typo must not silently train another model);
+  // missing keys keep their defaults. ValueError names the key.
+  static GPTConfig from_json(const nlohmann::json& j);
+  bool operator==(const GPTConfig&) const = default;
+};
+
+// Per-layer keys and values of the tokens seen so far: k[l], v[l] are
+// (B, NH, block_size, hs), filled up to `len`.
+struct KVCache {
+  std::vector<Tensor> k, v;
+  int64_t len = 0;
+  int64_t batch = 0;
+};
+
+class CausalSelfAttention : public nn::Module {
+ public:
+  CausalSelfAttention(const GPTConfig& cfg, Generator& gen);
+  // x (B,T,C) → (B,T,C). With a cache (layer slot `layer`), appends this
+  // step's keys/values at positions cache->len … and attends over them all.
+  Tensor forward(const Tensor& x, Generator& gen, KVCache* cache, int64_t layer) const;
+  std::shared_ptr<nn::Linear> c_attn, c_proj;  // (3C, C) and (C, C)
+  std::shared_ptr<nn::Dropout> resid_dropout;
+  int64_t n_head, n_embd;
+  float attn_dropout;
+};
+
+class GPTBlock : public nn::Module {
+ public:
+  GPTBlock(const GPTConfig& cfg, Generator& gen);
+  Tensor forward(const Tensor& x, Generator& gen, KVCache* cache, int64_t layer) const;
+  std::shared_ptr<nn::LayerNorm> ln_1, ln_2;
+  std::shared_ptr<CausalSelfAttention> attn;
+  std::shared_ptr<nn::FeedForward> mlp;
+};
+
+// The blocks, registered as "0", "1", … under "h" (PyTorch ModuleList keys).
+class GPTBlocks : public nn::Module {
+ public:
+  void append(std::shared_ptr<GPTBlock> b) { blocks.push_back(register_module(std::to_string(blocks.size()), b)); }
+  std::vector<std::shared_ptr<GPTBlock>> blocks;
+};
+
+class GPT : public nn::Module {
+ public:
+  // Builds the model and initialises it as GPT-2 (normal 0.02; residual
+  // projections c_proj scaled by 1/√(2·n_layer); zero biases; LayerNorm 1/0).
+  GPT(const GPTConfig& cfg, Generator& gen);
+  // idx (B,T) int64 → logits (B,T,V). Without a cache T ≤ block_size; with one,
+  // cache->len + T ≤ block_size (ValueError otherwise).
+  Tensor forward(const Tensor& idx, Generator& gen, KVCache* cache = nullptr) const;
+  // Mean next-token cross-entropy of logits (B,T,V) against targets (B,T).
+  static Tensor loss(const Tensor& logits, const Tensor& targets);
+  KVCache make_cache(int64_t batch) const;
+
+  GPTConfig config;
+  std::shared_ptr<nn::Embedding> wte, wpe;
+  std::shared_ptr<GPTBlocks> h;
+  std::shared_ptr<nn::LayerNorm> ln_f;
+  std::shared_ptr<nn::Dropout> drop;
+};
+
+}  // namespace qkv::models

@@ -1,0 +1,74 @@
+// qkv/nn/layers.h — the basic layers: Linear, Embedding, LayerNorm, Dropout,
+// FeedForward. Parameter names and layouts follow PyTorch (Linear weight is
+// (out, in)), so checkpoints map one to one. Shapes use docs/GLOSSARY.md
+// letters.
+#pragma once
+#include <cstdint>
+
+#include "qkv/core/rng.h"
+#include "qkv/nn/module.h"
+
+namespace qkv::nn {
+
+// y = x Wᵀ + b. weight (out, in), bias (out) unless bias = false (then
+// `bias` is undefined). Initialised as torch.nn.Linear: kaiming-uniform with
+// a = √5, i.e. weight and bias ~ U(−1/√in, 1/√in).
+class Linear : public Module {
+ public:
+  Linear(int64_t in_features, int64_t out_features, bool bias, Generator& gen);
+  Tensor forward(const Tensor& x) const;  // x (…, in) → (…, out)
+  // Shares w (out, in) as this layer's weight, e.g. GPT's output projection
+  // tied to the token embedding (Press & Wolf 2017): lm_head->tie_weight(wte->weight).
+  void tie_weight(const Tensor& w);
+  int64_t in_features, out_features;
+  Tensor weight, bias;
+};
+
+// A lookup table: weight (num, dim) ~ N(0, 1) as torch.nn.Embedding.
+class Embedding : public Module {
+ public:
+  Embedding(int64_t num_embeddings, int64_t embedding_dim, Generator& gen);
+  Tensor forward(const Tensor& ids) const;  // int ids (…) → (…, dim)
+  int64_t num_embeddings, embedding_dim;
+  Tensor weight;
+};
+
+// Ba et al. 2016 over the last dim: weight ones, bias zeros (or none).
+class LayerNorm : public Module {
+ public:
+  explicit LayerNorm(int64_t dim, float eps = 1e-5f, bool bias = true);
+  Tensor forward(const Tensor& x) const;  // x (…, dim)
+  int64_t dim;
+  float eps;
+  Tensor weight, bias;
+};
+
+// Inverted dropout (Srivastava et al. 2014): zeroes with probability p and
+// scales the rest by 1/(1−p) in training mode; the identity in eval mode.
+class Dropout : public Module {
+ public:
+  explicit Dropout(float p);
+  Tensor forward(const Tensor& x, Generator& gen) const;
+  float p;
+};
+
+enum class Activation {
+  ReLU,
+  GELU,      // exact, x·Φ(x) (erf)
+  GELUTanh,  // GPT-2's tanh approximation
+};
+Tensor activate(const Tensor& x, Activation act);
+const char* activation_name(Activation act);  // "relu", "gelu", "gelu_tanh"
+
+// Position-wise feed-forward (Vaswani et al. 2017, §3.3) with GPT-2 names:
+// dropout(c_proj(act(c_fc(x)))). c_fc: d_model → d_ff, c_proj: d_ff → d_model.
+class FeedForward : public Module {
+ public:
+  FeedForward(int64_t d_model, int64_t d_ff, Activation act, float dropout, bool bias, Generator& gen);
+  Tensor forward(const Tensor& x, Generator& gen) const;  // x (B,T,C) → (B,T,C)
+  Activation act;
+  std::shared_ptr<Linear> c_fc, c_proj;
+  std::shared_ptr<Dropout> dropout;
+};
+
+}  // namespace qkv::nn

@@ -1,0 +1,8 @@
+// qkv/nn/nn.h — all of qkv::nn in one include.
+#pragma once
+#include "qkv/nn/attention.h"
+#include "qkv/nn/block.h"
+#include "qkv/nn/init.h"
+#include "qkv/nn/layers.h"
+#include "qkv/nn/module.h"
+#include "qkv/nn/positional.h"

@@ -1,0 +1,95 @@
+// qkv/train/trainer.h — training a GPT on a token stream (nanoGPT's train.py
+// loop, with exact resume).
+//
+// Data: the stream is split into train (first 1 − val_fraction) and val (the
+// rest); a batch is batch_size random contiguous blocks of block_size + 1
+// tokens (inputs and next-token targets). Every eval_interval steps (and at
+// the end) the mean loss over eval_iters batches of each split is logged to
+// DIR/log.jsonl, the last checkpoint is saved in DIR, the best (lowest val
+// loss) in DIR/best, and the loss curve is drawn to DIR/loss.svg.
+// Resume restores model, optimizer, step, best loss and every RNG stream, so
+// the continued run produces the same losses as an uninterrupted one.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "qkv/models/gpt.h"
+#include "qkv/optim/adam.h"
+#include "qkv/optim/schedule.h"
+
+namespace qkv::train {
+
+struct TrainConfig {  // names as nanoGPT's train.py
+  int64_t batch_size = 12;
+  int64_t max_iters = 2000;
+  float lr = 1e-3f;              // peak learning rate
+  float min_lr = 1e-4f;
+  int64_t warmup_iters = 100;
+  int64_t lr_decay_iters = 2000;
+  bool decay_lr = true;          // false: constant lr
+  float beta1 = 0.9f, beta2 = 0.99f;
+  float weight_decay = 0.1f;
+  float grad_clip = 1.0f;        // 0 = off
+  int64_t grad_accum = 1;        // micro-batches per step
+  int64_t eval_interval = 250;
+  int64_t eval_iters = 200;
+  uint64_t seed = 1337;
+  float val_fraction = 0.1f;
+  int64_t log_interval = 10;     // plain log lines (non-TTY) every N steps
+
+  void validate() const;
+  nlohmann::json to_json() const;
+  static TrainConfig from_json(const nlohmann::json& j);  // unknown keys rejected
+  bool operator==(const TrainConfig&) const = default;
+};
+
+struct EvalRecord {
+  int64_t step;
+  float train_loss, val_loss, lr;
+  double ms_per_iter, tokens_per_sec;
+};
+
+class Trainer {
+ public:
+  // `tokens`: the whole corpus as ids (< model vocab_size). The model
+  // config's block_size sets the context. Throws ValueError when a split is
+  // shorter than block_size + 1 tokens.
+  Trainer(models::GPT& model, const TrainConfig& cfg, std::vector<int64_t> tokens, std::string out_dir);
+  // Restores DIR's checkpoint (model, optimizer, step, RNGs). Throws
+  // ValueError if the checkpoint's model or trainer config differs from this
+  // run's (except max_iters, eval settings and log_interval), or if its files
+  // are from different steps (an interrupted save).
+  void resume();
+  // Trains from the current step to max_iters. `extra_files` are written into
+  // every checkpoint directory (e.g. tokenizer.json) by the callback.
+  void run(const std::function<void(const std::string& dir)>& write_extra_files = nullptr);
+
+  int64_t step() const { return step_; }
+  float best_val_loss() const { return best_val_; }
+  const std::vector<EvalRecord>& evals() const { return evals_; }
+  // Losses of every training step run by this object (for tests).
+  const std::vector<float>& step_losses() const { return step_losses_; }
+
+ private:
+  void get_batch(bool train, Generator& gen, Tensor& x, Tensor& y) const;
+  std::pair<float, float> estimate_loss();
+  void save(const std::function<void(const std::string&)>& extra, bool best);
+
+  models::GPT& model_;
+  TrainConfig cfg_;
+  std::vector<int64_t> train_, val_;
+  std::string dir_;
+  int64_t step_ = 0;
+  float best_val_ = 1e30f;
+  Generator data_gen_, dropout_gen_;
+  std::unique_ptr<optim::AdamW> opt_;
+  std::unique_ptr<optim::Schedule> schedule_;
+  std::vector<EvalRecord> evals_;
+  std::vector<float> step_losses_;
+  double ms_per_iter_ = 0;
+};
+
+}  // namespace qkv::train

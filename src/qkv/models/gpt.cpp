@@ -1,0 +1,166 @@
+#include "qkv/models/gpt.h"
+
+#include <cmath>
+
+#include "qkv/autograd/autograd.h"
+#include "qkv/nn/init.h"
+#include "qkv/ops/ops.h"
+
+namespace qkv::models {
+
+// ---------------------------------------------------------------- config
+
+void GPTConfig::validate() const {
+  auto positive = [](int64_t v, const char* name) {
+    if (v <= 0) throw ValueError(std::string("GPTConfig: ") + name + " must be > 0, got " + std::to_string(v));
+  };
+  positive(vocab_size, "vocab_size");
+  positive(n_layer, "n_layer");
+  positive(n_head, "n_head");
+  positive(n_embd, "n_embd");
+  positive(block_size, "block_size");
+  if (n_embd % n_head != 0)
+    throw ValueError("GPTConfig: n_embd " + std::to_string(n_embd) + " must be divisible by n_head " +
+                     std::to_string(n_head));
+  if (!(dropout >= 0.0f && dropout < 1.0f))
+    throw ValueError("GPTConfig: dropout must be in [0, 1), got " + std::to_string(dropout));
+  if (activation != "gelu" && activation != "gelu_tanh")
+    throw ValueError("GPTConfig: activation must be \"gelu\" or \"gelu_tanh\", got \"" + activation + "\"");
+}
+
+nlohmann::json GPTConfig::to_json() const {
+  return {{"model_type", "gpt"},        {"vocab_size", vocab_size}, {"n_layer", n_layer},
+          {"n_head", n_head},           {"n_embd", n_embd},         {"block_size", block_size},
+          {"dropout", dropout},         {"bias", bias},             {"activation", activation}};
+}
+
+GPTConfig GPTConfig::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw ValueError("GPT config: expected a JSON object");
+  GPTConfig c;
+  for (const auto& [key, val] : j.items()) {
+    auto need = [&](bool ok, const char* what) {
+      if (!ok) throw ValueError("GPT config: field \"" + key + "\" must be " + what + ", got " + val.dump());
+    };
+    if (key == "model_type") {
+      need(val.is_string() && val.get<std::string>() == "gpt", "\"gpt\"");
+    } else if (key == "vocab_size" || key == "n_layer" || key == "n_head" || key == "n_embd" ||
+               key == "block_size") {
+      need(val.is_number_integer(), "an integer");
+      int64_t v = val.get<int64_t>();
+      if (key == "vocab_size") c.vocab_size = v;
+      if (key == "n_layer") c.n_layer = v;
+      if (key == "n_head") c.n_head = v;
+      if (key == "n_embd") c.n_embd = v;
+      if (key == "block_size") c.block_size = v;
+    } else if (key == "dropout") {
+      need(val.is_number(), "a number");
+      c.dropout = val.get<float>();
+    } else if (key == "bias") {
+      need(val.is_boolean(), "true or false");
+      c.bias = val.get<bool>();
+    } else if (key == "activation") {
+      need(val.is_string(), "a string");
+      c.activation = val.get<std::string>();
+    } else {
+      throw ValueError("GPT config: unknown field \"" + key + "\"");
+    }
+  }
+  c.validate();
+  return c;
+}
+
+// ---------------------------------------------------------------- attention
+
+CausalSelfAttention::CausalSelfAttention(const GPTConfig& cfg, Generator& gen)
+    : n_head(cfg.n_head), n_embd(cfg.n_embd), attn_dropout(cfg.dropout) {
+  c_attn = register_module("c_attn", std::make_shared<nn::Linear>(cfg.n_embd, 3 * cfg.n_embd, cfg.bias, gen));
+  c_proj = register_module("c_proj", std::make_shared<nn::Linear>(cfg.n_embd, cfg.n_embd, cfg.bias, gen));
+  resid_dropout = register_module("resid_dropout", std::make_shared<nn::Dropout>(cfg.dropout));
+}
+
+Tensor CausalSelfAttention::forward(const Tensor& x, Generator& gen, KVCache* cache, int64_t layer) const {
+  const int64_t B = x.size(0), T = x.size(1), C = n_embd, hs = C / n_head;
+  // q, k, v (B,NH,T,hs) from one fused projection (B,T,3C)
+  std::vector<Tensor> qkv = c_attn->forward(x).split(C, 2);
+  auto heads = [&](const Tensor& t) { return t.view({B, T, n_head, hs}).transpose(1, 2); };
+  Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
+  if (cache) {  // append, then attend over positions 0 … len+T−1
+    NoGradGuard ng;
+    Tensor& ck = cache->k[layer];
+    Tensor& cv = cache->v[layer];
+    ck.narrow(2, cache->len, T).copy_(k);
+    cv.narrow(2, cache->len, T).copy_(v);
+    k = ck.narrow(2, 0, cache->len + T);
+    v = cv.narrow(2, 0, cache->len + T);
+  }
+  AttentionOptions opt;
+  opt.causal = true;  // with a cache: query t sees keys s ≤ t + (S − T)
+  if (is_training() && attn_dropout > 0) {
+    opt.dropout_p = attn_dropout;
+    opt.gen = &gen;
+  }
+  Tensor y = scaled_dot_product_attention(q, k, v, opt);  // (B,NH,T,hs)
+  y = y.transpose(1, 2).reshape({B, T, C});                 // re-assemble heads
+  return resid_dropout->forward(c_proj->forward(y), gen);
+}
+
+GPTBlock::GPTBlock(const GPTConfig& cfg, Generator& gen) {
+  ln_1 = register_module("ln_1", std::make_shared<nn::LayerNorm>(cfg.n_embd, 1e-5f, cfg.bias));
+  attn = register_module("attn", std::make_shared<CausalSelfAttention>(cfg, gen));
+  ln_2 = register_module("ln_2", std::make_shared<nn::LayerNorm>(cfg.n_embd, 1e-5f, cfg.bias));
+  nn::Activation act = cfg.activation == "gelu_tanh" ? nn::Activation::GELUTanh : nn::Activation::GELU;
+  mlp = register_module("mlp", std::make_shared<nn::FeedForward>(cfg.n_embd, 4 * cfg.n_embd, act, cfg.dropout,
+                                                                 cfg.bias, gen));
+}
+
+Tensor GPTBlock::forward(const Tensor& x, Generator& gen, KVCache* cache, int64_t layer) const {
+  Tensor h1 = add(x, attn->forward(ln_1->forward(x), gen, cache, layer));
+  return add(h1, mlp->forward(ln_2->forward(h1), gen));
+}
+
+// ---------------------------------------------------------------- model
+
+GPT::GPT(const GPTConfig& cfg, Generator& gen) : config(cfg) {
+  config.validate();
+  wte = register_module("wte", std::make_shared<nn::Embedding>(cfg.vocab_size, cfg.n_embd, gen));
+  wpe = register_module("wpe", std::make_shared<nn::Embedding>(cfg.block_size, cfg.n_embd, gen));
+  drop = register_module("drop", std::make_shared<nn::Dropout>(cfg.dropout));
+  h = register_module("h", std::make_shared<GPTBlocks>());
+  for (int64_t i = 0; i < cfg.n_layer; ++i) h->append(std::make_shared<GPTBlock>(cfg, gen));
+  ln_f = register_module("ln_f", std::make_shared<nn::LayerNorm>(cfg.n_embd, 1e-5f, cfg.bias));
+  nn::init_gpt2(*this, cfg.n_layer, gen);
+}
+
+KVCache GPT::make_cache(int64_t batch) const {
+  KVCache c;
+  c.batch = batch;
+  const int64_t hs = config.n_embd / config.n_head;
+  for (int64_t i = 0; i < config.n_layer; ++i) {
+    c.k.push_back(zeros({batch, config.n_head, config.block_size, hs}));
+    c.v.push_back(zeros({batch, config.n_head, config.block_size, hs}));
+  }
+  return c;
+}
+
+Tensor GPT::forward(const Tensor& idx, Generator& gen, KVCache* cache) const {
+  if (idx.dim() != 2) throw ShapeError("GPT: idx must be (B, T) token ids, got " + shape_str(idx.shape()));
+  const int64_t B = idx.size(0), T = idx.size(1);
+  const int64_t offset = cache ? cache->len : 0;
+  if (T < 1) throw ValueError("GPT: empty input sequence");
+  if (offset + T > config.block_size)
+    throw ValueError("GPT: sequence of " + std::to_string(offset + T) + " tokens exceeds block_size " +
+                     std::to_string(config.block_size));
+  if (cache && cache->batch != B)
+    throw ShapeError("GPT: cache was made for batch " + std::to_string(cache->batch) + ", input has " +
+                     std::to_string(B));
+  Tensor pos = arange(static_cast<double>(offset), static_cast<double>(offset + T));  // (T)
+  Tensor x = drop->forward(add(wte->forward(idx), wpe->forward(pos)), gen);          // (B,T,C)
+  for (int64_t l = 0; l < config.n_layer; ++l) x = h->blocks[l]->forward(x, gen, cache, l);
+  x = ln_f->forward(x);
+  if (cache) cache->len += T;
+  return linear(x, wte->weight);  // tied output projection: (B,T,C) · (V,C)ᵀ
+}
+
+Tensor GPT::loss(const Tensor& logits, const Tensor& targets) { return cross_entropy(logits, targets); }
+
+}  // namespace qkv::models

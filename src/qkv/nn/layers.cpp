@@ -1,0 +1,93 @@
+// Linear, Embedding, LayerNorm, Dropout, FeedForward.
+#include "qkv/nn/layers.h"
+
+#include <cmath>
+
+#include "qkv/nn/init.h"
+#include "qkv/ops/ops.h"
+
+namespace qkv::nn {
+
+namespace {
+void check_positive(const char* who, const char* what, int64_t v) {
+  if (v <= 0) throw ValueError(std::string(who) + ": " + what + " must be positive, got " + std::to_string(v));
+}
+void check_p(const char* who, float p) {
+  if (!(p >= 0.0f && p < 1.0f)) throw ValueError(std::string(who) + ": dropout must be in [0, 1), got " + std::to_string(p));
+}
+}  // namespace
+
+Linear::Linear(int64_t in, int64_t out, bool with_bias, Generator& gen) : in_features(in), out_features(out) {
+  check_positive("Linear", "in_features", in);
+  check_positive("Linear", "out_features", out);
+  // torch.nn.Linear.reset_parameters: kaiming_uniform_(a=√5) gives bound
+  // gain·√(3/fan_in) with gain = √(2/(1+5)), i.e. 1/√fan_in; bias the same.
+  const float bound = 1.0f / std::sqrt(static_cast<float>(in));
+  Tensor w = Tensor::empty({out, in});
+  uniform_(w, -bound, bound, gen);
+  weight = register_parameter("weight", w);
+  if (with_bias) {
+    Tensor b = Tensor::empty({out});
+    uniform_(b, -bound, bound, gen);
+    bias = register_parameter("bias", b);
+  }
+}
+
+Tensor Linear::forward(const Tensor& x) const { return linear(x, weight, bias); }
+
+void Linear::tie_weight(const Tensor& w) { weight = replace_parameter("weight", w); }
+
+Embedding::Embedding(int64_t num, int64_t dim, Generator& gen) : num_embeddings(num), embedding_dim(dim) {
+  check_positive("Embedding", "num_embeddings", num);
+  check_positive("Embedding", "embedding_dim", dim);
+  Tensor w = Tensor::empty({num, dim});
+  normal_(w, 0.0f, 1.0f, gen);
+  weight = register_parameter("weight", w);
+}
+
+Tensor Embedding::forward(const Tensor& ids) const { return embedding(weight, ids); }
+
+LayerNorm::LayerNorm(int64_t d, float eps_, bool with_bias) : dim(d), eps(eps_) {
+  check_positive("LayerNorm", "dim", d);
+  if (!(eps_ >= 0.0f)) throw ValueError("LayerNorm: eps must be >= 0, got " + std::to_string(eps_));
+  weight = register_parameter("weight", ones({d}));
+  if (with_bias) bias = register_parameter("bias", zeros({d}));
+}
+
+Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, {dim}, weight, bias, eps); }
+
+Dropout::Dropout(float p_) : p(p_) { check_p("Dropout", p_); }
+
+Tensor Dropout::forward(const Tensor& x, Generator& gen) const { return dropout(x, p, is_training(), gen); }
+
+Tensor activate(const Tensor& x, Activation act) {
+  switch (act) {
+    case Activation::ReLU: return relu(x);
+    case Activation::GELU: return gelu(x, GeluApprox::None);
+    case Activation::GELUTanh: return gelu(x, GeluApprox::Tanh);
+  }
+  throw ValueError("activate: unknown activation");
+}
+
+const char* activation_name(Activation act) {
+  switch (act) {
+    case Activation::ReLU: return "relu";
+    case Activation::GELU: return "gelu";
+    case Activation::GELUTanh: return "gelu_tanh";
+  }
+  return "?";
+}
+
+FeedForward::FeedForward(int64_t d_model, int64_t d_ff, Activation act_, float p, bool bias, Generator& gen)
+    : act(act_) {
+  c_fc = register_module("c_fc", std::make_shared<Linear>(d_model, d_ff, bias, gen));
+  c_proj = register_module("c_proj", std::make_shared<Linear>(d_ff, d_model, bias, gen));
+  dropout = register_module("dropout", std::make_shared<Dropout>(p));
+}
+
+Tensor FeedForward::forward(const Tensor& x, Generator& gen) const {
+  // x (B,T,C) → h (B,T,d_ff) → (B,T,C)
+  return dropout->forward(c_proj->forward(activate(c_fc->forward(x), act)), gen);
+}
+
+}  // namespace qkv::nn

@@ -1,0 +1,576 @@
+// Hugging Face tokenizer.json: read (BPE, WordPiece, WordLevel models and the
+// normalizer / pre_tokenizer / post_processor / decoder kinds qkv implements)
+// and write (a file Hugging Face `tokenizers` loads back unchanged).
+#include <nlohmann/json.hpp>
+
+#include "file_util.h"
+#include "qkv/core/error.h"
+#include "qkv/tokenizers/bpe.h"
+#include "qkv/tokenizers/tokenizer.h"
+#include "qkv/tokenizers/wordpiece.h"
+
+namespace qkv::tokenizers {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+// Reading with errors that name the file and the key path ("model.vocab").
+struct Reader {
+  std::string source;
+
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw ValueError(source + ": " + key + ": " + what);
+  }
+  const json& field(const json& j, const std::string& key, const std::string& name) const {
+    if (!j.is_object()) fail(key, std::string("expected an object, got ") + j.type_name());
+    auto it = j.find(name);
+    if (it == j.end()) fail(key, "missing field '" + name + "'");
+    return *it;
+  }
+  std::string str(const json& j, const std::string& key, const std::string& name) const {
+    const json& v = field(j, key, name);
+    if (!v.is_string()) fail(key + "." + name, std::string("expected a string, got ") + v.type_name());
+    return v.get<std::string>();
+  }
+  std::string str_or(const json& j, const std::string& key, const std::string& name, const std::string& dflt) const {
+    if (!j.contains(name) || j[name].is_null()) return dflt;
+    return str(j, key, name);
+  }
+  bool flag(const json& j, const std::string& key, const std::string& name, bool dflt) const {
+    if (!j.contains(name) || j[name].is_null()) return dflt;
+    if (!j[name].is_boolean()) fail(key + "." + name, std::string("expected true/false, got ") + j[name].type_name());
+    return j[name].get<bool>();
+  }
+  int64_t integer(const json& v, const std::string& key) const {
+    if (!v.is_number_integer()) fail(key, std::string("expected an integer, got ") + v.type_name());
+    return v.get<int64_t>();
+  }
+  std::string type(const json& j, const std::string& key) const { return str(j, key, "type"); }
+
+  Vocab vocab(const json& j, const std::string& key) const {
+    Vocab v;
+    if (!j.is_object()) fail(key, std::string("expected an object {token: id}, got ") + j.type_name());
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      int64_t id = integer(it.value(), key + "['" + it.key() + "']");
+      if (id < 0 || id > (int64_t(1) << 30)) fail(key + "['" + it.key() + "']", "id out of range: " + std::to_string(id));
+      v.add(it.key(), int32_t(id), source + ": " + key + "['" + it.key() + "']");
+    }
+    return v;
+  }
+
+  Normalizer normalizer(const json& j, const std::string& key) const {
+    Normalizer n;
+    std::string t = type(j, key);
+    using K = Normalizer::Kind;
+    if (t == "BertNormalizer") {
+      n.kind = K::Bert;
+      n.clean_text = flag(j, key, "clean_text", true);
+      n.handle_chinese_chars = flag(j, key, "handle_chinese_chars", true);
+      n.lowercase = flag(j, key, "lowercase", true);
+      if (j.contains("strip_accents") && !j["strip_accents"].is_null())
+        n.strip_accents = flag(j, key, "strip_accents", true);
+    } else if (t == "NFC") n.kind = K::NFC;
+    else if (t == "NFD") n.kind = K::NFD;
+    else if (t == "NFKC") n.kind = K::NFKC;
+    else if (t == "NFKD") n.kind = K::NFKD;
+    else if (t == "Lowercase") n.kind = K::Lowercase;
+    else if (t == "StripAccents") n.kind = K::StripAccents;
+    else if (t == "Strip") {
+      n.kind = K::Strip;
+      n.left = flag(j, key, "strip_left", true);
+      n.right = flag(j, key, "strip_right", true);
+    } else if (t == "Replace") {
+      n.kind = K::Replace;
+      const json& pat = field(j, key, "pattern");
+      if (!pat.is_object() || !pat.contains("String") || !pat["String"].is_string())
+        fail(key + ".pattern", "only {\"String\": …} patterns are supported (not Regex)");
+      n.pattern = pat["String"].get<std::string>();
+      n.content = str(j, key, "content");
+    } else if (t == "Prepend") {
+      n.kind = K::Prepend;
+      n.content = str(j, key, "prepend");
+    } else if (t == "Sequence") {
+      n.kind = K::Sequence;
+      const json& list = field(j, key, "normalizers");
+      if (!list.is_array()) fail(key + ".normalizers", "expected an array");
+      for (size_t i = 0; i < list.size(); ++i)
+        n.children.push_back(normalizer(list[i], key + ".normalizers[" + std::to_string(i) + "]"));
+    } else {
+      fail(key + ".type", "normalizer '" + t +
+                              "' is not supported (supported: BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase, "
+                              "StripAccents, Strip, Replace, Prepend, Sequence)");
+    }
+    return n;
+  }
+
+  PreTokenizer pre_tokenizer(const json& j, const std::string& key) const {
+    PreTokenizer p;
+    std::string t = type(j, key);
+    using K = PreTokenizer::Kind;
+    if (t == "ByteLevel") {
+      p.kind = K::ByteLevel;
+      p.add_prefix_space = flag(j, key, "add_prefix_space", true);
+      p.trim_offsets = flag(j, key, "trim_offsets", true);
+      p.use_regex = flag(j, key, "use_regex", true);
+    } else if (t == "BertPreTokenizer") p.kind = K::Bert;
+    else if (t == "Whitespace") p.kind = K::Whitespace;
+    else if (t == "WhitespaceSplit") p.kind = K::WhitespaceSplit;
+    else if (t == "Digits") {
+      p.kind = K::Digits;
+      p.individual_digits = flag(j, key, "individual_digits", false);
+    } else if (t == "Punctuation") {
+      p.kind = K::Punctuation;
+      std::string behavior = str_or(j, key, "behavior", "Isolated");
+      if (behavior != "Isolated") fail(key + ".behavior", "only 'Isolated' is supported, got '" + behavior + "'");
+    } else if (t == "Sequence") {
+      p.kind = K::Sequence;
+      const json& list = field(j, key, "pretokenizers");
+      if (!list.is_array()) fail(key + ".pretokenizers", "expected an array");
+      for (size_t i = 0; i < list.size(); ++i)
+        p.children.push_back(pre_tokenizer(list[i], key + ".pretokenizers[" + std::to_string(i) + "]"));
+    } else {
+      fail(key + ".type", "pre-tokenizer '" + t +
+                              "' is not supported (supported: ByteLevel, BertPreTokenizer, Whitespace, "
+                              "WhitespaceSplit, Digits, Punctuation, Sequence)");
+    }
+    return p;
+  }
+
+  std::pair<std::string, int64_t> token_pair(const json& j, const std::string& key) const {
+    if (!j.is_array() || j.size() != 2 || !j[0].is_string())
+      fail(key, "expected [\"token\", id]");
+    return {j[0].get<std::string>(), integer(j[1], key + "[1]")};
+  }
+
+  PostProcessor post_processor(const json& j, const std::string& key) const {
+    std::string t = type(j, key);
+    if (t == "BertProcessing") {
+      auto [cls, cls_id] = token_pair(field(j, key, "cls"), key + ".cls");
+      auto [sep, sep_id] = token_pair(field(j, key, "sep"), key + ".sep");
+      return PostProcessor::bert(cls_id, sep_id, cls, sep);
+    }
+    if (t == "RobertaProcessing") {
+      auto [cls, cls_id] = token_pair(field(j, key, "cls"), key + ".cls");
+      auto [sep, sep_id] = token_pair(field(j, key, "sep"), key + ".sep");
+      PostProcessor p = PostProcessor::roberta(cls_id, sep_id, cls, sep);
+      p.trim_offsets = flag(j, key, "trim_offsets", true);
+      p.add_prefix_space = flag(j, key, "add_prefix_space", true);
+      return p;
+    }
+    if (t == "ByteLevel") {
+      PostProcessor p;
+      p.kind = PostProcessor::Kind::ByteLevel;
+      p.trim_offsets = flag(j, key, "trim_offsets", true);
+      p.add_prefix_space = flag(j, key, "add_prefix_space", true);
+      return p;
+    }
+    if (t == "TemplateProcessing") {
+      PostProcessor p;
+      p.kind = PostProcessor::Kind::Template;
+      auto pieces = [&](const std::string& name) {
+        std::vector<TemplatePiece> out;
+        const json& list = field(j, key, name);
+        if (!list.is_array()) fail(key + "." + name, "expected an array");
+        for (size_t i = 0; i < list.size(); ++i) {
+          std::string k = key + "." + name + "[" + std::to_string(i) + "]";
+          const json& e = list[i];
+          if (e.contains("Sequence")) {
+            out.push_back({true, str(e["Sequence"], k + ".Sequence", "id"), integer(e["Sequence"].value("type_id", json(0)), k)});
+          } else if (e.contains("SpecialToken")) {
+            out.push_back({false, str(e["SpecialToken"], k + ".SpecialToken", "id"),
+                           integer(e["SpecialToken"].value("type_id", json(0)), k)});
+          } else {
+            fail(k, "expected {\"Sequence\": …} or {\"SpecialToken\": …}");
+          }
+        }
+        return out;
+      };
+      p.single = pieces("single");
+      p.pair = pieces("pair");
+      const json& specials = field(j, key, "special_tokens");
+      if (!specials.is_object()) fail(key + ".special_tokens", "expected an object");
+      for (auto it = specials.begin(); it != specials.end(); ++it) {
+        std::string k = key + ".special_tokens['" + it.key() + "']";
+        SpecialTokenIds s;
+        const json& ids = field(it.value(), k, "ids");
+        if (!ids.is_array()) fail(k + ".ids", "expected an array");
+        for (size_t i = 0; i < ids.size(); ++i) s.ids.push_back(integer(ids[i], k + ".ids[" + std::to_string(i) + "]"));
+        const json& toks = field(it.value(), k, "tokens");
+        for (const json& tk : toks) {
+          if (!tk.is_string()) fail(k + ".tokens", "expected strings");
+          s.tokens.push_back(tk.get<std::string>());
+        }
+        if (s.tokens.size() != s.ids.size()) fail(k, "ids and tokens differ in length");
+        p.special_tokens[it.key()] = s;
+      }
+      for (const auto* list : {&p.single, &p.pair})
+        for (const TemplatePiece& tp : *list)
+          if (!tp.is_sequence && !p.special_tokens.count(tp.name))
+            fail(key, "template uses special token '" + tp.name + "' missing from special_tokens");
+      return p;
+    }
+    fail(key + ".type", "post-processor '" + t +
+                            "' is not supported (supported: TemplateProcessing, BertProcessing, "
+                            "RobertaProcessing, ByteLevel)");
+  }
+
+  Decoder decoder(const json& j, const std::string& key) const {
+    Decoder d;
+    std::string t = type(j, key);
+    using K = Decoder::Kind;
+    if (t == "ByteLevel") d.kind = K::ByteLevel;
+    else if (t == "WordPiece") {
+      d.kind = K::WordPiece;
+      d.prefix = str_or(j, key, "prefix", "##");
+      d.cleanup = flag(j, key, "cleanup", true);
+    } else if (t == "Fuse") d.kind = K::Fuse;
+    else if (t == "BPEDecoder") {
+      d.kind = K::BPEDecoder;
+      d.suffix = str_or(j, key, "suffix", "</w>");
+    } else if (t == "Sequence") {
+      d.kind = K::Sequence;
+      const json& list = field(j, key, "decoders");
+      if (!list.is_array()) fail(key + ".decoders", "expected an array");
+      for (size_t i = 0; i < list.size(); ++i)
+        d.children.push_back(decoder(list[i], key + ".decoders[" + std::to_string(i) + "]"));
+    } else {
+      fail(key + ".type", "decoder '" + t + "' is not supported (supported: ByteLevel, WordPiece, Fuse, BPEDecoder, Sequence)");
+    }
+    return d;
+  }
+
+  std::shared_ptr<const Model> model(const json& j) const {
+    const std::string key = "model";
+    if (!j.is_object()) fail(key, std::string("expected an object, got ") + j.type_name());
+    std::string t = j.contains("type") ? type(j, key)
+                    : j.contains("merges")                      ? "BPE"
+                    : j.contains("max_input_chars_per_word")    ? "WordPiece"
+                                                                : "WordLevel";
+    Vocab v = vocab(field(j, key, "vocab"), key + ".vocab");
+    if (t == "BPE") {
+      BpeOptions o;
+      if (j.contains("unk_token") && !j["unk_token"].is_null()) o.unk_token = str(j, key, "unk_token");
+      o.continuing_subword_prefix = str_or(j, key, "continuing_subword_prefix", "");
+      o.end_of_word_suffix = str_or(j, key, "end_of_word_suffix", "");
+      o.fuse_unk = flag(j, key, "fuse_unk", false);
+      o.byte_fallback = flag(j, key, "byte_fallback", false);
+      o.ignore_merges = flag(j, key, "ignore_merges", false);
+      std::vector<Merge> merges;
+      const json& list = field(j, key, "merges");
+      if (!list.is_array()) fail(key + ".merges", "expected an array");
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string k = key + ".merges[" + std::to_string(i) + "]";
+        const json& m = list[i];
+        if (m.is_string()) {
+          std::string s = m.get<std::string>();
+          size_t sp = s.find(' ');
+          if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
+            fail(k, "expected 'left right', got '" + s + "'");
+          merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
+        } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+          merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+        } else {
+          fail(k, "expected \"left right\" or [\"left\", \"right\"]");
+        }
+      }
+      return std::make_shared<BpeModel>(std::move(v), std::move(merges), o, source + ": model.merges");
+    }
+    if (t == "WordPiece") {
+      int64_t max_chars = j.contains("max_input_chars_per_word") ? integer(j["max_input_chars_per_word"], key + ".max_input_chars_per_word") : 100;
+      return std::make_shared<WordPieceModel>(std::move(v), str_or(j, key, "unk_token", "[UNK]"),
+                                              str_or(j, key, "continuing_subword_prefix", "##"), size_t(std::max<int64_t>(max_chars, 0)));
+    }
+    if (t == "WordLevel") return std::make_shared<WordLevelModel>(std::move(v), str_or(j, key, "unk_token", "[UNK]"));
+    fail(key + ".type", "model type '" + t + "' is not supported (supported: BPE, WordPiece, WordLevel)");
+  }
+};
+
+// ---- writing -------------------------------------------------------------
+
+ojson normalizer_json(const Normalizer& n) {
+  using K = Normalizer::Kind;
+  ojson j;
+  switch (n.kind) {
+    case K::Bert:
+      j["type"] = "BertNormalizer";
+      j["clean_text"] = n.clean_text;
+      j["handle_chinese_chars"] = n.handle_chinese_chars;
+      j["strip_accents"] = n.strip_accents ? ojson(*n.strip_accents) : ojson(nullptr);
+      j["lowercase"] = n.lowercase;
+      break;
+    case K::NFC: j["type"] = "NFC"; break;
+    case K::NFD: j["type"] = "NFD"; break;
+    case K::NFKC: j["type"] = "NFKC"; break;
+    case K::NFKD: j["type"] = "NFKD"; break;
+    case K::Lowercase: j["type"] = "Lowercase"; break;
+    case K::StripAccents: j["type"] = "StripAccents"; break;
+    case K::Strip:
+      j["type"] = "Strip";
+      j["strip_left"] = n.left;
+      j["strip_right"] = n.right;
+      break;
+    case K::Replace:
+      j["type"] = "Replace";
+      j["pattern"] = {{"String", n.pattern}};
+      j["content"] = n.content;
+      break;
+    case K::Prepend:
+      j["type"] = "Prepend";
+      j["prepend"] = n.content;
+      break;
+    case K::Sequence:
+      j["type"] = "Sequence";
+      j["normalizers"] = ojson::array();
+      for (const Normalizer& c : n.children) j["normalizers"].push_back(normalizer_json(c));
+      break;
+  }
+  return j;
+}
+
+ojson pre_tokenizer_json(const PreTokenizer& p) {
+  using K = PreTokenizer::Kind;
+  ojson j;
+  switch (p.kind) {
+    case K::ByteLevel:
+      j["type"] = "ByteLevel";
+      j["add_prefix_space"] = p.add_prefix_space;
+      j["trim_offsets"] = p.trim_offsets;
+      j["use_regex"] = p.use_regex;
+      break;
+    case K::Bert: j["type"] = "BertPreTokenizer"; break;
+    case K::Whitespace: j["type"] = "Whitespace"; break;
+    case K::WhitespaceSplit: j["type"] = "WhitespaceSplit"; break;
+    case K::Digits:
+      j["type"] = "Digits";
+      j["individual_digits"] = p.individual_digits;
+      break;
+    case K::Punctuation:
+      j["type"] = "Punctuation";
+      j["behavior"] = "Isolated";
+      break;
+    case K::Sequence:
+      j["type"] = "Sequence";
+      j["pretokenizers"] = ojson::array();
+      for (const PreTokenizer& c : p.children) j["pretokenizers"].push_back(pre_tokenizer_json(c));
+      break;
+  }
+  return j;
+}
+
+ojson post_processor_json(const PostProcessor& p) {
+  using K = PostProcessor::Kind;
+  ojson j;
+  auto first_special = [&](size_t i) -> ojson {  // single = [cls, A, sep]
+    const std::string& name = p.single.at(i).name;
+    return ojson::array({name, p.special_tokens.at(name).ids.at(0)});
+  };
+  switch (p.kind) {
+    case K::Bert:
+      j["type"] = "BertProcessing";
+      j["sep"] = first_special(2);
+      j["cls"] = first_special(0);
+      break;
+    case K::Roberta:
+      j["type"] = "RobertaProcessing";
+      j["sep"] = first_special(2);
+      j["cls"] = first_special(0);
+      j["trim_offsets"] = p.trim_offsets;
+      j["add_prefix_space"] = p.add_prefix_space;
+      break;
+    case K::ByteLevel:
+      j["type"] = "ByteLevel";
+      j["add_prefix_space"] = p.add_prefix_space;
+      j["trim_offsets"] = p.trim_offsets;
+      j["use_regex"] = true;
+      break;
+    case K::Template: {
+      j["type"] = "TemplateProcessing";
+      auto pieces = [](const std::vector<TemplatePiece>& list) {
+        ojson a = ojson::array();
+        for (const TemplatePiece& t : list)
+          a.push_back({{t.is_sequence ? "Sequence" : "SpecialToken", {{"id", t.name}, {"type_id", t.type_id}}}});
+        return a;
+      };
+      j["single"] = pieces(p.single);
+      j["pair"] = pieces(p.pair);
+      ojson s = ojson::object();
+      for (const auto& [name, st] : p.special_tokens) s[name] = {{"id", name}, {"ids", st.ids}, {"tokens", st.tokens}};
+      j["special_tokens"] = s;
+      break;
+    }
+  }
+  return j;
+}
+
+ojson decoder_json(const Decoder& d) {
+  using K = Decoder::Kind;
+  ojson j;
+  switch (d.kind) {
+    case K::ByteLevel:
+      j["type"] = "ByteLevel";
+      j["add_prefix_space"] = true;
+      j["trim_offsets"] = true;
+      j["use_regex"] = true;
+      break;
+    case K::WordPiece:
+      j["type"] = "WordPiece";
+      j["prefix"] = d.prefix;
+      j["cleanup"] = d.cleanup;
+      break;
+    case K::Fuse: j["type"] = "Fuse"; break;
+    case K::BPEDecoder:
+      j["type"] = "BPEDecoder";
+      j["suffix"] = d.suffix;
+      break;
+    case K::Sequence:
+      j["type"] = "Sequence";
+      j["decoders"] = ojson::array();
+      for (const Decoder& c : d.children) j["decoders"].push_back(decoder_json(c));
+      break;
+  }
+  return j;
+}
+
+// The vocabulary as a JSON object in id order, written by hand (an ordered_json
+// object of 50k keys is quadratic to build).
+std::string vocab_text(const Vocab& v) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [tok, id] : v.by_id()) {
+    out += first ? "\n      " : ",\n      ";
+    first = false;
+    out += ojson(tok).dump(-1, ' ', false, ojson::error_handler_t::replace);
+    out += ": " + std::to_string(id);
+  }
+  return out + "\n    }";
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_json(std::string_view text, const std::string& source) {
+  std::string owned(text);
+  json j;
+  try {
+    j = json::parse(owned);
+  } catch (const json::parse_error& e) {
+    throw ValueError(source + ": not valid JSON at " + detail::line_col(owned, e.byte ? e.byte - 1 : 0) + " (" +
+                     e.what() + ")");
+  }
+  Reader r{source};
+  if (!j.is_object()) r.fail("(top level)", std::string("expected an object, got ") + j.type_name());
+  Tokenizer t;
+  try {
+    t.model = r.model(r.field(j, "(top level)", "model"));
+    if (j.contains("normalizer") && !j["normalizer"].is_null()) t.normalizer = r.normalizer(j["normalizer"], "normalizer");
+    if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null())
+      t.pre_tokenizer = r.pre_tokenizer(j["pre_tokenizer"], "pre_tokenizer");
+    if (j.contains("post_processor") && !j["post_processor"].is_null())
+      t.post_processor = r.post_processor(j["post_processor"], "post_processor");
+    if (j.contains("decoder") && !j["decoder"].is_null()) t.decoder = r.decoder(j["decoder"], "decoder");
+    if (j.contains("added_tokens") && !j["added_tokens"].is_null()) {
+      const json& list = j["added_tokens"];
+      if (!list.is_array()) r.fail("added_tokens", "expected an array");
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string k = "added_tokens[" + std::to_string(i) + "]";
+        AddedToken a;
+        a.id = r.integer(r.field(list[i], k, "id"), k + ".id");
+        a.content = r.str(list[i], k, "content");
+        a.special = r.flag(list[i], k, "special", false);
+        a.single_word = r.flag(list[i], k, "single_word", false);
+        a.lstrip = r.flag(list[i], k, "lstrip", false);
+        a.rstrip = r.flag(list[i], k, "rstrip", false);
+        a.normalized = r.flag(list[i], k, "normalized", !a.special);
+        if (a.id < 0) r.fail(k + ".id", "negative id " + std::to_string(a.id));
+        if (a.content.empty()) r.fail(k + ".content", "empty token");
+        for (const AddedToken& b : t.added_tokens) {
+          if (b.id == a.id) r.fail(k, "duplicate id " + std::to_string(a.id) + " ('" + b.content + "' and '" + a.content + "')");
+          if (b.content == a.content) r.fail(k, "duplicate token '" + a.content + "'");
+        }
+        if (auto v = t.model->vocab().find(a.content); v && *v != a.id)
+          r.fail(k, "'" + a.content + "' has id " + std::to_string(a.id) + " but the model vocabulary says " + std::to_string(*v));
+        if (const std::string* other = t.model->vocab().token(a.id); other && *other != a.content)
+          r.fail(k, "id " + std::to_string(a.id) + " is '" + a.content + "' but the model vocabulary has '" + *other + "'");
+        t.added_tokens.push_back(a);
+      }
+    }
+  } catch (const json::exception& e) {
+    throw ValueError(source + ": " + e.what());
+  }
+  return t;
+}
+
+std::string Tokenizer::to_json() const {
+  if (!model) throw ValueError("to_json: tokenizer has no model");
+  ojson j;
+  j["version"] = "1.0";
+  j["truncation"] = nullptr;
+  j["padding"] = nullptr;
+  j["added_tokens"] = ojson::array();
+  for (const AddedToken& a : added_tokens)
+    j["added_tokens"].push_back({{"id", a.id},
+                                 {"content", a.content},
+                                 {"single_word", a.single_word},
+                                 {"lstrip", a.lstrip},
+                                 {"rstrip", a.rstrip},
+                                 {"normalized", a.normalized},
+                                 {"special", a.special}});
+  j["normalizer"] = normalizer ? normalizer_json(*normalizer) : ojson(nullptr);
+  j["pre_tokenizer"] = pre_tokenizer ? pre_tokenizer_json(*pre_tokenizer) : ojson(nullptr);
+  j["post_processor"] = post_processor ? post_processor_json(*post_processor) : ojson(nullptr);
+  j["decoder"] = decoder ? decoder_json(*decoder) : ojson(nullptr);
+  ojson m;
+  std::string merges_text;
+  switch (model->kind()) {
+    case ModelKind::BPE: {
+      const auto& bpe = static_cast<const BpeModel&>(*model);
+      const BpeOptions& o = bpe.options();
+      m["type"] = "BPE";
+      m["dropout"] = nullptr;
+      m["unk_token"] = o.unk_token ? ojson(*o.unk_token) : ojson(nullptr);
+      m["continuing_subword_prefix"] = o.continuing_subword_prefix.empty() ? ojson(nullptr) : ojson(o.continuing_subword_prefix);
+      m["end_of_word_suffix"] = o.end_of_word_suffix.empty() ? ojson(nullptr) : ojson(o.end_of_word_suffix);
+      m["fuse_unk"] = o.fuse_unk;
+      m["byte_fallback"] = o.byte_fallback;
+      m["ignore_merges"] = o.ignore_merges;
+      m["vocab"] = "@@QKV_VOCAB@@";
+      m["merges"] = "@@QKV_MERGES@@";
+      bool pairs = false;  // "a b" strings unless a side contains a space
+      for (const Merge& mg : bpe.merges()) pairs = pairs || mg.first.find(' ') != std::string::npos || mg.second.find(' ') != std::string::npos;
+      merges_text = "[";
+      for (size_t i = 0; i < bpe.merges().size(); ++i) {
+        const Merge& mg = bpe.merges()[i];
+        merges_text += i ? ",\n      " : "\n      ";
+        merges_text += pairs ? ojson::array({mg.first, mg.second}).dump() : ojson(mg.first + " " + mg.second).dump();
+      }
+      merges_text += bpe.merges().empty() ? "]" : "\n    ]";
+      break;
+    }
+    case ModelKind::WordPiece: {
+      const auto& wp = static_cast<const WordPieceModel&>(*model);
+      m["type"] = "WordPiece";
+      m["unk_token"] = wp.unk_token();
+      m["continuing_subword_prefix"] = wp.prefix();
+      m["max_input_chars_per_word"] = wp.max_input_chars_per_word();
+      m["vocab"] = "@@QKV_VOCAB@@";
+      break;
+    }
+    case ModelKind::WordLevel:
+      m["type"] = "WordLevel";
+      m["vocab"] = "@@QKV_VOCAB@@";
+      m["unk_token"] = static_cast<const WordLevelModel&>(*model).unk_token();
+      break;
+  }
+  j["model"] = m;
+  std::string out = j.dump(2, ' ', false, ojson::error_handler_t::replace);
+  auto put = [&](const std::string& marker, const std::string& value) {
+    size_t p = out.find("\"" + marker + "\"");
+    if (p != std::string::npos) out.replace(p, marker.size() + 2, value);
+  };
+  put("@@QKV_VOCAB@@", vocab_text(model->vocab()));
+  put("@@QKV_MERGES@@", merges_text);
+  return out + "\n";
+}
+
+}  // namespace qkv::tokenizers

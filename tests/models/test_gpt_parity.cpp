@@ -1,0 +1,132 @@
+// GPT against PyTorch (llm.c's test_gpt2 pattern): the fixture written by
+// tests/fixtures/gpt/make_gpt_fixture.py holds a tiny GPT's weights, a batch,
+// the logits, the loss, every parameter gradient and 10 AdamW-step losses.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "qkv/autograd/autograd.h"
+#include "qkv/io/safetensors.h"
+#include "qkv/models/gpt.h"
+#include "qkv/ops/ops.h"
+#include "qkv/optim/adam.h"
+#include "qkv/optim/clip.h"
+
+using namespace qkv;
+
+namespace {
+
+const std::string kFixture = std::string(QKV_TEST_FIXTURES) + "/gpt/gpt_tiny.safetensors";
+
+models::GPTConfig tiny_config() {
+  models::GPTConfig c;
+  c.vocab_size = 65;
+  c.n_layer = 2;
+  c.n_head = 2;
+  c.n_embd = 32;
+  c.block_size = 16;
+  return c;
+}
+
+float max_abs_diff(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.shape(), b.shape());
+  auto x = a.to_vector(), y = b.to_vector();
+  float m = 0;
+  for (size_t i = 0; i < x.size() && i < y.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
+  return m;
+}
+
+struct Loaded {
+  io::NamedTensors fx;
+  std::unique_ptr<models::GPT> model;
+};
+
+Loaded load() {
+  Loaded l;
+  l.fx = io::load_safetensors(kFixture);
+  Generator gen(0);
+  l.model = std::make_unique<models::GPT>(tiny_config(), gen);
+  nn::NamedTensors sd;
+  for (const auto& [name, t] : l.fx.tensors)
+    if (name.rfind("param.", 0) == 0) sd.push_back({name.substr(6), t});
+  l.model->load_state_dict(sd, true);  // strict: every name must match
+  return l;
+}
+
+}  // namespace
+
+TEST(GptParity, LogitsLossAndEveryGradient) {
+  Loaded l = load();
+  Generator gen(0);
+  Tensor logits = l.model->forward(l.fx.at("idx"), gen);
+  float dl = max_abs_diff(logits, l.fx.at("logits"));
+  EXPECT_LE(dl, 1e-5f) << "logits maxdiff " << dl;
+  Tensor loss = models::GPT::loss(logits, l.fx.at("targets"));
+  EXPECT_NEAR(loss.item(), l.fx.at("loss").item(), 1e-5f);
+  loss.backward();
+  int checked = 0;
+  for (const auto& [name, p] : l.model->named_parameters()) {
+    ASSERT_TRUE(l.fx.contains("grad." + name)) << name;
+    ASSERT_TRUE(p.grad().defined()) << name << " has no gradient";
+    float d = max_abs_diff(p.grad(), l.fx.at("grad." + name));
+    EXPECT_LE(d, 1e-4f) << "grad " << name << " maxdiff " << d;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4 + 12 * 2);  // wte wpe ln_f.{w,b} + 12 tensors per block
+}
+
+TEST(GptParity, TenAdamWStepsMatchTorch) {
+  Loaded l = load();
+  Generator gen(0);
+  optim::AdamW opt(optim::decay_groups(*l.model, 0.1f), 1e-3f, 0.9f, 0.99f, 1e-8f);
+  Tensor want = l.fx.at("adamw_losses");
+  auto wv = want.to_vector();
+  for (int step = 0; step < 10; ++step) {
+    opt.zero_grad();
+    Tensor loss = models::GPT::loss(l.model->forward(l.fx.at("idx"), gen), l.fx.at("targets"));
+    loss.backward();
+    optim::clip_grad_norm(l.model->parameters(), 1.0f);
+    opt.step();
+    EXPECT_NEAR(loss.item(), wv[step], 2e-5f) << "step " << step;
+  }
+}
+
+TEST(GptParity, KvCacheDecodeEqualsFullForward) {
+  Loaded l = load();
+  l.model->eval();
+  Generator gen(0);
+  NoGradGuard ng;
+  Tensor idx = l.fx.at("idx");  // (B,T)
+  Tensor full = l.model->forward(idx, gen);  // (B,T,V)
+  // Prefill 5 tokens, then one token at a time.
+  models::KVCache cache = l.model->make_cache(idx.size(0));
+  Tensor pre = l.model->forward(idx.narrow(1, 0, 5).contiguous(), gen, &cache);
+  EXPECT_LE(max_abs_diff(pre, full.narrow(1, 0, 5)), 1e-5f);
+  for (int64_t t = 5; t < idx.size(1); ++t) {
+    Tensor step = l.model->forward(idx.narrow(1, t, 1).contiguous(), gen, &cache);
+    float d = max_abs_diff(step, full.narrow(1, t, 1));
+    EXPECT_LE(d, 1e-5f) << "position " << t << " maxdiff " << d;
+  }
+  EXPECT_EQ(cache.len, idx.size(1));
+  // One more token would exceed block_size.
+  EXPECT_THROW(l.model->forward(idx.narrow(1, 0, 1).contiguous(), gen, &cache), ValueError);
+}
+
+TEST(GptConfig, JsonRoundTripAndErrors) {
+  models::GPTConfig c = tiny_config();
+  EXPECT_EQ(models::GPTConfig::from_json(c.to_json()), c);
+  auto bad = [](nlohmann::json j, const std::string& needle) {
+    try {
+      models::GPTConfig::from_json(j);
+      ADD_FAILURE() << "accepted " << j.dump();
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  bad({{"n_layers", 4}}, "unknown field \"n_layers\"");
+  bad({{"n_head", "four"}}, "n_head");
+  bad({{"n_embd", 30}, {"n_head", 4}}, "divisible");
+  bad({{"block_size", 0}}, "block_size");
+  bad({{"dropout", 1.5}}, "dropout");
+  bad(nlohmann::json::array(), "object");
+}

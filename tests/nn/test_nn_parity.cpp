@@ -1,0 +1,167 @@
+// tests/nn/test_nn_parity.cpp — qkv::nn modules against PyTorch 1.13's own
+// modules (tests/fixtures/nn/nn_parity.txt, from make_nn_fixtures.py; torch
+// computes in float64 from the same float32 inputs and weights). Each case loads
+// the weights through load_state_dict (so the names must match exactly), checks
+// the forward value, then the gradients of sum(w ⊙ y) for the input and every
+// parameter. Tolerances as the GPT issue: |got − want| ≤ tol·(1 + |want|),
+// 1e-5 forward, 1e-4 gradients.
+#include <gtest/gtest.h>
+
+#include "nn/nn_fixture.h"
+#include "qkv/nn/nn.h"
+
+using namespace qkv;
+using namespace qkv::nn;
+using qkv::test::expect_close;
+
+namespace {
+
+const char* kFile = "nn_parity.txt";
+constexpr double kFwdTol = 1e-5, kGradTol = 1e-4;
+
+Tensor fx(const std::string& n) { return qkv::test::fx_get(kFile, n); }
+bool has(const std::string& n) { return qkv::test::fx_has(kFile, n); }
+
+// Backward of sum(w ⊙ y), then every parameter's gradient against "<case>.g.<name>".
+void check_grads(Module& m, const Tensor& y, const std::string& c) {
+  (y * fx(c + ".w")).sum().backward();
+  int checked = 0;
+  for (auto& [name, p] : m.named_parameters()) {
+    SCOPED_TRACE(c + " parameter " + name);
+    ASSERT_TRUE(has(c + ".g." + name)) << "no torch gradient for " << name;
+    expect_close(p.grad(), fx(c + ".g." + name), c + ".g." + name, kGradTol);
+    ++checked;
+  }
+  EXPECT_EQ(checked, static_cast<int>(qkv::test::fx_prefixed(kFile, c + ".g.").size()));
+}
+
+void run_mha(const std::string& c, bool cross) {
+  Generator gen(1);
+  std::vector<int64_t> flags = fx(c + ".flags").to_int_vector();  // causal, bias, NH
+  Tensor x = fx(c + ".x").requires_grad_();
+  const int64_t C = x.size(2);
+  MultiHeadAttention m(C, flags[2], 0.0f, flags[1] != 0, gen, cross);
+  m.load_state_dict(qkv::test::fx_prefixed(kFile, c + ".p."));
+  Tensor ctx = cross ? fx(c + ".context").requires_grad_() : Tensor();
+  Tensor mask = has(c + ".mask") ? fx(c + ".mask") : Tensor();
+  Tensor kp = has(c + ".key_padding") ? fx(c + ".key_padding") : Tensor();
+  AttentionOutput r = m.forward(x, ctx, flags[0] != 0, mask, kp, gen, /*need_weights=*/true);
+  expect_close(r.out, fx(c + ".y"), c + ".y", kFwdTol);
+  expect_close(r.weights, fx(c + ".attn"), c + ".attn", kFwdTol);
+  check_grads(m, r.out, c);
+  expect_close(x.grad(), fx(c + ".dx"), c + ".dx", kGradTol);
+  if (cross) expect_close(ctx.grad(), fx(c + ".dcontext"), c + ".dcontext", kGradTol);
+}
+
+}  // namespace
+
+TEST(NnParity, MultiHeadSelfAttention) { run_mha("mha_self", false); }
+TEST(NnParity, MultiHeadCausalWithKeyPadding) { run_mha("mha_causal_pad", false); }
+TEST(NnParity, MultiHeadExplicitMaskNoBias) { run_mha("mha_mask_nobias", false); }
+TEST(NnParity, MultiHeadCrossAttention) { run_mha("mha_cross", true); }
+
+TEST(NnParity, MultiHeadWeightsOnlyWhenRequested) {
+  Generator gen(1);
+  MultiHeadAttention m(8, 2, 0.0f, true, gen);
+  Tensor x = fx("mha_self.x");
+  EXPECT_FALSE(m.forward(x, Tensor(), false, Tensor(), Tensor(), gen).weights.defined());
+  EXPECT_THROW(m.forward(x, x, false, Tensor(), Tensor(), gen), ValueError);  // context to self-attention
+  MultiHeadAttention cross(8, 2, 0.0f, true, gen, true);
+  EXPECT_THROW(cross.forward(x, Tensor(), false, Tensor(), Tensor(), gen), ValueError);
+  EXPECT_THROW(m.forward(zeros({2, 5, 6}), Tensor(), false, Tensor(), Tensor(), gen), ShapeError);
+  EXPECT_THROW(m.forward(x, Tensor(), false, Tensor(), zeros({2, 4}, DType::Bool), gen), ShapeError);
+  EXPECT_THROW(MultiHeadAttention(10, 3, 0.0f, true, gen), ValueError);
+}
+
+TEST(NnParity, FeedForward) {
+  for (auto [c, act] : {std::pair{"ffn_gelu", Activation::GELU}, std::pair{"ffn_gelu_tanh", Activation::GELUTanh},
+                        std::pair{"ffn_relu", Activation::ReLU}}) {
+    SCOPED_TRACE(c);
+    Generator gen(2);
+    Tensor x = fx(std::string(c) + ".x").requires_grad_();
+    FeedForward f(x.size(2), 20, act, 0.0f, true, gen);
+    f.load_state_dict(qkv::test::fx_prefixed(kFile, std::string(c) + ".p."));
+    Tensor y = f.forward(x, gen);
+    expect_close(y, fx(std::string(c) + ".y"), std::string(c) + ".y", kFwdTol);
+    check_grads(f, y, c);
+    expect_close(x.grad(), fx(std::string(c) + ".dx"), std::string(c) + ".dx", kGradTol);
+  }
+}
+
+// Pre-LN and post-LN blocks against torch.nn.TransformerEncoderLayer
+// (norm_first = true / false, GELU, dropout 0).
+TEST(NnParity, TransformerBlockPreAndPostLN) {
+  for (std::string c : {"block_pre", "block_post"}) {
+    SCOPED_TRACE(c);
+    Generator gen(3);
+    std::vector<int64_t> flags = fx(c + ".flags").to_int_vector();  // pre, causal
+    Tensor x = fx(c + ".x").requires_grad_();
+    TransformerBlock b(x.size(2), 2, 24, 0.0f, true, Activation::GELU,
+                       flags[0] ? NormPlacement::Pre : NormPlacement::Post, gen);
+    b.load_state_dict(qkv::test::fx_prefixed(kFile, c + ".p."));
+    Tensor kp = has(c + ".key_padding") ? fx(c + ".key_padding") : Tensor();
+    Tensor y = b.forward(x, flags[1] != 0, Tensor(), gen, kp);
+    expect_close(y, fx(c + ".y"), c + ".y", kFwdTol);
+    check_grads(b, y, c);
+    expect_close(x.grad(), fx(c + ".dx"), c + ".dx", kGradTol);
+  }
+}
+
+TEST(NnParity, SinusoidalPositionalEncoding) {
+  for (int64_t d : {10, 7}) {
+    Tensor want = fx("pe_d" + std::to_string(d));  // (40, d), float64-computed
+    SinusoidalPositionalEncoding pe(d, /*max_len=*/8);
+    expect_close(pe.forward(5), want.narrow(0, 0, 5), "pe rows 0..4", 1e-6);
+    expect_close(pe.forward(3, 4), want.narrow(0, 4, 3), "pe rows 4..6", 1e-6);
+    // past max_len: the table grows itself
+    expect_close(pe.forward(30, 10), want.narrow(0, 10, 30), "pe rows 10..39", 1e-6);
+    EXPECT_GE(pe.table_rows(), 40);
+    EXPECT_FALSE(pe.forward(2).requires_grad());
+    EXPECT_TRUE(pe.state_dict().empty());
+  }
+  // The paper's formula at one point: PE(pos=3, 2i=4) with d = 10.
+  SinusoidalPositionalEncoding pe(10);
+  EXPECT_NEAR(pe.forward(1, 3).to_vector()[4], std::sin(3.0 / std::pow(10000.0, 4.0 / 10.0)), 1e-7);
+  EXPECT_NEAR(pe.forward(1, 3).to_vector()[5], std::cos(3.0 / std::pow(10000.0, 4.0 / 10.0)), 1e-7);
+}
+
+TEST(NnParity, LearnedPositionalEmbedding) {
+  Generator gen(4);
+  LearnedPositionalEmbedding wpe(16, 4, gen);
+  EXPECT_EQ(wpe.named_parameters().at(0).first, "weight");
+  Tensor rows = wpe.forward(3, 5);
+  EXPECT_EQ(rows.shape(), (Shape{3, 4}));
+  EXPECT_EQ(rows.to_vector(), wpe.weight.narrow(0, 5, 3).to_vector());
+  rows.sum().backward();  // gradient reaches exactly rows 5..7
+  std::vector<float> g = wpe.weight.grad().to_vector();
+  for (int64_t r = 0; r < 16; ++r) EXPECT_EQ(g[r * 4], (r >= 5 && r < 8) ? 1.0f : 0.0f) << r;
+  EXPECT_NO_THROW(wpe.forward(16, 0));
+  EXPECT_THROW(wpe.forward(10, 7), ValueError);
+  EXPECT_THROW(wpe.forward(17), ValueError);
+}
+
+// Decoding token by token (and in chunks) with the KV cache gives the full
+// causal forward's outputs at every position.
+TEST(NnParity, KVCacheMatchesFullForward) {
+  Generator gen(6);
+  TransformerBlock blk(16, 4, 64, 0.0f, true, Activation::GELUTanh, NormPlacement::Pre, gen);
+  Tensor x = randn({2, 7, 16}, gen);
+  NoGradGuard ng;
+  Tensor full = blk.forward(x, true, Tensor(), gen);
+  KVCache cache;
+  std::vector<Tensor> steps;
+  steps.push_back(blk.forward_cached(x.narrow(1, 0, 3), cache, gen));  // a 3-token prompt
+  for (int64_t t = 3; t < 7; ++t) steps.push_back(blk.forward_cached(x.narrow(1, t, 1), cache, gen));
+  EXPECT_EQ(cache.length(), 7);
+  expect_close(cat(steps, 1), full, "cached vs full", 1e-5);
+
+  MultiHeadAttention cross(16, 4, 0.0f, true, gen, true);
+  Tensor ctx = randn({2, 5, 16}, gen);
+  Tensor want = cross.forward(x, ctx, false, Tensor(), Tensor(), gen).out;
+  KVCache cc;
+  std::vector<Tensor> outs;
+  outs.push_back(cross.forward_cached(x.narrow(1, 0, 4), cc, ctx, gen).out);
+  outs.push_back(cross.forward_cached(x.narrow(1, 4, 3), cc, Tensor(), gen).out);
+  expect_close(cat(outs, 1), want, "cross cached vs full", 1e-5);
+  EXPECT_EQ(cc.length(), 5);
+}

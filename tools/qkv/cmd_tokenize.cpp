@@ -1,0 +1,138 @@
+// `qkv tokenize` (text lines → ids/tokens/offsets as JSON lines) and
+// `qkv decode` (id lines → text), over any tokenizer qkv can load.
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "commands.h"
+#include "qkv/core/error.h"
+#include "qkv/tokenizers/tokenizer.h"
+
+namespace qkv::cli {
+
+namespace {
+
+struct TokenizeArgs {
+  std::string tokenizer;
+  bool jsonl = false, add_special = false, ids_only = false, no_parse_special = false;
+  std::string save;
+};
+
+std::string encoding_json(const tokenizers::Encoding& e) {
+  nlohmann::json j;
+  j["ids"] = e.ids;
+  j["tokens"] = e.tokens;
+  nlohmann::json offsets = nlohmann::json::array();
+  for (auto [s, f] : e.offsets) offsets.push_back({s, f});
+  j["offsets"] = offsets;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void run_tokenize(const TokenizeArgs& a) {
+  tokenizers::Tokenizer tok = tokenizers::Tokenizer::from_path(a.tokenizer);
+  if (!a.save.empty()) {
+    tok.save(a.save);
+    std::fprintf(stderr, "wrote %s (vocab size %lld)\n", a.save.c_str(), (long long)tok.vocab_size());
+    return;
+  }
+  tokenizers::EncodeOptions opts{.add_special_tokens = a.add_special, .parse_special = !a.no_parse_special};
+  std::string line, out;
+  size_t line_no = 0;
+  std::ios::sync_with_stdio(false);
+  while (std::getline(std::cin, line)) {
+    ++line_no;
+    std::string text = line;
+    if (a.jsonl) {
+      if (line.empty()) continue;
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::parse_error& e) {
+        throw ValueError("stdin line " + std::to_string(line_no) + ": not valid JSON (" + e.what() + ")");
+      }
+      if (!j.is_object() || !j.contains("text") || !j["text"].is_string())
+        throw ValueError("stdin line " + std::to_string(line_no) + ": expected an object with a string field \"text\"");
+      text = j["text"].get<std::string>();
+    }
+    tokenizers::Encoding e = tok.encode(text, opts);
+    out.clear();
+    if (a.ids_only) {
+      for (size_t i = 0; i < e.ids.size(); ++i) out += (i ? " " : "") + std::to_string(e.ids[i]);
+    } else {
+      out = encoding_json(e);
+    }
+    out += '\n';
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+}
+
+// Ids separated by spaces and/or commas, optionally inside [ ].
+std::vector<int64_t> parse_ids(const std::string& line, size_t line_no) {
+  std::vector<int64_t> ids;
+  size_t i = 0;
+  while (i < line.size()) {
+    char c = line[i];
+    if (c == ' ' || c == ',' || c == '\t' || c == '[' || c == ']' || c == '\r') {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != ',' && line[j] != '\t' && line[j] != ']' && line[j] != '\r') ++j;
+    std::string word = line.substr(i, j - i);
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(word, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != word.size() || word.empty())
+      throw ValueError("stdin line " + std::to_string(line_no) + ": '" + word + "' is not an integer id");
+    ids.push_back(v);
+    i = j;
+  }
+  return ids;
+}
+
+}  // namespace
+
+void add_tokenize_command(CLI::App& app) {
+  static TokenizeArgs a;
+  auto* cmd = app.add_subcommand("tokenize", "Tokenize stdin lines; one JSON object {ids, tokens, offsets} per line");
+  cmd->add_option("--tokenizer", a.tokenizer,
+                  "Directory or file: tokenizer.json, vocab.json (+ merges.txt beside it) or vocab.txt")
+      ->required();
+  cmd->add_flag("--jsonl", a.jsonl, "Read JSON objects {\"text\": ...} instead of plain lines");
+  cmd->add_flag("--add-special-tokens", a.add_special, "Apply the post-processor template ([CLS] ... [SEP])");
+  cmd->add_flag("--ids", a.ids_only, "Print space-separated ids only");
+  cmd->add_flag("--no-parse-special", a.no_parse_special,
+                "Treat special tokens written in the text (<|endoftext|>, [MASK]) as plain text");
+  cmd->add_option("--save", a.save, "Write the loaded tokenizer as tokenizer.json to this path and exit");
+  cmd->callback([] { run_tokenize(a); });
+
+  static std::string dec_tok;
+  static bool keep_special = false;
+  auto* dec = app.add_subcommand("decode", "Decode stdin lines of ids (space/comma separated) to text");
+  dec->add_option("--tokenizer", dec_tok, "Directory or file, as for tokenize")->required();
+  dec->add_flag("--keep-special", keep_special, "Keep special tokens ([CLS], <|endoftext|>) in the text");
+  dec->callback([] {
+    tokenizers::Tokenizer tok = tokenizers::Tokenizer::from_path(dec_tok);
+    std::string line;
+    size_t line_no = 0;
+    while (std::getline(std::cin, line)) {
+      ++line_no;
+      std::vector<int64_t> ids = parse_ids(line, line_no);
+      std::string text;
+      try {
+        text = tok.decode(ids, !keep_special);
+      } catch (const ValueError& e) {
+        throw ValueError("stdin line " + std::to_string(line_no) + ": " + e.what());
+      }
+      text += '\n';
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    }
+  });
+}
+
+}  // namespace qkv::cli
