@@ -14,7 +14,8 @@ BUILD_PKGS=(
   libutf8proc-dev                          # Unicode normalization + categories (tokenizers)
   libomp-dev                               # OpenMP headers (we link GCC's libgomp)
   libopenblas-dev libopenblas0-openmp      # GEMM candidate (also the peer's BLAS)
-  libblis-dev libdnnl-dev                  # GEMM candidates compared in bench/
+  libblis-dev libdnnl-dev                  # GEMM (oneDNN) and the candidates compared in bench/
+  fortunes                                 # the demo's training text (/usr/share/games/fortunes)
 )
 BENCH_PKGS=(
   python3-torch python3-numpy              # the PyTorch peer (Debian's 1.13)

@@ -165,3 +165,17 @@ TEST(NnParity, KVCacheMatchesFullForward) {
   expect_close(cat(outs, 1), want, "cross cached vs full", 1e-5);
   EXPECT_EQ(cc.length(), 5);
 }
+
+TEST(NnParity, CombineAttentionMasks) {
+  // mask (T,S) = (2,3) true = attend; key_padding (B,S) = (2,3) true = pad
+  Tensor mask = tensor_bool({true, false, true, true, true, false}, {2, 3});
+  Tensor kp = tensor_bool({false, false, true, true, false, false}, {2, 3});
+  Tensor m = combine_attention_masks(mask, kp);
+  ASSERT_EQ(m.shape(), (Shape{2, 1, 2, 3}));
+  EXPECT_EQ(m.dtype(), DType::Bool);
+  EXPECT_EQ(m.to_int_vector(), (std::vector<int64_t>{1, 0, 0, 1, 1, 0, /*b1*/ 0, 0, 1, 0, 1, 0}));
+  EXPECT_EQ(combine_attention_masks(Tensor(), kp).shape(), (Shape{2, 1, 1, 3}));
+  EXPECT_FALSE(combine_attention_masks(Tensor(), Tensor()).defined());
+  EXPECT_THROW(combine_attention_masks(zeros({2, 3}), Tensor()), ValueError);  // float mask
+  EXPECT_THROW(combine_attention_masks(Tensor(), zeros({2, 3})), ValueError);  // float padding
+}

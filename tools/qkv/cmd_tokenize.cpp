@@ -20,13 +20,13 @@ struct TokenizeArgs {
 };
 
 std::string encoding_json(const tokenizers::Encoding& e) {
-  nlohmann::json j;
+  nlohmann::ordered_json j;
   j["ids"] = e.ids;
   j["tokens"] = e.tokens;
-  nlohmann::json offsets = nlohmann::json::array();
+  nlohmann::ordered_json offsets = nlohmann::ordered_json::array();
   for (auto [s, f] : e.offsets) offsets.push_back({s, f});
   j["offsets"] = offsets;
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 void run_tokenize(const TokenizeArgs& a) {

@@ -119,6 +119,8 @@ void add_train_command(CLI::App& app) {
   train->require_subcommand(1);
   auto* g = train->add_subcommand("gpt", "Train a decoder-only GPT on a text file (nanoGPT's flags)");
   static TrainArgs a;
+  // A flag given twice takes its last value (scripts append overrides).
+  g->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   g->add_option("--data", a.data, "Training text (UTF-8)")->required();
   g->add_option("--tokenizer", a.tokenizer, "\"char\" (built from the data) or a DIR/tokenizer.json")
       ->capture_default_str();

@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   qkv::cli::add_info_command(app);
   qkv::cli::add_demo_command(app);
   qkv::cli::add_tokenize_command(app);
-  qkv::cli::add_plot_command(app);
+  qkv::cli::add_train_tokenizer_command(app);
+  qkv::cli::add_plot_attention_command(*qkv::cli::add_plot_command(app));
   qkv::cli::add_train_command(app);
   qkv::cli::add_generate_command(app);
   std::string names;

@@ -67,12 +67,16 @@ void compose_runs(NormalizedString& s, NormalForm form) {
 void bert_normalize(const Normalizer& n, NormalizedString& s) {
   if (n.clean_text) {
     map_chars(s, [](char32_t c, std::string& out) {
-      if (c == 0 || c == 0xFFFD) return;
-      if (c == '\t' || c == '\n' || c == '\r' || is_white_space(c)) {
+      // Hugging Face filters first (controls incl. U+0085 NEL are deleted), then maps spaces
+      if (c == '\t' || c == '\n' || c == '\r') {
         out += ' ';
         return;
       }
-      if (is_other(c)) return;
+      if (c == 0 || c == 0xFFFD || is_other(c)) return;
+      if (is_white_space(c)) {
+        out += ' ';
+        return;
+      }
       append_utf8(out, c);
     });
   }

@@ -248,6 +248,8 @@ struct Reader {
                     : j.contains("merges")                      ? "BPE"
                     : j.contains("max_input_chars_per_word")    ? "WordPiece"
                                                                 : "WordLevel";
+    if (t != "BPE" && t != "WordPiece" && t != "WordLevel")
+      fail(key + ".type", "model type '" + t + "' is not supported (supported: BPE, WordPiece, WordLevel)");
     Vocab v = vocab(field(j, key, "vocab"), key + ".vocab");
     if (t == "BPE") {
       BpeOptions o;

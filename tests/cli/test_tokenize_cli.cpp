@@ -1,0 +1,100 @@
+// End-to-end runs of `qkv tokenize` / `qkv decode` (and their bad-input paths).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+namespace {
+
+struct TokRun {
+  int code;
+  std::string out;  // stdout + stderr
+};
+
+// Runs `printf '%s' input | qkv args`.
+TokRun qkv_with_input(const std::string& input, const std::string& args) {
+  std::string path = std::filesystem::temp_directory_path() / ("qkv_tok_cli_in_" + std::to_string(::getpid()));
+  if (FILE* f = std::fopen(path.c_str(), "wb")) {
+    std::fwrite(input.data(), 1, input.size(), f);
+    std::fclose(f);
+  }
+  std::string cmd = std::string(QKV_CLI_PATH) + " " + args + " < " + path + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while (p && (n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int status = p ? pclose(p) : -1;
+  std::filesystem::remove(path);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+const std::string kData = std::string(QKV_SHARED_DATA) + "/tokenizers";
+
+#define REQUIRE_TOKENIZER_DATA()                                                               \
+  if (!std::filesystem::exists(kData + "/gpt2/vocab.json"))                                    \
+  GTEST_SKIP() << "shared data not found: " << kData << " (tokenizer CLI tests need it)"
+
+}  // namespace
+
+TEST(TokCli, TokenizeGpt2Json) {
+  REQUIRE_TOKENIZER_DATA();
+  TokRun r = qkv_with_input("Hello world\n\n", "tokenize --tokenizer " + kData + "/gpt2");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out,
+            "{\"ids\":[15496,995],\"tokens\":[\"Hello\",\"\xC4\xA0world\"],\"offsets\":[[0,5],[5,11]]}\n"
+            "{\"ids\":[],\"tokens\":[],\"offsets\":[]}\n");
+}
+
+TEST(TokCli, TokenizeBertIdsWithSpecialTokensAndJsonl) {
+  REQUIRE_TOKENIZER_DATA();
+  TokRun r = qkv_with_input("Hello world\n", "tokenize --tokenizer " + kData + "/bert-base-uncased/vocab.txt --ids --add-special-tokens");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "101 7592 2088 102\n");
+  TokRun j = qkv_with_input("{\"text\": \"Hi [MASK]!\"}\n", "tokenize --tokenizer " + kData + "/bert-base-uncased --jsonl --ids");
+  EXPECT_EQ(j.out, "7632 103 999\n");
+  TokRun lit = qkv_with_input("<|endoftext|>\n", "tokenize --tokenizer " + kData + "/gpt2 --ids --no-parse-special");
+  EXPECT_EQ(lit.out, "27 91 437 1659 5239 91 29\n");
+}
+
+TEST(TokCli, DecodeRoundTrip) {
+  REQUIRE_TOKENIZER_DATA();
+  TokRun r = qkv_with_input("15496 995\n[15496, 50256]\n", "decode --tokenizer " + kData + "/gpt2");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "Hello world\nHello\n");
+  TokRun k = qkv_with_input("15496 50256\n", "decode --keep-special --tokenizer " + kData + "/gpt2");
+  EXPECT_EQ(k.out, "Hello<|endoftext|>\n");
+}
+
+TEST(TokCli, BadInputsGiveClearErrors) {
+  REQUIRE_TOKENIZER_DATA();
+  TokRun bad_id = qkv_with_input("15496 999999\n", "decode --tokenizer " + kData + "/gpt2");
+  EXPECT_EQ(bad_id.code, 1);
+  EXPECT_NE(bad_id.out.find("qkv: error: stdin line 1: decode: id 999999"), std::string::npos) << bad_id.out;
+  TokRun not_int = qkv_with_input("1 2\n3 x\n", "decode --tokenizer " + kData + "/gpt2");
+  EXPECT_EQ(not_int.code, 1);
+  EXPECT_NE(not_int.out.find("stdin line 2: 'x' is not an integer id"), std::string::npos) << not_int.out;
+  TokRun bad_json = qkv_with_input("{\"text\": \"ok\"}\n{oops\n", "tokenize --jsonl --tokenizer " + kData + "/gpt2");
+  EXPECT_EQ(bad_json.code, 1);
+  EXPECT_NE(bad_json.out.find("stdin line 2: not valid JSON"), std::string::npos) << bad_json.out;
+  TokRun missing = qkv_with_input("", "tokenize --tokenizer /nonexistent/tok");
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.out.find("qkv: error: /nonexistent/tok: no such file"), std::string::npos) << missing.out;
+}
+
+TEST(TokCli, InvalidUtf8AndLongLine) {
+  REQUIRE_TOKENIZER_DATA();
+  TokRun r = qkv_with_input("a\xFF\xC3z\n", "tokenize --ids --tokenizer " + kData + "/gpt2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::string ids = r.out.substr(0, r.out.size() - 1);
+  TokRun back = qkv_with_input(ids + "\n", "decode --tokenizer " + kData + "/gpt2");
+  EXPECT_EQ(back.out, "a\xFF\xC3z\n");  // exact bytes back
+  std::string line;
+  while (line.size() < (10u << 20)) line += "All the world's a stage, ";
+  TokRun big = qkv_with_input(line + "\n", "tokenize --ids --tokenizer " + kData + "/bert-base-uncased");
+  EXPECT_EQ(big.code, 0);
+  EXPECT_GT(big.out.size(), 1000000u);
+}

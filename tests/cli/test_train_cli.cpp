@@ -1,0 +1,140 @@
+// `qkv train gpt`, `qkv generate` and `qkv plot attention` end to end, with
+// every bad-input case of the GPT issue.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "qkv/io/json.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Out {
+  int code;
+  std::string text;
+};
+
+Out qkv_run(const std::string& args) {
+  std::string cmd = std::string(QKV_CLI_PATH) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class TrainCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = (fs::temp_directory_path() / ("qkv_cli_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+              .string();
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    corpus = dir + "/corpus.txt";
+    std::ofstream(corpus) << std::string(40, '\n') + "to be or not to be, that is the question.\n" +
+                                 "whether tis nobler in the mind to suffer\n";
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string tiny(const std::string& out) {
+    return "train gpt --data " + corpus + " --out " + out +
+           " --n-layer 1 --n-head 2 --n-embd 16 --block-size 8 --batch-size 2 --max-iters 3 --eval-interval 2"
+           " --eval-iters 1 --warmup-iters 1 --lr-decay-iters 10 --threads 1";
+  }
+  std::string dir, corpus;
+};
+
+void expect_fail(const Out& o, const std::string& needle) {
+  EXPECT_NE(o.code, 0) << o.text;
+  EXPECT_NE(o.text.find(needle), std::string::npos) << "expected '" << needle << "' in:\n" << o.text;
+}
+
+}  // namespace
+
+TEST_F(TrainCli, TrainGenerateResumeAndPlot) {
+  const std::string m = dir + "/model";
+  Out t = qkv_run(tiny(m));
+  ASSERT_EQ(t.code, 0) << t.text;
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors",
+                        "trainer_state.json", "log.jsonl", "loss.svg", "best/model.safetensors"})
+    EXPECT_TRUE(fs::exists(m + "/" + f)) << f;
+  Out g = qkv_run("generate " + m + " --prompt \"to be\" --max-new-tokens 10 --seed 1 --num-samples 2");
+  ASSERT_EQ(g.code, 0) << g.text;
+  EXPECT_EQ(g.text.rfind("to be", 0), 0u) << g.text;
+  Out r = qkv_run(tiny(m) + " --max-iters 5 --resume");
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("resuming"), std::string::npos) << r.text;
+  EXPECT_EQ(qkv::io::read_json(m + "/trainer_state.json")["step"].get<int64_t>(), 5);
+  Out p = qkv_run("plot attention " + m + " --text \"to be\" --layer 0 --head 1 -o " + dir + "/a.png");
+  EXPECT_EQ(p.code, 0) << p.text;
+  EXPECT_TRUE(fs::exists(dir + "/a.png"));
+  expect_fail(qkv_run("plot attention " + m + " --text \"to be\" --layer 3 -o " + dir + "/b.png"), "--layer 3");
+  expect_fail(qkv_run("plot attention " + m + " --text \"to be\" --head 9 -o " + dir + "/b.png"), "--head 9");
+}
+
+TEST_F(TrainCli, BadCorporaLeaveNothingBehind) {
+  const std::string m = dir + "/model";
+  std::ofstream(dir + "/empty.txt").close();
+  std::ofstream(dir + "/short.txt") << "abc";
+  expect_fail(qkv_run(tiny(m) + " --data " + dir + "/missing.txt"), "missing.txt: no such file");
+  expect_fail(qkv_run(tiny(m) + " --data " + dir + "/empty.txt"), "empty.txt: the corpus is empty");
+  expect_fail(qkv_run(tiny(m) + " --data " + dir + "/short.txt"), "fewer than block_size + 1");
+  EXPECT_FALSE(fs::exists(m)) << "a failed run left " << m;
+}
+
+TEST_F(TrainCli, BadFlags) {
+  const std::string m = dir + "/model";
+  expect_fail(qkv_run(tiny(m) + " --n-layer abc"), "--n-layer");
+  expect_fail(qkv_run(tiny(m) + " --n-head 3"), "divisible");
+  expect_fail(qkv_run(tiny(m) + " --lr -1"), "--lr");
+  expect_fail(qkv_run(tiny(m) + " --dropout 2"), "dropout");
+  expect_fail(qkv_run(tiny(m) + " --batch-size 0"), "--batch-size");
+  expect_fail(qkv_run(tiny(m) + " --threads -1"), "--threads");
+  std::ofstream(dir + "/cfg.json") << "{\"n_layers\": 2}";
+  expect_fail(qkv_run(tiny(m) + " --config " + dir + "/cfg.json"), "unknown field \"n_layers\"");
+  std::ofstream(dir + "/bad.json") << "{not json";
+  expect_fail(qkv_run(tiny(m) + " --config " + dir + "/bad.json"), "bad.json");
+  EXPECT_FALSE(fs::exists(m));
+}
+
+TEST_F(TrainCli, ResumeAndReuseErrors) {
+  const std::string m = dir + "/model";
+  ASSERT_EQ(qkv_run(tiny(m)).code, 0);
+  expect_fail(qkv_run(tiny(m)), "pass --resume");
+  expect_fail(qkv_run(tiny(m) + " --resume --n-embd 32"), "cannot resume");
+  expect_fail(qkv_run(tiny(m) + " --resume --lr 0.5"), "cannot resume");
+  expect_fail(qkv_run(tiny(dir + "/other") + " --resume"), "cannot --resume");
+}
+
+TEST_F(TrainCli, BrokenModelDirectories) {
+  const std::string m = dir + "/model";
+  ASSERT_EQ(qkv_run(tiny(m)).code, 0);
+  expect_fail(qkv_run("generate " + m + " --prompt \"Zzz#\""), "--prompt");
+  expect_fail(qkv_run("generate " + m + " --temperature -1"), "temperature");
+  expect_fail(qkv_run("generate " + m + " --top-p 0"), "top_p");
+  expect_fail(qkv_run("generate " + dir + "/nope"), "nope");
+  // config whose shapes disagree with the weights
+  auto cfg = qkv::io::read_json(m + "/config.json");
+  auto bad = cfg;
+  bad["n_embd"] = 32;
+  qkv::io::write_json_atomic(m + "/config.json", bad);
+  expect_fail(qkv_run("generate " + m), "model.safetensors");
+  qkv::io::write_json_atomic(m + "/config.json", cfg);
+  // truncated weights
+  fs::resize_file(m + "/model.safetensors", fs::file_size(m + "/model.safetensors") / 2);
+  expect_fail(qkv_run("generate " + m), "model.safetensors");
+  // missing file
+  fs::remove(m + "/model.safetensors");
+  expect_fail(qkv_run("generate " + m), "missing model.safetensors");
+  fs::remove(m + "/tokenizer.json");
+  expect_fail(qkv_run("generate " + m), "missing tokenizer.json");
+}

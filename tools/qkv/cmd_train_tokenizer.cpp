@@ -1,0 +1,63 @@
+// `qkv train-tokenizer`: learn a byte-level BPE, WordPiece or character
+// vocabulary from text files and write tokenizer.json (+ the classic files).
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "qkv/core/error.h"
+#include "qkv/tokenizers/char_tokenizer.h"
+#include "qkv/tokenizers/trainers.h"
+#include "../../src/qkv/tokenizers/file_util.h"
+
+namespace qkv::cli {
+
+void add_train_tokenizer_command(CLI::App& app) {
+  struct Args {
+    std::string type = "bpe", out;
+    size_t vocab_size = 8000;
+    int64_t min_frequency = 2;
+    std::vector<std::string> special, files;
+    int threads = 0;
+  };
+  static Args a;
+  auto* cmd = app.add_subcommand("train-tokenizer", "Train a bpe | wordpiece | char tokenizer on text files");
+  cmd->add_option("--type", a.type, "bpe (byte-level, GPT-2 style), wordpiece (BERT style) or char")
+      ->check(CLI::IsMember({"bpe", "wordpiece", "char"}));
+  cmd->add_option("--vocab-size", a.vocab_size, "Vocabulary size incl. special tokens and alphabet (bpe, wordpiece)");
+  cmd->add_option("--min-frequency", a.min_frequency, "Never merge a pair seen fewer times");
+  cmd->add_option("--special", a.special, "Special tokens (ids 0.. in order)");
+  cmd->add_option("--out", a.out, "Output directory (created)")->required();
+  cmd->add_option("--threads", a.threads, "Threads for word counting (0 = physical cores)");
+  cmd->add_option("files", a.files, "Training text files")->required();
+  cmd->callback([] {
+    apply_threads(a.threads);
+    std::vector<std::string> texts;
+    for (const std::string& f : a.files) texts.push_back(tokenizers::detail::read_file(f));
+    std::filesystem::create_directories(a.out);
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> written = {"tokenizer.json"};
+    int64_t vocab = 0;
+    if (a.type == "char") {
+      std::string all;
+      for (const std::string& t : texts) all += t;
+      auto tok = tokenizers::CharTokenizer::build(all);
+      tok.save(a.out + "/tokenizer.json");
+      vocab = tok.vocab_size();
+    } else {
+      tokenizers::TrainerOptions o{.vocab_size = a.vocab_size, .min_frequency = a.min_frequency, .special_tokens = a.special};
+      tokenizers::Tokenizer tok =
+          a.type == "bpe" ? tokenizers::train_byte_level_bpe(texts, o) : tokenizers::train_wordpiece(texts, o);
+      tok.save(a.out + "/tokenizer.json");
+      for (const std::string& f : tokenizers::save_model_files(tok, a.out)) written.push_back(f);
+      vocab = tok.vocab_size();
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string names;
+    for (const std::string& w : written) names += (names.empty() ? "" : ", ") + w;
+    std::printf("trained %s tokenizer: vocab %lld in %.2f s; wrote %s to %s\n", a.type.c_str(), (long long)vocab, secs,
+                names.c_str(), a.out.c_str());
+  });
+}
+
+}  // namespace qkv::cli
