@@ -17,10 +17,24 @@ $(BUILD)/Makefile:
 build: setup $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job: what the machine offers, then a tiny end-to-end training run.
+# The main job: what the machine offers, an autograd check on XOR, then a
+# character-level GPT trained for a few minutes on the fortune-cookie texts
+# that Debian's `fortunes` package ships, and samples from it.
+FORTUNES := $(addprefix /usr/share/games/fortunes/,fortunes literature riddles wisdom humorists platitudes people science computers)
+DEMO_DIR ?= $(BUILD)/demo-gpt
+DEMO_ITERS ?= 1500
+
 demo: build
 	$(BUILD)/bin/qkv info
-	$(BUILD)/bin/qkv demo xor
+	$(BUILD)/bin/qkv demo xor --print-every 100
+	cat $(FORTUNES) > $(BUILD)/fortunes.txt
+	rm -rf $(DEMO_DIR)
+	$(BUILD)/bin/qkv train gpt --data $(BUILD)/fortunes.txt --out $(DEMO_DIR) \
+	  --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --batch-size 12 --dropout 0 \
+	  --max-iters $(DEMO_ITERS) --lr 1e-3 --min-lr 1e-4 --warmup-iters 100 --lr-decay-iters $(DEMO_ITERS) \
+	  --beta2 0.99 --eval-interval 250 --eval-iters 20 --log-interval 100
+	$(BUILD)/bin/qkv generate $(DEMO_DIR) --max-new-tokens 300 --num-samples 3 --temperature 0.8 --stats
+	@echo "model in $(DEMO_DIR); loss curve in $(DEMO_DIR)/loss.svg"
 
 # Every test: the Release build, then the same tests under ASan + UBSan.
 test: test-fast test-asan

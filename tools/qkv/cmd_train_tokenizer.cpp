@@ -3,14 +3,25 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "commands.h"
 #include "qkv/core/error.h"
 #include "qkv/tokenizers/char_tokenizer.h"
 #include "qkv/tokenizers/trainers.h"
-#include "../../src/qkv/tokenizers/file_util.h"
 
 namespace qkv::cli {
+
+namespace {
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw IOError(path + ": cannot open");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+}  // namespace
 
 void add_train_tokenizer_command(CLI::App& app) {
   struct Args {
@@ -33,7 +44,7 @@ void add_train_tokenizer_command(CLI::App& app) {
   cmd->callback([] {
     apply_threads(a.threads);
     std::vector<std::string> texts;
-    for (const std::string& f : a.files) texts.push_back(tokenizers::detail::read_file(f));
+    for (const std::string& f : a.files) texts.push_back(read_text(f));
     std::filesystem::create_directories(a.out);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> written = {"tokenizer.json"};

@@ -1,0 +1,271 @@
+// qkv_bench_gpt — qkv's side of the GPT benchmarks (issue 3, "Targets"):
+// a whole training step and generation, next to the PyTorch peer
+// bench/peers/torch_gpt.py (same cases, shapes and JSON lines); bench/run_gpt.sh
+// runs both in one command and prints ratios with bench/compare.py.
+//
+//   qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2] CASE...
+//   CASE: train_step generate rss   (rss must be the only case: run it as its own process)
+//
+//   train_step  one step = zero_grad + forward + cross-entropy + backward +
+//               clip_grad_norm(1.0) + AdamW(lr 1e-3, β 0.9/0.99, wd 0.1 on
+//               matmul weights) on a random token batch (4 pre-drawn batches
+//               cycled), for
+//                 nanogpt: V65 L4 H4 C128 block 64, batch 12 × 64 (nanoGPT's CPU config)
+//                 gpt2:    V50257 L12 H12 C768 block 1024, batch 4 × 64 (GPT-2 124M)
+//               ms/step and tokens/s = B·T / time.
+//   generate    gpt2 shape, 16-token prompt, 128 new tokens, greedy, with the KV
+//               cache and without (use_cache=false: the whole context is re-run
+//               per token); tokens/s = 128 / time of the whole generate() call.
+//   rss         peak RSS (getrusage ru_maxrss) of this process after building
+//               the gpt2 model + AdamW and doing R training steps; also the
+//               RSS at start (rss_start_mb), before anything was built.
+//
+// Timing: warm-up (2 steps / 1 short generation), then R samples; a sample of
+// the small config repeats the step until it lasts ≥ 200 ms (per-step time =
+// sample / repeats). ms_best = minimum, ms_median = median.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "qkv/generate/generate.h"
+#include "qkv/models/gpt.h"
+#include "qkv/optim/adam.h"
+#include "qkv/optim/clip.h"
+#include "qkv/optim/optimizer.h"
+#include "qkv/qkv.h"
+
+using namespace qkv;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+bool g_json = false;
+int g_threads = 1;
+int g_reps = 5;
+int g_gen_reps = 3;
+std::string g_configs = "nanogpt,gpt2";
+
+struct Timing {
+  double best, median;
+};
+
+double now_ms(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+Timing time_it(const std::function<void()>& fn, int warmup, int reps, double min_ms) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> samples;
+  for (int r = 0; r < reps; ++r) {
+    int inner = 0;
+    auto t0 = Clock::now();
+    double ms = 0;
+    do {
+      fn();
+      ++inner;
+      ms = now_ms(t0);
+    } while (ms < min_ms);
+    samples.push_back(ms / inner);
+  }
+  std::sort(samples.begin(), samples.end());
+  return {samples.front(), samples[samples.size() / 2]};
+}
+
+double maxrss_mb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024.0;  // Linux: KiB
+}
+
+double current_rss_mb() {
+  long pages_total = 0, pages_res = 0;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f) {
+    if (std::fscanf(f, "%ld %ld", &pages_total, &pages_res) != 2) pages_res = 0;
+    std::fclose(f);
+  }
+  return pages_res * 4096.0 / (1024.0 * 1024.0);
+}
+
+void report(const std::string& c, const std::string& shape, Timing t, const std::string& extra_json,
+            const std::string& extra_text) {
+  if (g_json)
+    std::printf("{\"peer\":\"qkv\",\"case\":\"%s\",\"shape\":\"%s\",\"threads\":%d,\"ms_best\":%.4f,"
+                "\"ms_median\":%.4f%s}\n",
+                c.c_str(), shape.c_str(), g_threads, t.best, t.median, extra_json.c_str());
+  else
+    std::printf("%-12s %-36s threads %d  best %10.3f ms  median %10.3f ms  %s\n", c.c_str(), shape.c_str(),
+                g_threads, t.best, t.median, extra_text.c_str());
+  std::fflush(stdout);
+}
+
+struct Setup {
+  const char* name;
+  models::GPTConfig cfg;
+  int64_t B, T;
+};
+
+Setup setup_for(const std::string& name) {
+  models::GPTConfig c;
+  if (name == "nanogpt") {
+    c.vocab_size = 65, c.n_layer = 4, c.n_head = 4, c.n_embd = 128, c.block_size = 64;
+    return {"nanogpt", c, 12, 64};
+  }
+  c.vocab_size = 50257, c.n_layer = 12, c.n_head = 12, c.n_embd = 768, c.block_size = 1024;
+  return {"gpt2", c, 4, 64};
+}
+
+std::string shape_of(const Setup& s) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%s V%ld L%ld C%ld B%ld T%ld", s.name, (long)s.cfg.vocab_size, (long)s.cfg.n_layer,
+                (long)s.cfg.n_embd, (long)s.B, (long)s.T);
+  return buf;
+}
+
+// The model, its optimizer and a few random batches; step() is one training step.
+struct Trainer {
+  Setup s;
+  Generator gen{1337};
+  models::GPT model;
+  optim::AdamW opt;
+  std::vector<std::pair<Tensor, Tensor>> batches;
+  size_t next = 0;
+  explicit Trainer(const Setup& su)
+      : s(su), model(su.cfg, gen), opt(optim::decay_groups(model, 0.1f), 1e-3f, 0.9f, 0.99f) {
+    Generator data_gen(0);
+    for (int i = 0; i < 4; ++i)
+      batches.emplace_back(randint(0, s.cfg.vocab_size, {s.B, s.T}, data_gen),
+                           randint(0, s.cfg.vocab_size, {s.B, s.T}, data_gen));
+  }
+  float step() {
+    auto& [x, y] = batches[next++ % batches.size()];
+    opt.zero_grad();
+    Tensor loss = models::GPT::loss(model.forward(x, gen), y);
+    loss.backward();
+    optim::clip_grad_norm(model.parameters(), 1.0f);
+    opt.step();
+    return loss.item();
+  }
+};
+
+std::vector<std::string> configs() {
+  std::vector<std::string> out;
+  for (const char* n : {"nanogpt", "gpt2"})
+    if (g_configs.find(n) != std::string::npos) out.push_back(n);
+  return out;
+}
+
+void bench_train_step() {
+  for (const auto& name : configs()) {
+    Trainer tr(setup_for(name));
+    bool small = name == "nanogpt";
+    Timing t = time_it([&] { tr.step(); }, 2, g_reps, small ? 200.0 : 0.0);
+    double tokens = static_cast<double>(tr.s.B * tr.s.T);
+    char ej[200], et[120];
+    std::snprintf(ej, sizeof ej, ",\"tokens_per_sec\":%.1f,\"tokens_per_sec_median\":%.1f,\"rss_mb\":%.1f",
+                  tokens / t.best * 1e3, tokens / t.median * 1e3, maxrss_mb());
+    std::snprintf(et, sizeof et, "%.0f tokens/s (best)", tokens / t.best * 1e3);
+    report("train_step", shape_of(tr.s), t, ej, et);
+  }
+}
+
+void bench_generate() {
+  Setup s = setup_for("gpt2");
+  Generator gen(1337);
+  models::GPT model(s.cfg, gen);
+  Generator pg(0);
+  Tensor p = randint(0, s.cfg.vocab_size, {16}, pg);
+  std::vector<int64_t> prompt(p.data<int64_t>(), p.data<int64_t>() + 16);
+  const int64_t n_new = 128;
+  for (bool cache : {true, false}) {
+    generate::GenerateOptions opt;
+    opt.max_new_tokens = n_new;
+    opt.sampling.temperature = 0.0f;  // greedy
+    opt.use_cache = cache;
+    generate::GenerateOptions warm = opt;
+    warm.max_new_tokens = 8;
+    std::vector<double> samples;
+    size_t produced = 0;
+    {
+      NoGradGuard ng;
+      generate::generate(model, {prompt}, warm, gen);
+    }
+    for (int r = 0; r < g_gen_reps; ++r) {
+      NoGradGuard ng;
+      auto t0 = Clock::now();
+      auto out = generate::generate(model, {prompt}, opt, gen);
+      samples.push_back(now_ms(t0));
+      produced = out[0].size() - prompt.size();
+    }
+    std::sort(samples.begin(), samples.end());
+    Timing t{samples.front(), samples[samples.size() / 2]};
+    char ej[200], et[120], shape[96];
+    std::snprintf(shape, sizeof shape, "gpt2 prompt16 new128 %s", cache ? "kv_cache" : "no_cache");
+    std::snprintf(ej, sizeof ej, ",\"tokens_per_sec\":%.2f,\"tokens_per_sec_median\":%.2f,\"new_tokens\":%zu",
+                  n_new / t.best * 1e3, n_new / t.median * 1e3, produced);
+    std::snprintf(et, sizeof et, "%.2f tokens/s (best)", n_new / t.best * 1e3);
+    report("generate", shape, t, ej, et);
+  }
+}
+
+void bench_rss() {
+  double start = current_rss_mb();
+  Trainer tr(setup_for("gpt2"));
+  std::vector<double> samples;
+  for (int r = 0; r < g_reps; ++r) {
+    auto t0 = Clock::now();
+    tr.step();
+    samples.push_back(now_ms(t0));
+  }
+  std::sort(samples.begin(), samples.end());
+  Timing t{samples.front(), samples[samples.size() / 2]};
+  char ej[160], et[120];
+  std::snprintf(ej, sizeof ej, ",\"rss_mb\":%.1f,\"rss_start_mb\":%.1f,\"steps\":%d", maxrss_mb(), start, g_reps);
+  std::snprintf(et, sizeof et, "peak RSS %.1f MB (at start %.1f MB), %d steps", maxrss_mb(), start, g_reps);
+  report("rss", shape_of(tr.s), t, ej, et);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ensure_passive_wait_policy(argv);
+  std::vector<std::string> cases;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s == "--json") g_json = true;
+    else if (s == "--threads" && i + 1 < argc) g_threads = std::atoi(argv[++i]);
+    else if (s == "--reps" && i + 1 < argc) g_reps = std::atoi(argv[++i]);
+    else if (s == "--gen-reps" && i + 1 < argc) g_gen_reps = std::atoi(argv[++i]);
+    else if (s == "--configs" && i + 1 < argc) g_configs = argv[++i];
+    else if (s == "-h" || s == "--help") {
+      std::printf("usage: qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2] CASE...\n"
+                  "CASE: train_step generate rss (rss alone, in its own process)\n");
+      return 0;
+    } else cases.push_back(s);
+  }
+  if (g_threads < 1 || g_reps < 1 || g_gen_reps < 1) {
+    std::fprintf(stderr, "qkv_bench_gpt: --threads, --reps and --gen-reps must be >= 1\n");
+    return 1;
+  }
+  if (cases.empty()) cases = {"train_step", "generate"};
+  if (std::find(cases.begin(), cases.end(), "rss") != cases.end() && cases.size() > 1) {
+    std::fprintf(stderr, "qkv_bench_gpt: run 'rss' alone (its own process) so the peak is only that workload\n");
+    return 1;
+  }
+  set_num_threads(g_threads);
+  for (const auto& c : cases) {
+    if (c == "train_step") bench_train_step();
+    else if (c == "generate") bench_generate();
+    else if (c == "rss") bench_rss();
+    else {
+      std::fprintf(stderr, "qkv_bench_gpt: unknown case '%s'\n", c.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
