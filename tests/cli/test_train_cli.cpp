@@ -138,3 +138,18 @@ TEST_F(TrainCli, BrokenModelDirectories) {
   fs::remove(m + "/tokenizer.json");
   expect_fail(qkv_run("generate " + m), "missing tokenizer.json");
 }
+
+TEST_F(TrainCli, TrainsWithATrainedBpeTokenizer) {
+  Out tk = qkv_run("train-tokenizer --type bpe --vocab-size 300 --out " + dir + "/tok " + corpus);
+  ASSERT_EQ(tk.code, 0) << tk.text;
+  const std::string m = dir + "/bpe_model";
+  Out t = qkv_run(tiny(m) + " --tokenizer " + dir + "/tok --block-size 4");
+  ASSERT_EQ(t.code, 0) << t.text;
+  const int64_t vocab = qkv::io::read_json(m + "/config.json")["vocab_size"].get<int64_t>();
+  EXPECT_GT(vocab, 256);  // the byte alphabet plus merges learned from the corpus
+  EXPECT_LE(vocab, 300);
+  Out g = qkv_run("generate " + m + " --prompt \"to be\" --max-new-tokens 5 --temperature 0");
+  EXPECT_EQ(g.code, 0) << g.text;
+  EXPECT_EQ(g.text.rfind("to be", 0), 0u) << g.text;
+  expect_fail(qkv_run(tiny(dir + "/x") + " --tokenizer " + dir + "/no_such_tok"), "no_such_tok");
+}

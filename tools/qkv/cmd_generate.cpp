@@ -4,8 +4,8 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "text_codec.h"
 #include "qkv/generate/generate.h"
-#include "qkv/tokenizers/char_tokenizer.h"
 #include "qkv/train/checkpoint.h"
 
 namespace qkv::cli {
@@ -34,10 +34,10 @@ void run_generate(const GenerateArgs& a) {
   opt.use_cache = !a.no_cache;
   const std::string tok_path = a.dir + "/tokenizer.json";
   if (!std::filesystem::exists(tok_path)) throw IOError(a.dir + ": missing tokenizer.json");
-  tokenizers::CharTokenizer tok = tokenizers::CharTokenizer::load(tok_path);
+  TextCodec tok = load_codec(tok_path);
   std::unique_ptr<models::GPT> model = train::load_model(a.dir);
-  if (tok.vocab_size() != model->config.vocab_size)
-    throw ValueError(tok_path + " has " + std::to_string(tok.vocab_size()) + " tokens but config.json says vocab_size " +
+  if (tok.vocab_size != model->config.vocab_size)
+    throw ValueError(tok_path + " has " + std::to_string(tok.vocab_size) + " tokens but config.json says vocab_size " +
                      std::to_string(model->config.vocab_size));
   std::vector<int64_t> prompt;
   try {

@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "text_codec.h"
 #include "qkv/autograd/autograd.h"
 #include "qkv/ops/ops.h"
-#include "qkv/tokenizers/char_tokenizer.h"
 #include "qkv/train/checkpoint.h"
 #include "qkv/viz/viz.h"
 
@@ -27,7 +27,7 @@ std::string label(const std::string& s) {
 void run(const Args& a) {
   PlotFormat fmt = plot_format(a.out);
   if (a.text.empty()) throw ValueError("--text must not be empty");
-  tokenizers::CharTokenizer tok = tokenizers::CharTokenizer::load(a.dir + "/tokenizer.json");
+  TextCodec tok = load_codec(a.dir + "/tokenizer.json");
   std::unique_ptr<models::GPT> model = train::load_model(a.dir);
   const auto& cfg = model->config;
   if (a.layer < 0 || a.layer >= cfg.n_layer)

@@ -5,10 +5,10 @@
 #include <set>
 
 #include "commands.h"
+#include "text_codec.h"
 #include "qkv/io/file.h"
 #include "qkv/io/json.h"
 #include "qkv/models/gpt.h"
-#include "qkv/tokenizers/char_tokenizer.h"
 #include "qkv/train/checkpoint.h"
 #include "qkv/train/trainer.h"
 
@@ -78,14 +78,16 @@ void run_train(TrainArgs a, CLI::App* cmd) {
   if (!fs::is_regular_file(a.data)) throw IOError(a.data + ": no such file");
   const std::string text = io::read_file(a.data);
   if (text.empty()) throw ValueError(a.data + ": the corpus is empty");
-  tokenizers::CharTokenizer tok = [&] {
-    if (a.resume) return tokenizers::CharTokenizer::load(a.out + "/tokenizer.json");
-    if (a.tokenizer == "char") return tokenizers::CharTokenizer::build(text);
-    const std::string path = fs::is_directory(a.tokenizer) ? a.tokenizer + "/tokenizer.json" : a.tokenizer;
-    return tokenizers::CharTokenizer::load(path);
-  }();
-  std::vector<int64_t> ids = tok.encode(text);
-  model_j["vocab_size"] = tok.vocab_size();
+  TextCodec tok = a.resume ? load_codec(a.out + "/tokenizer.json")
+                 : a.tokenizer == "char" ? char_codec(text)
+                                         : load_codec(a.tokenizer);
+  std::vector<int64_t> ids;
+  try {
+    ids = tok.encode(text);
+  } catch (const ValueError& e) {
+    throw ValueError(a.data + ": " + e.what());
+  }
+  model_j["vocab_size"] = tok.vocab_size;
   models::GPTConfig mc = models::GPTConfig::from_json(model_j);
   train::TrainConfig tc = train::TrainConfig::from_json(train_j);
   tc.validate();
@@ -98,7 +100,7 @@ void run_train(TrainArgs a, CLI::App* cmd) {
   std::fprintf(stderr, "model: %ld parameters (n_layer %ld, n_head %ld, n_embd %ld, block_size %ld, vocab %ld)\n",
                static_cast<long>(model.num_parameters()), static_cast<long>(mc.n_layer), static_cast<long>(mc.n_head),
                static_cast<long>(mc.n_embd), static_cast<long>(mc.block_size), static_cast<long>(mc.vocab_size));
-  std::fprintf(stderr, "data: %s, %zu characters → %zu tokens (train %.0f%%, val %.0f%%)\n", a.data.c_str(),
+  std::fprintf(stderr, "data: %s, %zu bytes → %zu tokens (train %.0f%%, val %.0f%%)\n", a.data.c_str(),
                text.size(), ids.size(), 100 * (1 - tc.val_fraction), 100 * tc.val_fraction);
   train::Trainer trainer(model, tc, std::move(ids), a.out);
   if (a.resume) {
@@ -122,7 +124,9 @@ void add_train_command(CLI::App& app) {
   // A flag given twice takes its last value (scripts append overrides).
   g->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   g->add_option("--data", a.data, "Training text (UTF-8)")->required();
-  g->add_option("--tokenizer", a.tokenizer, "\"char\" (built from the data) or a DIR/tokenizer.json")
+  g->add_option("--tokenizer", a.tokenizer,
+                "\"char\" (built from the data), or a tokenizer DIR/file (tokenizer.json, GPT-2 vocab.json + "
+                "merges.txt, BERT vocab.txt)")
       ->capture_default_str();
   g->add_option("--config", a.config, "JSON file with model and trainer fields (flags override it)");
   g->add_option("--out", a.out, "Output model directory")->required();
