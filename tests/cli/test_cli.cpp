@@ -1,5 +1,7 @@
 // End-to-end runs of the `qkv` program, including its bad-input paths.
 #include <gtest/gtest.h>
+
+#include "support/shell.h"
 #include <sys/wait.h>
 
 #include <array>
@@ -14,15 +16,8 @@ struct CliRun {
 };
 
 CliRun run(const std::string& args) {
-  std::string cmd = std::string(QKV_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  EXPECT_NE(p, nullptr);
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  qkv::testing::ShellRun r = qkv::testing::qkv_cli(args);
+  return {r.code, r.out};
 }
 
 }  // namespace
@@ -46,14 +41,7 @@ TEST(Cli, XorDemoLearns) {
 TEST(Cli, ReexecsWithPassiveWaitPolicy) {
   CliRun r = run("info");  // the test environment sets passive; check the line is printed
   EXPECT_NE(r.out.find("OMP_WAIT_POLICY=passive"), std::string::npos) << r.out;
-  std::string cmd = std::string("env -u OMP_WAIT_POLICY ") + QKV_CLI_PATH + " info 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
+  std::string out = qkv::testing::shell(std::string("env -u OMP_WAIT_POLICY ") + QKV_CLI_PATH + " info").out;
   EXPECT_NE(out.find("OMP_WAIT_POLICY=passive"), std::string::npos)
       << "qkv should re-exec itself with passive waiting when the variable is unset:\n" << out;
 }

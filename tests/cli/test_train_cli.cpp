@@ -11,6 +11,7 @@
 #include <string>
 
 #include "qkv/io/json.h"
+#include "support/shell.h"
 
 namespace fs = std::filesystem;
 
@@ -22,14 +23,8 @@ struct Out {
 };
 
 Out qkv_run(const std::string& args) {
-  std::string cmd = std::string(QKV_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  qkv::testing::ShellRun r = qkv::testing::qkv_cli(args);
+  return {r.code, r.out};
 }
 
 class TrainCli : public ::testing::Test {

@@ -1,5 +1,6 @@
 // Helpers for the io/ and viz/ tests: a scratch directory and file utilities.
 #pragma once
+#include "support/shell.h"
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -50,12 +51,6 @@ inline std::string read_bytes(const std::string& path) {
   return ss.str();
 }
 
-// Runs a shell command, returns its exit code and output (stdout + stderr).
-struct ShellRun {
-  int code;
-  std::string out;
-};
-ShellRun shell(const std::string& cmd);
 
 // Expects `f` to throw E whose message contains every one of `parts`.
 template <class E, class F>

@@ -9,19 +9,6 @@
 #include "qkv/core/error.h"
 #include "qkv/io/io.h"
 
-namespace qkv::testing {
-ShellRun shell(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, "popen failed"};
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-}  // namespace qkv::testing
-
 using qkv::testing::ScratchDir;
 
 using qkv::testing::expect_error;
