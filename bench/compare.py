@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Joins qkv_bench and torch_ops.py JSON lines (same case, shape, threads) and
+"""Joins qkv_bench and torch_ops.py (or qkv_bench_gpt and torch_gpt.py) JSON lines (same case, shape, threads) and
 prints one table with the ratio torch_time / qkv_time (> 1: qkv is faster).
 
     bench/compare.py RESULTS.jsonl
@@ -20,7 +20,7 @@ def main(path):
         old = peers.get(r["peer"])
         if old is None or r["ms_median"] < old["ms_median"]:  # keep each peer's best run
             peers[r["peer"]] = r
-    print(f"{'case':<26} {'shape':<20} {'thr':>3} {'qkv ms':>9} {'torch ms':>9} {'torch/qkv':>9}  notes")
+    print(f"{'case':<26} {'shape':<36} {'thr':>3} {'qkv ms':>9} {'torch ms':>9} {'torch/qkv':>9}  notes")
     for key in sorted(rows, key=lambda k: (k[0], k[1], k[2])):
         peers = rows[key]
         q, t = peers.get("qkv"), peers.get("torch")
@@ -41,7 +41,18 @@ def main(path):
             note = f"qkv {q['gbps_median']:.1f} GB/s = {100 * q['gbps_median'] / q['memcpy_gbps_best']:.0f}% of memcpy {q['memcpy_gbps_best']:.1f}"
             if t and "gbps_median" in t:
                 note += f"; torch {t['gbps_median']:.1f} GB/s"
-        print(f"{key[0]:<26} {key[1]:<20} {key[2]:>3} {qms:>9.3f} {tms:>9.3f} {ratio:>9.2f}  {note}")
+        if "tokens_per_sec_median" in q:  # GPT cases (qkv_bench_gpt / torch_gpt.py)
+            note = f"tokens/s median qkv {q['tokens_per_sec_median']:.1f}"
+            if t:
+                note += f", torch {t['tokens_per_sec_median']:.1f}"
+            note += f"; best qkv {q['ms_best']:.1f} ms"
+            if t:
+                note += f", torch {t['ms_best']:.1f} ms (ratio {t['ms_best'] / q['ms_best']:.2f})"
+        if key[0] == "rss":
+            note = f"peak RSS qkv {q['rss_mb']:.0f} MB (at start {q['rss_start_mb']:.0f})"
+            if t:
+                note += f", torch {t['rss_mb']:.0f} MB (after import torch {t['rss_start_mb']:.0f}); torch/qkv {t['rss_mb'] / q['rss_mb']:.2f}"
+        print(f"{key[0]:<26} {key[1]:<36} {key[2]:>3} {qms:>9.3f} {tms:>9.3f} {ratio:>9.2f}  {note}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 // bench/peers/torch_gpt.py (same cases, shapes and JSON lines); bench/run_gpt.sh
 // runs both in one command and prints ratios with bench/compare.py.
 //
-//   qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2] CASE...
+//   qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2]
+//                 [--gen-modes kv_cache,no_cache] [--new-tokens 128] CASE...   (the last two: for profiling)
 //   CASE: train_step generate rss   (rss must be the only case: run it as its own process)
 //
 //   train_step  one step = zero_grad + forward + cross-entropy + backward +
@@ -51,6 +52,8 @@ int g_threads = 1;
 int g_reps = 5;
 int g_gen_reps = 3;
 std::string g_configs = "nanogpt,gpt2";
+std::string g_gen_modes = "kv_cache,no_cache";  // for profiling one mode alone
+int64_t g_new_tokens = 128;
 
 struct Timing {
   double best, median;
@@ -181,8 +184,9 @@ void bench_generate() {
   Generator pg(0);
   Tensor p = randint(0, s.cfg.vocab_size, {16}, pg);
   std::vector<int64_t> prompt(p.data<int64_t>(), p.data<int64_t>() + 16);
-  const int64_t n_new = 128;
+  const int64_t n_new = g_new_tokens;
   for (bool cache : {true, false}) {
+    if (g_gen_modes.find(cache ? "kv_cache" : "no_cache") == std::string::npos) continue;
     generate::GenerateOptions opt;
     opt.max_new_tokens = n_new;
     opt.sampling.temperature = 0.0f;  // greedy
@@ -205,7 +209,7 @@ void bench_generate() {
     std::sort(samples.begin(), samples.end());
     Timing t{samples.front(), samples[samples.size() / 2]};
     char ej[200], et[120], shape[96];
-    std::snprintf(shape, sizeof shape, "gpt2 prompt16 new128 %s", cache ? "kv_cache" : "no_cache");
+    std::snprintf(shape, sizeof shape, "gpt2 prompt16 new%ld %s", (long)n_new, cache ? "kv_cache" : "no_cache");
     std::snprintf(ej, sizeof ej, ",\"tokens_per_sec\":%.2f,\"tokens_per_sec_median\":%.2f,\"new_tokens\":%zu",
                   n_new / t.best * 1e3, n_new / t.median * 1e3, produced);
     std::snprintf(et, sizeof et, "%.2f tokens/s (best)", n_new / t.best * 1e3);
@@ -242,14 +246,17 @@ int main(int argc, char** argv) {
     else if (s == "--reps" && i + 1 < argc) g_reps = std::atoi(argv[++i]);
     else if (s == "--gen-reps" && i + 1 < argc) g_gen_reps = std::atoi(argv[++i]);
     else if (s == "--configs" && i + 1 < argc) g_configs = argv[++i];
+    else if (s == "--gen-modes" && i + 1 < argc) g_gen_modes = argv[++i];
+    else if (s == "--new-tokens" && i + 1 < argc) g_new_tokens = std::atoll(argv[++i]);
     else if (s == "-h" || s == "--help") {
-      std::printf("usage: qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2] CASE...\n"
+      std::printf("usage: qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2]\n"
+                  "       [--gen-modes kv_cache,no_cache] [--new-tokens 128] CASE...\n"
                   "CASE: train_step generate rss (rss alone, in its own process)\n");
       return 0;
     } else cases.push_back(s);
   }
-  if (g_threads < 1 || g_reps < 1 || g_gen_reps < 1) {
-    std::fprintf(stderr, "qkv_bench_gpt: --threads, --reps and --gen-reps must be >= 1\n");
+  if (g_threads < 1 || g_reps < 1 || g_gen_reps < 1 || g_new_tokens < 1 || g_new_tokens > 1000) {
+    std::fprintf(stderr, "qkv_bench_gpt: --threads, --reps, --gen-reps must be >= 1, --new-tokens in 1..1000\n");
     return 1;
   }
   if (cases.empty()) cases = {"train_step", "generate"};

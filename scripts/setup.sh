@@ -19,6 +19,7 @@ BUILD_PKGS=(
 )
 BENCH_PKGS=(
   python3-torch python3-numpy              # the PyTorch peer (Debian's 1.13)
+  sentencepiece                            # spm_train: BPE training peer (bench/tokenizers)
 )
 
 want=("${BUILD_PKGS[@]}")
