@@ -26,7 +26,8 @@ void add_info_command(CLI::App& app) {
     std::printf("gemm:     %s\n", kernels::gemm_backend_name());
     std::printf("threads:  %d (physical cores %d; QKV_NUM_THREADS or --threads to change)\n", num_threads(),
                 physical_cores());
-    std::printf("openmp:   OMP_WAIT_POLICY=%s\n", wait ? wait : "(unset)");
+    const char* spin = std::getenv("GOMP_SPINCOUNT");
+    std::printf("openmp:   OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s\n", wait ? wait : "(unset)", spin ? spin : "(unset)");
   });
 }
 

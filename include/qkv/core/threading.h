@@ -17,8 +17,9 @@ namespace qkv {
 int num_threads();
 void set_num_threads(int n);
 int physical_cores();
-// If OMP_WAIT_POLICY is unset: sets it to passive and re-executes the running
-// program (argv as given) so the OpenMP runtime sees it. Returns only when
+// If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set: sets OMP_WAIT_POLICY
+// to passive and re-executes the running program (argv as given) so the
+// OpenMP runtime sees it. Returns only when
 // nothing needed doing (or re-exec failed, which is harmless). QKV_NO_REEXEC=1
 // disables it.
 void ensure_passive_wait_policy(char** argv);

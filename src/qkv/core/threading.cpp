@@ -59,7 +59,9 @@ void set_num_threads(int n) {
 }
 
 void ensure_passive_wait_policy(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("QKV_NO_REEXEC")) return;
+  // A user who chose a wait policy or a spin count keeps it (GOMP_SPINCOUNT=1000
+  // is much faster on a dedicated machine; bench/RESULTS.md, "Wait policy").
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("QKV_NO_REEXEC")) return;
   setenv("OMP_WAIT_POLICY", "passive", 1);
   execv("/proc/self/exe", argv);  // only returns on failure; carry on then
 }
