@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "qkv/qkv.h"
 
 using namespace qkv;
@@ -32,39 +33,13 @@ int g_threads = 1;
 int g_reps = 7;
 double g_min_ms = 150;
 
-struct Timing {
-  double best, median;
-};
+using bench::Timing;
 
-Timing time_it(const std::function<void()>& fn) {
-  fn();  // warm-up (fills the caching allocator, pages, caches)
-  fn();
-  std::vector<double> samples;
-  for (int r = 0; r < g_reps; ++r) {
-    int inner = 0;
-    auto t0 = Clock::now();
-    double ms = 0;
-    do {
-      fn();
-      ++inner;
-      ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    } while (ms < g_min_ms);
-    samples.push_back(ms / inner);
-  }
-  std::sort(samples.begin(), samples.end());
-  return {samples.front(), samples[samples.size() / 2]};
-}
+Timing time_it(const std::function<void()>& fn) { return bench::time_it(fn, 2, g_reps, g_min_ms); }
 
 void report(const std::string& c, const std::string& shape, Timing t, const std::string& extra_json,
             const std::string& extra_text) {
-  if (g_json)
-    std::printf("{\"peer\":\"qkv\",\"case\":\"%s\",\"shape\":\"%s\",\"threads\":%d,\"ms_best\":%.4f,"
-                "\"ms_median\":%.4f%s}\n",
-                c.c_str(), shape.c_str(), g_threads, t.best, t.median, extra_json.c_str());
-  else
-    std::printf("%-22s %-22s threads %d  best %9.3f ms  median %9.3f ms  %s\n", c.c_str(), shape.c_str(),
-                g_threads, t.best, t.median, extra_text.c_str());
-  std::fflush(stdout);
+  bench::report(g_json, g_threads, c, shape, t, extra_json, extra_text);
 }
 
 void bench_attention() {

@@ -40,6 +40,7 @@
 #include "qkv/optim/adam.h"
 #include "qkv/optim/clip.h"
 #include "qkv/optim/optimizer.h"
+#include "bench_util.h"
 #include "qkv/qkv.h"
 
 using namespace qkv;
@@ -55,29 +56,11 @@ std::string g_configs = "nanogpt,gpt2";
 std::string g_gen_modes = "kv_cache,no_cache";  // for profiling one mode alone
 int64_t g_new_tokens = 128;
 
-struct Timing {
-  double best, median;
-};
+using bench::Timing;
 
 double now_ms(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-Timing time_it(const std::function<void()>& fn, int warmup, int reps, double min_ms) {
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> samples;
-  for (int r = 0; r < reps; ++r) {
-    int inner = 0;
-    auto t0 = Clock::now();
-    double ms = 0;
-    do {
-      fn();
-      ++inner;
-      ms = now_ms(t0);
-    } while (ms < min_ms);
-    samples.push_back(ms / inner);
-  }
-  std::sort(samples.begin(), samples.end());
-  return {samples.front(), samples[samples.size() / 2]};
-}
+using bench::time_it;
 
 double maxrss_mb() {
   rusage ru{};
@@ -97,14 +80,7 @@ double current_rss_mb() {
 
 void report(const std::string& c, const std::string& shape, Timing t, const std::string& extra_json,
             const std::string& extra_text) {
-  if (g_json)
-    std::printf("{\"peer\":\"qkv\",\"case\":\"%s\",\"shape\":\"%s\",\"threads\":%d,\"ms_best\":%.4f,"
-                "\"ms_median\":%.4f%s}\n",
-                c.c_str(), shape.c_str(), g_threads, t.best, t.median, extra_json.c_str());
-  else
-    std::printf("%-12s %-36s threads %d  best %10.3f ms  median %10.3f ms  %s\n", c.c_str(), shape.c_str(),
-                g_threads, t.best, t.median, extra_text.c_str());
-  std::fflush(stdout);
+  bench::report(g_json, g_threads, c, shape, t, extra_json, extra_text, 12, 36);
 }
 
 struct Setup {
@@ -206,8 +182,7 @@ void bench_generate() {
       samples.push_back(now_ms(t0));
       produced = out[0].size() - prompt.size();
     }
-    std::sort(samples.begin(), samples.end());
-    Timing t{samples.front(), samples[samples.size() / 2]};
+    Timing t = bench::summarize(samples);
     char ej[200], et[120], shape[96];
     std::snprintf(shape, sizeof shape, "gpt2 prompt16 new%ld %s", (long)n_new, cache ? "kv_cache" : "no_cache");
     std::snprintf(ej, sizeof ej, ",\"tokens_per_sec\":%.2f,\"tokens_per_sec_median\":%.2f,\"new_tokens\":%zu",
@@ -226,8 +201,7 @@ void bench_rss() {
     tr.step();
     samples.push_back(now_ms(t0));
   }
-  std::sort(samples.begin(), samples.end());
-  Timing t{samples.front(), samples[samples.size() / 2]};
+  Timing t = bench::summarize(samples);
   char ej[160], et[120];
   std::snprintf(ej, sizeof ej, ",\"rss_mb\":%.1f,\"rss_start_mb\":%.1f,\"steps\":%d", maxrss_mb(), start, g_reps);
   std::snprintf(et, sizeof et, "peak RSS %.1f MB (at start %.1f MB), %d steps", maxrss_mb(), start, g_reps);

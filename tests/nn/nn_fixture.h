@@ -11,6 +11,7 @@
 #include <string>
 
 #include "qkv/qkv.h"
+#include "support/text_fixtures.h"
 
 #ifndef QKV_TEST_FIXTURES
 #error "tests/CMakeLists.txt must define QKV_TEST_FIXTURES"
@@ -23,37 +24,8 @@ inline const std::map<std::string, Tensor>& nn_fixtures(const std::string& file)
   static std::map<std::string, std::map<std::string, Tensor>> cache;
   auto it = cache.find(file);
   if (it != cache.end()) return it->second;
-  std::map<std::string, Tensor> out;
-  const std::string path = std::string(QKV_TEST_FIXTURES) + "/nn/" + file;
-  std::ifstream f(path);
-  if (!f) throw IOError("cannot open " + path);
-  std::string line;
-  int lineno = 0;
-  while (std::getline(f, line)) {
-    ++lineno;
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream is(line);
-    std::string name, kind, colon;
-    int64_t nd = 0;
-    is >> name >> kind >> nd;
-    Shape s(nd);
-    for (auto& d : s) is >> d;
-    is >> colon;
-    if (!is || colon != ":") throw IOError(path + ":" + std::to_string(lineno) + ": malformed header");
-    const int64_t n = shape_numel(s);
-    if (kind == "f32") {
-      std::vector<float> v(n);
-      for (auto& x : v) is >> x;
-      if (!is) throw IOError(path + ":" + std::to_string(lineno) + ": too few values");
-      out[name] = tensor(v, s);
-    } else {
-      std::vector<int64_t> v(n);
-      for (auto& x : v) is >> x;
-      if (!is) throw IOError(path + ":" + std::to_string(lineno) + ": too few values");
-      Tensor t = tensor_i64(v, s);
-      out[name] = kind == "bool" ? t.to(DType::Bool) : t;
-    }
-  }
+  std::map<std::string, Tensor> out =
+      qkv::testing::load_text_fixtures(std::string(QKV_TEST_FIXTURES) + "/nn/" + file);
   return cache.emplace(file, std::move(out)).first->second;
 }
 

@@ -59,7 +59,6 @@ Rows to_rows(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
     perm.push_back(d);
     r.R *= x.shape()[d];
   }
-  if (!keepdim) r.keep_shape = r.keep_shape;  // kept for backward broadcasting
   Tensor xd = x.detach();
   r.rows = (x.dim() ? xd.permute(perm) : xd).contiguous().reshape({r.M, r.R});
   return r;
@@ -251,12 +250,10 @@ Tensor extreme_dims(const Tensor& a, const Shape& dims_, bool keepdim, bool is_m
   autograd::record(name, out, {a}, [ad, od, keep_shape](const Tensor& g) {
     // Ties share the gradient evenly (PyTorch's amax/amin rule).
     Tensor hit = eq(ad, od.reshape(keep_shape)).to(DType::Float32);
-    Tensor count = sum(hit, {}, false);
-    Tensor cnt = Tensor();
     Shape red;
     for (size_t i = 0; i < keep_shape.size(); ++i)
       if (keep_shape[i] == 1 && ad.shape()[i] != 1) red.push_back(static_cast<int64_t>(i));
-    cnt = red.empty() ? ones(keep_shape) : sum(hit, red, true);
+    Tensor cnt = red.empty() ? ones(keep_shape) : sum(hit, red, true);
     return std::vector<Tensor>{mul(hit, div(g.reshape(keep_shape), cnt))};
   });
   return out;
