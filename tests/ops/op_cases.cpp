@@ -1112,6 +1112,132 @@ void attention_cases(std::vector<OpCase>& cs) {
   cs.push_back(c);
 }
 
+// Multi-head attention on (B, T, H·d) rows: the reference splits the heads,
+// runs attention_ref per head and joins them again.
+Tensor heads_ref(const Tensor& q, const Tensor& k, const Tensor& v, int64_t H, const AttentionOptions& o) {
+  auto split = [H](const Tensor& t) { return t.reshape({t.size(0), t.size(1), H, t.size(2) / H}).permute({0, 2, 1, 3}); };
+  Tensor y = attention_ref(split(q), split(k), split(v), o, 5);  // (B,H,T,hv)
+  return y.permute({0, 2, 1, 3}).reshape({q.size(0), q.size(1), v.size(2)});
+}
+
+void multi_head_attention_cases(std::vector<OpCase>& cs) {
+  struct A {
+    std::string name;
+    int64_t B, T, S, H, hs, hv;
+    bool causal = false;
+    bool mask = false;  // a (B,1,T,S) bool mask with a dead row
+    float dropout = 0.0f;
+    LayoutFn layout = nullptr;
+    unsigned checks = kGrad | kRef;
+  };
+  // Operands as slices of wider rows (unit last stride, row stride > width),
+  // and as transposed storage (the op must fall back to a copy).
+  LayoutFn sliced = on_all([](const Tensor& t) { return t.narrow(-1, 1, t.size(-1) - 3); });
+  auto opts = [](const A& a) {
+    return [a](const Inputs& in) {
+      AttentionOptions o;
+      o.causal = a.causal;
+      o.dropout_p = a.dropout;
+      if (a.mask) o.mask = in.back();
+      return o;
+    };
+  };
+  auto mask_of = [](int64_t B, int64_t T, int64_t S, Generator& g) {
+    std::vector<float> u = rand({B, 1, T, S}, g).to_vector();
+    std::vector<bool> m(u.size());
+    for (size_t i = 0; i < u.size(); ++i) {
+      int64_t row = (static_cast<int64_t>(i) / S) % T;
+      m[i] = row != 1 && (u[i] < 0.7f || static_cast<int64_t>(i) % S == 0);  // row 1: nothing to attend to
+    }
+    return tensor_bool(m, {B, 1, T, S});
+  };
+  const int64_t wide = 3;  // extra columns the `sliced` layout cuts away
+  {
+    OpCase c;
+    c.op = "multi_head_attention";
+    std::vector<A> as = {
+        {"plain", 2, 5, 7, 3, 4, 6},
+        {"causal", 2, 6, 6, 2, 8, 8, true},
+        {"causal_T3_S7", 1, 3, 7, 2, 4, 4, true},
+        {"mask_dead_row", 2, 5, 7, 2, 4, 3, false, true},
+        {"dropout", 1, 5, 7, 2, 4, 4, false, false, 0.2f},
+        {"sliced_rows", 2, 5, 7, 3, 4, 6, true, false, 0.0f, nullptr},
+        {"transposed_storage", 2, 5, 5, 2, 4, 4, false, false, 0.0f, on_all([](const Tensor& t) {
+           return t.transpose(1, 2).contiguous().transpose(1, 2);
+         })},
+        {"big_threads", 2, 32, 32, 4, 16, 16, true, false, 0.0f, nullptr, kBig},
+    };
+    as[5].layout = sliced;
+    for (const A& a : as) {
+      const int64_t extra = a.layout && a.name == "sliced_rows" ? wide : 0;
+      Variant v = V(a.name,
+                    [a, extra, mask_of](Generator& g) {
+                      Inputs r{randn({a.B, a.T, a.H * a.hs + extra}, g), randn({a.B, a.S, a.H * a.hs + extra}, g),
+                               randn({a.B, a.S, a.H * a.hv + extra}, g)};
+                      if (a.mask) r.push_back(mask_of(a.B, a.T, a.S, g));
+                      return r;
+                    },
+                    a.layout, a.checks);
+      auto o = opts(a);
+      const int64_t H = a.H;
+      v.call = [o, H](const Inputs& in) {
+        AttentionOptions op = o(in);
+        Generator g(5);
+        op.gen = &g;
+        return multi_head_attention(in[0], in[1], in[2], H, op);
+      };
+      v.reference = [o, H](const Inputs& in) { return heads_ref(in[0], in[1], in[2], H, o(in)); };
+      c.variants.push_back(v);
+    }
+    c.tol.ref_atol = 2e-5;
+    c.tol.ref_rtol = 2e-5;
+    cs.push_back(c);
+  }
+  {
+    OpCase c;
+    c.op = "multi_head_self_attention";
+    std::vector<A> as = {
+        {"plain", 2, 5, 5, 3, 4, 4},
+        {"causal", 2, 6, 6, 2, 8, 8, true},
+        {"mask_dead_row", 2, 5, 5, 2, 4, 4, false, true},
+        {"dropout_causal", 1, 5, 5, 2, 4, 4, true, false, 0.2f},
+        {"sliced_rows", 2, 5, 5, 2, 4, 4, true, false, 0.0f, nullptr},
+        {"transposed_storage", 2, 5, 5, 2, 4, 4, true, false, 0.0f, on(0, [](const Tensor& t) {
+           return t.transpose(1, 2).contiguous().transpose(1, 2);
+         })},
+        {"big_threads", 2, 32, 32, 4, 16, 16, true, false, 0.0f, nullptr, kBig},
+    };
+    as[4].layout = on(0, [](const Tensor& t) { return t.narrow(-1, 1, t.size(-1) - 3); });
+    for (const A& a : as) {
+      const int64_t extra = a.name == "sliced_rows" ? wide : 0;
+      Variant v = V(a.name,
+                    [a, extra, mask_of](Generator& g) {
+                      Inputs r{randn({a.B, a.T, 3 * a.H * a.hs + extra}, g)};
+                      if (a.mask) r.push_back(mask_of(a.B, a.T, a.S, g));
+                      return r;
+                    },
+                    a.layout, a.checks);
+      if (a.mask) v.no_grad = {1};
+      auto o = opts(a);
+      const int64_t H = a.H;
+      v.call = [o, H](const Inputs& in) {
+        AttentionOptions op = o(in);
+        Generator g(5);
+        op.gen = &g;
+        return multi_head_self_attention(in[0], H, op);
+      };
+      v.reference = [o, H](const Inputs& in) {
+        std::vector<Tensor> p = in[0].split(in[0].size(2) / 3, 2);
+        return heads_ref(p[0], p[1], p[2], H, o(in));
+      };
+      c.variants.push_back(v);
+    }
+    c.tol.ref_atol = 2e-5;
+    c.tol.ref_rtol = 2e-5;
+    cs.push_back(c);
+  }
+}
+
 void shape_cases(std::vector<OpCase>& cs) {
   auto n = normal();
   // A view-family variant: its call and the explicit output shape for the
@@ -1329,6 +1455,7 @@ const std::vector<OpCase>& op_cases() {
     linalg_cases(cs);
     nn_cases(cs);
     attention_cases(cs);
+    multi_head_attention_cases(cs);
     shape_cases(cs);
     return cs;
   }();

@@ -159,6 +159,24 @@ TEST(Errors, ProbabilitiesAndOptions) {
   expect_error<ValueError>([&] { scaled_dot_product_attention(q, q, q, o); }, {"dropout_p"});
 }
 
+TEST(Errors, MultiHeadAttentionShapes) {
+  Tensor q = f32({2, 5, 8}), k = f32({2, 7, 8}), v = f32({2, 7, 6});
+  expect_error<ShapeError>([&] { multi_head_attention(q, k, v, 3); },
+                           {"multi_head_attention", "q", "[2,5,8]", "n_head 3"});
+  expect_error<ShapeError>([&] { multi_head_attention(q, k, v, 4); }, {"v", "[2,7,6]", "n_head 4"});
+  expect_error<ValueError>([&] { multi_head_attention(q, k, v, 0); }, {"n_head must be positive"});
+  expect_error<ShapeError>([&] { multi_head_attention(q, f32({3, 7, 8}), v, 2); }, {"[3,7,8]", "(B,S,H·hs)"});
+  expect_error<ShapeError>([&] { multi_head_attention(q, k, f32({2, 6, 6}), 2); }, {"[2,6,6]"});
+  expect_error<ShapeError>([&] { multi_head_attention(f32({5, 8}), k, v, 2); }, {"[5,8]"});
+  expect_error<ShapeError>([&] { multi_head_self_attention(f32({2, 5, 8}), 2); },
+                           {"multi_head_self_attention", "(B,T,3·C)", "[2,5,8]"});
+  expect_error<ShapeError>([&] { multi_head_self_attention(f32({2, 5, 12}), 3); }, {"n_head 3"});
+  AttentionOptions o;
+  o.mask = ones({5, 6}, DType::Bool);
+  expect_error<ShapeError>([&] { multi_head_self_attention(f32({2, 5, 12}), 2, o); },
+                           {"mask", "[5,6]", "[2,2,5,5]"});
+}
+
 TEST(Errors, AttentionShapesAndMasks) {
   Tensor q = f32({2, 5, 8}), k = f32({2, 7, 8}), v = f32({2, 7, 6});
   expect_error<ShapeError>([&] { scaled_dot_product_attention(q, f32({2, 7, 4}), v); },

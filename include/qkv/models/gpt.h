@@ -40,7 +40,7 @@ struct GPTConfig {
 };
 
 // Per-layer keys and values of the tokens seen so far: k[l], v[l] are
-// (B, NH, block_size, hs), filled up to `len`.
+// (B, block_size, C) with the heads side by side, filled up to `len`.
 struct KVCache {
   std::vector<Tensor> k, v;
   int64_t len = 0;

@@ -22,10 +22,11 @@ struct AttentionOutput {
 
 // Keys and values already computed for earlier positions, for incremental
 // decoding: each new token then costs O(context) instead of a full re-run.
-// k, v: (B,NH,S,hs); empty until the first forward_cached call.
+// k, v: (B,S,C), heads side by side as the projections produce them; empty
+// until the first forward_cached call.
 struct KVCache {
   Tensor k, v;
-  int64_t length() const { return k.defined() ? k.size(2) : 0; }
+  int64_t length() const { return k.defined() ? k.size(1) : 0; }
   void clear() { k = Tensor(), v = Tensor(); }
 };
 

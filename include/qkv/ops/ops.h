@@ -118,6 +118,17 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
                                     const AttentionOptions& opt = {});
 // The attention probabilities (…,T,S) the op above would use (for plots).
 Tensor attention_weights(const Tensor& q, const Tensor& k, const AttentionOptions& opt = {});
+// Multi-head attention (Vaswani et al. 2017, §3.2.2) on projections with the
+// heads side by side in the last dim, the layout a Linear produces:
+// q (B,T,H·hs), k (B,S,H·hs), v (B,S,H·hv) → (B,T,H·hv). Equals splitting
+// the heads, scaled_dot_product_attention and concatenating, without the
+// copies: operands may be strided views (e.g. slices of one projection) with
+// a unit stride in the last dim. opt.mask broadcasts to (B,H,T,S).
+Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t n_head,
+                            const AttentionOptions& opt = {});
+// Self-attention straight from a fused projection qkv (B,T,3·C) = q | k | v
+// (GPT-2's c_attn): the gradient is one (B,T,3·C) tensor.
+Tensor multi_head_self_attention(const Tensor& qkv, int64_t n_head, const AttentionOptions& opt = {});
 
 // ---- joining and triangular masks
 Tensor cat(const std::vector<Tensor>& ts, int64_t dim = 0);

@@ -47,6 +47,35 @@ void add_grad(std::shared_ptr<TensorImpl>& slot, const Tensor& g) {
   }
 }
 
+// The gradient flowing into an interior node, which backward functions only
+// read: the first contribution is kept as it is even when shared (an add's
+// backward hands the same tensor to both inputs — the residual stream), and a
+// second one is summed into a fresh buffer unless the slot owns its storage.
+void add_node_grad(std::shared_ptr<TensorImpl>& slot, const Tensor& g) {
+  if (!slot) {
+    slot = g.is_contiguous() && g.dtype() == DType::Float32 ? g.impl_ptr() : fresh_copy(g).impl_ptr();
+    return;
+  }
+  const bool owned = slot.use_count() == 1 && slot->storage.use_count() == 1;
+  Tensor acc(slot);
+  if (owned) {
+    accumulate_into(acc, g);
+    return;
+  }
+  if (acc.shape() != g.shape())
+    throw ShapeError("autograd: gradient of shape " + shape_str(g.shape()) + " does not match " +
+                     shape_str(acc.shape()));
+  Tensor gc = g.is_contiguous() ? g : fresh_copy(g);
+  Tensor sum = Tensor::empty(acc.shape(), DType::Float32);
+  const float* a = acc.data<float>();
+  const float* b = gc.data<float>();
+  float* o = sum.data<float>();
+  const int64_t n = sum.numel();
+#pragma omp parallel for simd if (n > (1 << 16))
+  for (int64_t i = 0; i < n; ++i) o[i] = a[i] + b[i];
+  slot = sum.impl_ptr();
+}
+
 }  // namespace
 
 bool grad_enabled() { return g_grad_enabled; }
@@ -134,7 +163,7 @@ void run_backward(const Tensor& root, const Tensor& grad) {
                          std::to_string(i) + " has shape " + shape_str(in_grads[i].shape()) +
                          ", input has " + shape_str(in->shape));
       if (in->grad_fn) {
-        add_grad(grads[in->grad_fn.get()], in_grads[i]);
+        add_node_grad(grads[in->grad_fn.get()], in_grads[i]);
       } else {
         add_grad(in->grad, in_grads[i]);
       }

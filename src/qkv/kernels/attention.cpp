@@ -70,27 +70,29 @@ inline int64_t visible_keys(const AttentionShape& a, int64_t t1) {
 void attention_forward(const AttentionShape& a, const float* q, const float* k, const float* v,
                        float* out, float* P) {
   const int64_t T = a.T, S = a.S, hs = a.hs, hv = a.hv, TB = block_rows(a);
+  const int64_t ldq = a.q.st, ldk = a.k.st, ldv = a.v.st, ldo = a.out.st;
 #pragma omp parallel if (a.BH > 1 && !omp_in_parallel())
   {
     Scratch pd(a.dropout ? static_cast<size_t>(T * S) : 1);
 #pragma omp for schedule(static)
     for (int64_t bh = 0; bh < a.BH; ++bh) {
-      const float* qh = q + bh * T * hs;
-      const float* kh = k + bh * S * hs;
-      const float* vh = v + bh * S * hv;
+      const int64_t b = bh / a.H, h = bh % a.H;
+      const float* qh = q + a.q.at(b, h);
+      const float* kh = k + a.k.at(b, h);
+      const float* vh = v + a.v.at(b, h);
       float* ph = P + bh * T * S;
-      float* oh = out + bh * T * hv;
+      float* oh = out + a.out.at(b, h);
       const float* dm = a.dropout ? a.dropout + bh * T * S : nullptr;
       for (int64_t t0 = 0; t0 < T; t0 += TB) {
         const int64_t t1 = std::min(T, t0 + TB), rows = t1 - t0, lim = visible_keys(a, t1);
         float* pb = ph + t0 * S;
         if (lim == 0) {  // nothing visible: P = 0, out = 0
           std::fill(pb, pb + rows * S, 0.0f);
-          std::fill(oh + t0 * hv, oh + t1 * hv, 0.0f);
+          for (int64_t t = t0; t < t1; ++t) std::fill(oh + t * ldo, oh + t * ldo + hv, 0.0f);
           continue;
         }
         // scores = scale · q kᵀ   (rows, lim), leading dimension S
-        sgemm(false, true, rows, lim, hs, a.scale, qh + t0 * hs, hs, kh, hs, 0.0f, pb, S);
+        sgemm(false, true, rows, lim, hs, a.scale, qh + t0 * ldq, ldq, kh, ldk, 0.0f, pb, S);
         apply_masks(a, bh, t0, t1, lim, pb);
         for (int64_t t = 0; t < rows; ++t) {
           softmax_row(pb + t * S, pb + t * S, lim);  // all-masked row → 0
@@ -103,7 +105,7 @@ void attention_forward(const AttentionShape& a, const float* q, const float* k, 
           pu = pd.p;
         }
         // out = P v   (rows, hv)
-        sgemm(false, false, rows, hv, lim, 1.0f, pu, S, vh, hv, 0.0f, oh + t0 * hv, hv);
+        sgemm(false, false, rows, hv, lim, 1.0f, pu, S, vh, ldv, 0.0f, oh + t0 * ldo, ldo);
       }
     }
   }
@@ -112,27 +114,32 @@ void attention_forward(const AttentionShape& a, const float* q, const float* k, 
 void attention_backward(const AttentionShape& a, const float* q, const float* k, const float* v,
                         const float* P, const float* dout, float* dq, float* dk, float* dv) {
   const int64_t T = a.T, S = a.S, hs = a.hs, hv = a.hv, TB = block_rows(a);
+  const int64_t ldq = a.q.st, ldk = a.k.st, ldv = a.v.st, ldgo = a.dout.st;
+  const int64_t lddq = a.dq.st, lddk = a.dk.st, lddv = a.dv.st;
 #pragma omp parallel if (a.BH > 1 && !omp_in_parallel())
   {
     Scratch dp(static_cast<size_t>(TB * S));
     Scratch pd(a.dropout ? static_cast<size_t>(TB * S) : 1);
 #pragma omp for schedule(static)
     for (int64_t bh = 0; bh < a.BH; ++bh) {
-      const float* qh = q + bh * T * hs;
-      const float* kh = k + bh * S * hs;
-      const float* vh = v + bh * S * hv;
+      const int64_t b = bh / a.H, h = bh % a.H;
+      const float* qh = q + a.q.at(b, h);
+      const float* kh = k + a.k.at(b, h);
+      const float* vh = v + a.v.at(b, h);
       const float* ph = P + bh * T * S;
-      const float* go = dout + bh * T * hv;
+      const float* go = dout + a.dout.at(b, h);
       const float* dm = a.dropout ? a.dropout + bh * T * S : nullptr;
-      float* dqh = dq + bh * T * hs;
-      float* dkh = dk + bh * S * hs;
-      float* dvh = dv + bh * S * hv;
-      std::fill(dkh, dkh + S * hs, 0.0f);  // accumulated over query blocks
-      std::fill(dvh, dvh + S * hv, 0.0f);
+      float* dqh = dq + a.dq.at(b, h);
+      float* dkh = dk + a.dk.at(b, h);
+      float* dvh = dv + a.dv.at(b, h);
+      for (int64_t s = 0; s < S; ++s) {  // dk, dv are accumulated over query blocks
+        std::fill(dkh + s * lddk, dkh + s * lddk + hs, 0.0f);
+        std::fill(dvh + s * lddv, dvh + s * lddv + hv, 0.0f);
+      }
       for (int64_t t0 = 0; t0 < T; t0 += TB) {
         const int64_t t1 = std::min(T, t0 + TB), rows = t1 - t0, lim = visible_keys(a, t1);
         if (lim == 0) {
-          std::fill(dqh + t0 * hs, dqh + t1 * hs, 0.0f);
+          for (int64_t t = t0; t < t1; ++t) std::fill(dqh + t * lddq, dqh + t * lddq + hs, 0.0f);
           continue;
         }
         const float* pb = ph + t0 * S;
@@ -143,9 +150,9 @@ void attention_backward(const AttentionShape& a, const float* q, const float* k,
           pu = pd.p;
         }
         // dv += P_usedᵀ dout   (lim, hv)
-        sgemm(true, false, lim, hv, rows, 1.0f, pu, S, go + t0 * hv, hv, 1.0f, dvh, hv);
+        sgemm(true, false, lim, hv, rows, 1.0f, pu, S, go + t0 * ldgo, ldgo, 1.0f, dvh, lddv);
         // dP = dout vᵀ   (rows, lim)
-        sgemm(false, true, rows, lim, hv, 1.0f, go + t0 * hv, hv, vh, hv, 0.0f, dp.p, S);
+        sgemm(false, true, rows, lim, hv, 1.0f, go + t0 * ldgo, ldgo, vh, ldv, 0.0f, dp.p, S);
         for (int64_t t = 0; t < rows; ++t) {
           float* row = dp.p + t * S;
           if (dm)
@@ -154,8 +161,8 @@ void attention_backward(const AttentionShape& a, const float* q, const float* k,
           softmax_backward_row(pb + t * S, row, row, lim);
         }
         // dq = scale · dS k   (rows, hs);  dk += scale · dSᵀ q   (lim, hs)
-        sgemm(false, false, rows, hs, lim, a.scale, dp.p, S, kh, hs, 0.0f, dqh + t0 * hs, hs);
-        sgemm(true, false, lim, hs, rows, a.scale, dp.p, S, qh + t0 * hs, hs, 1.0f, dkh, hs);
+        sgemm(false, false, rows, hs, lim, a.scale, dp.p, S, kh, ldk, 0.0f, dqh + t0 * lddq, lddq);
+        sgemm(true, false, lim, hs, rows, a.scale, dp.p, S, qh + t0 * ldq, ldq, 1.0f, dkh, lddk);
       }
     }
   }

@@ -79,28 +79,26 @@ CausalSelfAttention::CausalSelfAttention(const GPTConfig& cfg, Generator& gen)
 }
 
 Tensor CausalSelfAttention::forward(const Tensor& x, Generator& gen, KVCache* cache, int64_t layer) const {
-  const int64_t B = x.size(0), T = x.size(1), C = n_embd, hs = C / n_head;
-  // q, k, v (B,NH,T,hs) from one fused projection (B,T,3C)
-  std::vector<Tensor> qkv = c_attn->forward(x).split(C, 2);
-  auto heads = [&](const Tensor& t) { return t.view({B, T, n_head, hs}).transpose(1, 2); };
-  Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
-  if (cache) {  // append, then attend over positions 0 … len+T−1
-    NoGradGuard ng;
-    Tensor& ck = cache->k[layer];
-    Tensor& cv = cache->v[layer];
-    ck.narrow(2, cache->len, T).copy_(k);
-    cv.narrow(2, cache->len, T).copy_(v);
-    k = ck.narrow(2, 0, cache->len + T);
-    v = cv.narrow(2, 0, cache->len + T);
-  }
+  const int64_t T = x.size(1), C = n_embd;
+  Tensor qkv = c_attn->forward(x);  // (B,T,3C) = q | k | v, heads side by side
   AttentionOptions opt;
   opt.causal = true;  // with a cache: query t sees keys s ≤ t + (S − T)
   if (is_training() && attn_dropout > 0) {
     opt.dropout_p = attn_dropout;
     opt.gen = &gen;
   }
-  Tensor y = scaled_dot_product_attention(q, k, v, opt);  // (B,NH,T,hs)
-  y = y.transpose(1, 2).reshape({B, T, C});                 // re-assemble heads
+  Tensor y;  // (B,T,C)
+  if (cache) {  // append this step's keys/values, then attend over positions 0 … len+T−1
+    NoGradGuard ng;
+    Tensor& ck = cache->k[layer];
+    Tensor& cv = cache->v[layer];
+    ck.narrow(1, cache->len, T).copy_(qkv.narrow(2, C, C));
+    cv.narrow(1, cache->len, T).copy_(qkv.narrow(2, 2 * C, C));
+    y = multi_head_attention(qkv.narrow(2, 0, C), ck.narrow(1, 0, cache->len + T), cv.narrow(1, 0, cache->len + T),
+                             n_head, opt);
+  } else {
+    y = multi_head_self_attention(qkv, n_head, opt);
+  }
   return resid_dropout->forward(c_proj->forward(y), gen);
 }
 
@@ -134,10 +132,9 @@ GPT::GPT(const GPTConfig& cfg, Generator& gen) : config(cfg) {
 KVCache GPT::make_cache(int64_t batch) const {
   KVCache c;
   c.batch = batch;
-  const int64_t hs = config.n_embd / config.n_head;
   for (int64_t i = 0; i < config.n_layer; ++i) {
-    c.k.push_back(zeros({batch, config.n_head, config.block_size, hs}));
-    c.v.push_back(zeros({batch, config.n_head, config.block_size, hs}));
+    c.k.push_back(zeros({batch, config.block_size, config.n_embd}));
+    c.v.push_back(zeros({batch, config.block_size, config.n_embd}));
   }
   return c;
 }

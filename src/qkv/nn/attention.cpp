@@ -51,10 +51,9 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const Tensor& conte
   if (!cross && context.defined())
     throw ValueError(std::string(op) + ": a self-attention module got a context; construct it with cross = true");
   const int64_t B = x.size(0), T = x.size(1), C = d_model, NH = n_heads, hs = head_size;
-  Tensor q, k, v;  // (B,T|S,C)
+  Tensor qkv, q, k, v;  // (B,T,3C) fused, or q (B,T,C) and k, v (B,S,C) slices of (B,S,2C)
   if (!cross) {
-    std::vector<Tensor> qkv = c_attn->forward(x).split(C, 2);  // (B,T,3C) → 3 × (B,T,C)
-    q = qkv[0], k = qkv[1], v = qkv[2];
+    qkv = c_attn->forward(x);
   } else {
     if (context.dim() != 3 || context.size(0) != B || context.size(2) != C)
       throw ShapeError(std::string(op) + ": context must be (" + std::to_string(B) + ",S," + std::to_string(C) +
@@ -63,12 +62,10 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const Tensor& conte
     std::vector<Tensor> kv = c_attn->forward(context).split(C, 2);  // (B,S,2C) → 2 × (B,S,C)
     k = kv[0], v = kv[1];
   }
-  const int64_t S = k.size(1);
+  const int64_t S = cross ? k.size(1) : T;
   if (key_padding.defined() && key_padding.shape() != Shape{B, S})
     throw ShapeError(std::string(op) + ": key_padding must be (B,S) = " + shape_str({B, S}) + ", got " +
                      shape_str(key_padding.shape()));
-  auto heads = [&](const Tensor& t, int64_t L) { return t.reshape({B, L, NH, hs}).transpose(1, 2); };
-  q = heads(q, T), k = heads(k, S), v = heads(v, S);  // (B,NH,T|S,hs)
 
   AttentionOptions opt;
   opt.mask = combine_attention_masks(mask, key_padding);
@@ -80,10 +77,12 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const Tensor& conte
     NoGradGuard ng;
     AttentionOptions wopt = opt;
     wopt.dropout_p = 0.0f;
-    res.weights = attention_weights(q, k, wopt);  // (B,NH,T,S)
+    auto heads = [&](const Tensor& t) { return t.reshape({B, t.size(1), NH, hs}).transpose(1, 2); };
+    Tensor qw = cross ? q : qkv.narrow(2, 0, C), kw = cross ? k : qkv.narrow(2, C, C);
+    res.weights = attention_weights(heads(qw), heads(kw), wopt);  // (B,NH,T,S)
   }
-  Tensor y = scaled_dot_product_attention(q, k, v, opt);  // (B,NH,T,hs)
-  y = y.transpose(1, 2).reshape({B, T, C});                // concat heads
+  // Heads stay side by side in the projections' rows: no transposes, no copies.
+  Tensor y = cross ? multi_head_attention(q, k, v, NH, opt) : multi_head_self_attention(qkv, NH, opt);  // (B,T,C)
   res.out = resid_dropout->forward(c_proj->forward(y), gen);
   return res;
 }
@@ -93,25 +92,24 @@ AttentionOutput MultiHeadAttention::forward_cached(const Tensor& x, KVCache& cac
   const char* op = "MultiHeadAttention::forward_cached";
   if (x.dim() != 3 || x.size(2) != d_model)
     throw ShapeError(std::string(op) + ": x must be (B,T," + std::to_string(d_model) + "), got " + shape_str(x.shape()));
-  const int64_t B = x.size(0), T = x.size(1), C = d_model, NH = n_heads, hs = head_size;
+  const int64_t B = x.size(0), C = d_model, NH = n_heads, hs = head_size;
   if (cache.k.defined() && cache.k.size(0) != B)
     throw ShapeError(std::string(op) + ": cache holds batch " + std::to_string(cache.k.size(0)) + ", x has " +
                      std::to_string(B));
-  auto heads = [&](const Tensor& t) { return t.reshape({B, t.size(1), NH, hs}).transpose(1, 2); };
-  Tensor q;
+  Tensor q;  // (B,T,C); the cache holds k, v as (B,S,C) rows
   if (!cross) {
-    std::vector<Tensor> qkv = c_attn->forward(x).split(C, 2);  // 3 × (B,T,C)
-    q = heads(qkv[0]);
-    Tensor k = heads(qkv[1]), v = heads(qkv[2]);               // (B,NH,T,hs)
-    cache.k = cache.k.defined() ? cat({cache.k, k}, 2) : k.contiguous();
-    cache.v = cache.v.defined() ? cat({cache.v, v}, 2) : v.contiguous();
+    Tensor qkv = c_attn->forward(x);  // (B,T,3C)
+    q = qkv.narrow(2, 0, C);
+    Tensor k = qkv.narrow(2, C, C), v = qkv.narrow(2, 2 * C, C);
+    cache.k = cache.k.defined() ? cat({cache.k, k}, 1) : k.contiguous();
+    cache.v = cache.v.defined() ? cat({cache.v, v}, 1) : v.contiguous();
   } else {
-    q = heads(q_attn->forward(x));
+    q = q_attn->forward(x);
     if (!cache.k.defined()) {
       if (!context.defined()) throw ValueError(std::string(op) + ": the first cross-attention call needs a context");
       std::vector<Tensor> kv = c_attn->forward(context).split(C, 2);
-      cache.k = heads(kv[0]).contiguous();
-      cache.v = heads(kv[1]).contiguous();
+      cache.k = kv[0].contiguous();
+      cache.v = kv[1].contiguous();
     }
   }
   AttentionOptions opt;
@@ -123,9 +121,10 @@ AttentionOutput MultiHeadAttention::forward_cached(const Tensor& x, KVCache& cac
     NoGradGuard ng;
     AttentionOptions wopt = opt;
     wopt.dropout_p = 0.0f;
-    res.weights = attention_weights(q, cache.k, wopt);
+    auto heads = [&](const Tensor& t) { return t.reshape({B, t.size(1), NH, hs}).transpose(1, 2); };
+    res.weights = attention_weights(heads(q), heads(cache.k), wopt);
   }
-  Tensor y = scaled_dot_product_attention(q, cache.k, cache.v, opt).transpose(1, 2).reshape({B, T, C});
+  Tensor y = multi_head_attention(q, cache.k, cache.v, NH, opt);  // (B,T,C)
   res.out = resid_dropout->forward(c_proj->forward(y), gen);
   return res;
 }

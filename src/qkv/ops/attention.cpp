@@ -9,13 +9,68 @@ namespace qkv {
 namespace {
 
 struct Prepared {
-  Tensor q, k, v;           // contiguous (BH, T|S, hs|hv)
-  Shape batch;              // broadcast leading dims
+  Tensor q, k, v;           // the operands the kernel reads (layouts in a)
+  Shape batch;              // broadcast leading dims (scaled_dot_product_attention)
   kernels::AttentionShape a;
   Tensor mask;              // expanded view of the user mask, or undefined
   std::vector<int64_t> mask_off;
   Tensor dropout_mask;      // (BH,T,S) or undefined
 };
+
+// Points the kernel at opt.mask (broadcast to batch + (T,S), where batch
+// multiplies out to a.BH problems) and draws the dropout mask.
+void prepare_mask_and_dropout(Prepared& p, const Shape& batch, const AttentionOptions& opt, const char* op) {
+  const int64_t BH = p.a.BH;
+  if (opt.mask.defined()) {
+    const Tensor& m = opt.mask;
+    if (m.dtype() != DType::Bool && m.dtype() != DType::UInt8 && m.dtype() != DType::Float32)
+      throw ValueError(std::string(op) + ": mask must be bool (true = may attend) or float (added), got " +
+                       dtype_name(m.dtype()));
+    Shape target = batch;
+    target.push_back(p.a.T);
+    target.push_back(p.a.S);
+    Shape bs;
+    try {
+      bs = broadcast_shapes(m.shape(), target, op);
+    } catch (const ShapeError&) {
+      bs.clear();  // reported below, naming the mask
+    }
+    if (bs != target)
+      throw ShapeError(std::string(op) + ": mask " + shape_str(m.shape()) + " does not broadcast to " +
+                       shape_str(target) + " (batch…, T, S)");
+    p.mask = m.detach().expand(target);
+    const Shape& st = p.mask.strides();
+    const size_t nb = batch.size();
+    p.mask_off.resize(BH);
+    for (int64_t i = 0; i < BH; ++i) {  // offset of each (batch…) slice
+      int64_t rem = i, off = p.mask.offset();
+      for (int64_t d = static_cast<int64_t>(nb) - 1; d >= 0; --d) {
+        off += (rem % batch[d]) * st[d];
+        rem /= batch[d];
+      }
+      p.mask_off[i] = off;
+    }
+    p.a.mask_off = p.mask_off.data();
+    p.a.mask_st = st[nb];
+    p.a.mask_ss = st[nb + 1];
+    if (m.dtype() == DType::Float32) p.a.add_mask = static_cast<const float*>(m.impl().storage->data);
+    else p.a.bool_mask = static_cast<const uint8_t*>(m.impl().storage->data);
+  }
+  if (!(opt.dropout_p >= 0.0f && opt.dropout_p < 1.0f))
+    throw ValueError(std::string(op) + ": dropout_p must be in [0, 1), got " + std::to_string(opt.dropout_p));
+  if (opt.dropout_p > 0.0f) {
+    if (!opt.gen) throw ValueError(std::string(op) + ": dropout_p > 0 needs a Generator (opt.gen)");
+    p.dropout_mask = Tensor::empty({BH, p.a.T, p.a.S});
+    float* dm = p.dropout_mask.data<float>();
+    const float keep = 1.0f / (1.0f - opt.dropout_p);
+    for (int64_t i = 0, n = p.dropout_mask.numel(); i < n; ++i) dm[i] = opt.gen->uniform() < opt.dropout_p ? 0.0f : keep;
+    p.a.dropout = dm;
+  }
+}
+
+float default_scale(const AttentionOptions& opt, int64_t hs) {
+  return opt.scale ? *opt.scale : 1.0f / std::sqrt(static_cast<float>(std::max<int64_t>(hs, 1)));
+}
 
 Prepared prepare(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& opt) {
   const char* op = "scaled_dot_product_attention";
@@ -46,56 +101,13 @@ Prepared prepare(const Tensor& q, const Tensor& k, const Tensor& v, const Attent
   p.a.S = k.size(-2);
   p.a.hs = q.size(-1);
   p.a.hv = v.size(-1);
-  p.a.scale = opt.scale ? *opt.scale : 1.0f / std::sqrt(static_cast<float>(std::max<int64_t>(p.a.hs, 1)));
+  p.a.scale = default_scale(opt, p.a.hs);
   p.a.causal = opt.causal;
+  p.a.set_heads_major();
   p.q = q.detach().expand(full_shape(q)).contiguous().reshape({BH, p.a.T, p.a.hs});
   p.k = k.detach().expand(full_shape(k)).contiguous().reshape({BH, p.a.S, p.a.hs});
   p.v = v.detach().expand(full_shape(v)).contiguous().reshape({BH, p.a.S, p.a.hv});
-  if (opt.mask.defined()) {
-    const Tensor& m = opt.mask;
-    if (m.dtype() != DType::Bool && m.dtype() != DType::UInt8 && m.dtype() != DType::Float32)
-      throw ValueError(std::string(op) + ": mask must be bool (true = may attend) or float (added), got " +
-                       dtype_name(m.dtype()));
-    Shape target = p.batch;
-    target.push_back(p.a.T);
-    target.push_back(p.a.S);
-    Shape bs;
-    try {
-      bs = broadcast_shapes(m.shape(), target, op);
-    } catch (const ShapeError&) {
-      bs.clear();  // reported below, naming the mask
-    }
-    if (bs != target)
-      throw ShapeError(std::string(op) + ": mask " + shape_str(m.shape()) + " does not broadcast to " +
-                       shape_str(target) + " (batch…, T, S)");
-    p.mask = m.detach().expand(target);
-    const Shape& st = p.mask.strides();
-    const size_t nb = p.batch.size();
-    p.mask_off.resize(BH);
-    for (int64_t i = 0; i < BH; ++i) {  // offset of each (batch…) slice
-      int64_t rem = i, off = p.mask.offset();
-      for (int64_t d = static_cast<int64_t>(nb) - 1; d >= 0; --d) {
-        off += (rem % p.batch[d]) * st[d];
-        rem /= p.batch[d];
-      }
-      p.mask_off[i] = off;
-    }
-    p.a.mask_off = p.mask_off.data();
-    p.a.mask_st = st[nb];
-    p.a.mask_ss = st[nb + 1];
-    if (m.dtype() == DType::Float32) p.a.add_mask = static_cast<const float*>(m.impl().storage->data);
-    else p.a.bool_mask = static_cast<const uint8_t*>(m.impl().storage->data);
-  }
-  if (!(opt.dropout_p >= 0.0f && opt.dropout_p < 1.0f))
-    throw ValueError(std::string(op) + ": dropout_p must be in [0, 1), got " + std::to_string(opt.dropout_p));
-  if (opt.dropout_p > 0.0f) {
-    if (!opt.gen) throw ValueError(std::string(op) + ": dropout_p > 0 needs a Generator (opt.gen)");
-    p.dropout_mask = Tensor::empty({BH, p.a.T, p.a.S});
-    float* dm = p.dropout_mask.data<float>();
-    const float keep = 1.0f / (1.0f - opt.dropout_p);
-    for (int64_t i = 0, n = p.dropout_mask.numel(); i < n; ++i) dm[i] = opt.gen->uniform() < opt.dropout_p ? 0.0f : keep;
-    p.a.dropout = dm;
-  }
+  prepare_mask_and_dropout(p, p.batch, opt, op);
   return p;
 }
 
@@ -160,6 +172,128 @@ Tensor attention_weights(const Tensor& q, const Tensor& k, const AttentionOption
   s.push_back(p.a.T);
   s.push_back(p.a.S);
   return P.view(s);
+}
+
+// ---- multi-head attention on heads side by side in the last dim
+
+namespace {
+
+// An operand (B, L, W) the kernel reads by rows: unit stride in the last dim
+// (slices of a fused projection qualify), any other strides.
+Tensor by_rows(const Tensor& t) {
+  Tensor d = t.detach();
+  return d.stride(2) == 1 ? d : d.contiguous();
+}
+
+kernels::HeadLayout layout_of(const Tensor& t, int64_t d) { return {t.stride(0), d, t.stride(1)}; }
+
+// Shapes, layouts (output and its gradient: contiguous (B,T,H·hv)), mask and
+// dropout for H heads over (B,T|S,·) operands.
+Prepared prepare_heads(const Tensor& q, const Tensor& k, const Tensor& v, int64_t H, int64_t hs, int64_t hv,
+                       const AttentionOptions& opt, const char* op) {
+  Prepared p;
+  const int64_t B = q.size(0);
+  p.a.BH = B * H;
+  p.a.H = H;
+  p.a.T = q.size(1);
+  p.a.S = k.size(1);
+  p.a.hs = hs;
+  p.a.hv = hv;
+  p.a.scale = default_scale(opt, hs);
+  p.a.causal = opt.causal;
+  p.q = by_rows(q), p.k = by_rows(k), p.v = by_rows(v);
+  p.a.q = layout_of(p.q, hs);
+  p.a.k = layout_of(p.k, hs);
+  p.a.v = layout_of(p.v, hv);
+  p.a.out = p.a.dout = kernels::HeadLayout::rows(p.a.T, H * hv, hv);
+  prepare_mask_and_dropout(p, {B, H}, opt, op);
+  return p;
+}
+
+void check_heads(int64_t H, int64_t width, const char* op, const char* what, const Tensor& t) {
+  if (H <= 0) throw ValueError(std::string(op) + ": n_head must be positive, got " + std::to_string(H));
+  if (width % H != 0)
+    throw ShapeError(std::string(op) + ": " + what + " " + shape_str(t.shape()) + " has " + std::to_string(width) +
+                     " features, not a multiple of n_head " + std::to_string(H));
+}
+
+// Runs the forward kernel on p (operand bases at the given columns) and
+// returns the (B,T,H·hv) output and the probabilities P for the backward.
+std::pair<Tensor, Tensor> run_heads(const Prepared& p, int64_t qc, int64_t kc, int64_t vc) {
+  const auto& a = p.a;
+  const int64_t B = a.BH / std::max<int64_t>(a.H, 1);
+  Tensor out = Tensor::empty({B, a.T, a.H * a.hv});
+  Tensor P = Tensor::empty({a.BH, a.T, a.S});
+  if (a.BH * a.T > 0)
+    kernels::attention_forward(a, p.q.data<float>() + qc, p.k.data<float>() + kc, p.v.data<float>() + vc,
+                               out.data<float>(), P.data<float>());
+  return {out, P};
+}
+
+}  // namespace
+
+Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t n_head,
+                            const AttentionOptions& opt) {
+  const char* op = "multi_head_attention";
+  ops::check_float(q, op, "q");
+  ops::check_float(k, op, "k");
+  ops::check_float(v, op, "v");
+  if (q.dim() != 3 || k.dim() != 3 || v.dim() != 3 || k.size(0) != q.size(0) || v.size(0) != q.size(0) ||
+      k.size(1) != v.size(1) || k.size(2) != q.size(2))
+    throw ShapeError(std::string(op) + ": need q (B,T,H·hs), k (B,S,H·hs), v (B,S,H·hv); got q " +
+                     shape_str(q.shape()) + ", k " + shape_str(k.shape()) + ", v " + shape_str(v.shape()));
+  check_heads(n_head, q.size(2), op, "q", q);
+  check_heads(n_head, v.size(2), op, "v", v);
+  Prepared p = prepare_heads(q, k, v, n_head, q.size(2) / n_head, v.size(2) / n_head, opt, op);
+  auto [out, P] = run_heads(p, 0, 0, 0);
+  if (!autograd::any_requires_grad({&q, &k, &v})) return out;
+  autograd::record("multi_head_attention", out, {q, k, v}, [p = std::move(p), P](const Tensor& g) {
+    kernels::AttentionShape a = p.a;
+    a.mask_off = p.mask_off.empty() ? nullptr : p.mask_off.data();
+    Tensor go = g.contiguous();
+    Tensor dq = Tensor::empty(p.q.shape()), dk = Tensor::empty(p.k.shape()), dv = Tensor::empty(p.v.shape());
+    a.dq = kernels::HeadLayout::rows(a.T, dq.size(2), a.hs);
+    a.dk = kernels::HeadLayout::rows(a.S, dk.size(2), a.hs);
+    a.dv = kernels::HeadLayout::rows(a.S, dv.size(2), a.hv);
+    if (a.BH * a.T == 0) {
+      dq.fill_(0), dk.fill_(0), dv.fill_(0);
+    } else {
+      if (a.S == 0) dq.fill_(0);  // the kernel writes dq only where keys exist
+      kernels::attention_backward(a, p.q.data<float>(), p.k.data<float>(), p.v.data<float>(), P.data<float>(),
+                                  go.data<float>(), dq.data<float>(), dk.data<float>(), dv.data<float>());
+    }
+    return std::vector<Tensor>{dq, dk, dv};
+  });
+  return out;
+}
+
+Tensor multi_head_self_attention(const Tensor& qkv, int64_t n_head, const AttentionOptions& opt) {
+  const char* op = "multi_head_self_attention";
+  ops::check_float(qkv, op, "qkv");
+  if (qkv.dim() != 3 || qkv.size(2) % 3 != 0)
+    throw ShapeError(std::string(op) + ": qkv must be (B,T,3·C) = q | k | v, got " + shape_str(qkv.shape()));
+  const int64_t C = qkv.size(2) / 3;
+  check_heads(n_head, C, op, "q, k, v (each C wide) of qkv", qkv);
+  const int64_t hs = C / n_head;
+  Prepared p = prepare_heads(qkv, qkv, qkv, n_head, hs, hs, opt, op);
+  auto [out, P] = run_heads(p, 0, C, 2 * C);
+  if (!autograd::any_requires_grad({&qkv})) return out;
+  autograd::record("multi_head_self_attention", out, {qkv}, [p = std::move(p), P, C](const Tensor& g) {
+    kernels::AttentionShape a = p.a;
+    a.mask_off = p.mask_off.empty() ? nullptr : p.mask_off.data();
+    Tensor go = g.contiguous();
+    // One gradient for the fused projection: d(qkv) = dq | dk | dv, every
+    // element written by the kernel.
+    Tensor d = Tensor::empty(p.q.shape());
+    if (a.BH * a.T == 0) return std::vector<Tensor>{d.fill_(0)};
+    a.dq = a.dk = a.dv = kernels::HeadLayout::rows(a.T, 3 * C, a.hs);
+    const float* base = p.q.data<float>();
+    float* db = d.data<float>();
+    kernels::attention_backward(a, base, base + C, base + 2 * C, P.data<float>(), go.data<float>(), db, db + C,
+                                db + 2 * C);
+    return std::vector<Tensor>{d};
+  });
+  return out;
 }
 
 }  // namespace qkv
