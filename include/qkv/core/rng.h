@@ -18,6 +18,11 @@ class Generator {
   float uniform();   // [0, 1), 24 random bits
   double uniform_double();  // [0, 1), 53 random bits
   float normal();    // N(0, 1), Box–Muller
+  // out[i] = mean + std·N(0, 1) for i < n, for initialising weights fast:
+  // single-precision Box–Muller pairs, both the cosine and the sine branch
+  // used (half the draws and logarithms of n normal() calls; a different
+  // stream from normal()). An odd n drops the last sine.
+  void fill_normal(float* out, int64_t n, float mean = 0.0f, float std = 1.0f);
   std::array<uint64_t, 4> state() const { return s_; }
   void set_state(const std::array<uint64_t, 4>& s) { s_ = s; }
 

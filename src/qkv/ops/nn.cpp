@@ -71,7 +71,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   Tensor b = bias.defined() ? bias.detach().contiguous() : Tensor();
   Tensor y = Tensor::empty(x.shape());
   Tensor mean = Tensor::empty({M}), rstd = Tensor::empty({M});
-  if (M * N)
+  if (M * N > 0)
     kernels::layernorm_forward(xc.data<float>(), w.defined() ? w.data<float>() : nullptr,
                                b.defined() ? b.data<float>() : nullptr, y.data<float>(), mean.data<float>(),
                                rstd.data<float>(), M, N, eps);
@@ -83,7 +83,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
     Tensor dx = Tensor::empty(xc.shape());
     Tensor dw = gw ? Tensor::empty(ns) : Tensor();
     Tensor db = gb ? Tensor::empty(ns) : Tensor();
-    if (M * N) {
+    if (M * N > 0) {
       kernels::layernorm_backward(xc.data<float>(), w.defined() ? w.data<float>() : nullptr, mean.data<float>(),
                                   rstd.data<float>(), gc.data<float>(), dx.data<float>(),
                                   gw ? dw.data<float>() : nullptr, gb ? db.data<float>() : nullptr, M, N);
