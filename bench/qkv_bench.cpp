@@ -147,7 +147,7 @@ void bench_bandwidth(const std::string& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ensure_passive_wait_policy(argv);
+  ensure_wait_policy(argv);
   std::vector<std::string> cases;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];

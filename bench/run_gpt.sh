@@ -6,7 +6,7 @@
 # after 16, with and without the KV cache) at 2 threads, then peak RSS of 124M
 # training steps, each side in a process of its own.
 #   bench/run_gpt.sh [BUILD_DIR]
-#   env: REPS=5 GEN_REPS=3 RSS_STEPS=3 PEER_POLICIES="passive active"
+#   env: REPS=5 GEN_REPS=3 RSS_STEPS=3 PEER_POLICIES="passive active spin300"
 # (under contention the peer's `active` run collapses and the no-cache
 # generation then takes minutes per rep: PEER_POLICIES=passive skips it.)
 set -euo pipefail
@@ -15,15 +15,20 @@ BUILD=${1:-build}
 REPS=${REPS:-5}
 GEN_REPS=${GEN_REPS:-3}
 RSS_STEPS=${RSS_STEPS:-3}
-PEER_POLICIES=${PEER_POLICIES:-passive active}
+PEER_POLICIES=${PEER_POLICIES:-passive active spin300}
 OUT=$(mktemp /tmp/qkv-bench-gpt.XXXXXX.jsonl)
-export OMP_WAIT_POLICY=passive
+# qkv runs with its own default wait policy (GOMP_SPINCOUNT=300, set by
+# ensure_wait_policy); the peer gets each policy, qkv's included.
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT
 
 # The peer at its best (bench/peers/README.md): OpenBLAS's OpenMP build, its
 # AVX-512 kernels, and each wait policy — compare.py keeps the faster run.
+# A policy is passive, active, or spinN (GOMP_SPINCOUNT=N, qkv's default kind).
 peer() {
   local policy=$1; shift
-  OMP_WAIT_POLICY=$policy OPENBLAS_CORETYPE=Cooperlake \
+  local wait=(OMP_WAIT_POLICY=$policy)
+  [[ $policy == spin* ]] && wait=(GOMP_SPINCOUNT=${policy#spin})
+  env "${wait[@]}" OPENBLAS_CORETYPE=Cooperlake \
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \
     /usr/bin/python3 bench/peers/torch_gpt.py --json "$@" | tee -a "$OUT"
 }

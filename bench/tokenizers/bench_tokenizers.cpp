@@ -100,7 +100,7 @@ std::vector<int> parse_list(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  qkv::ensure_passive_wait_policy(argv);
+  qkv::ensure_wait_policy(argv);
   std::string data = "../shared/data";
   if (const char* d = std::getenv("QKV_SHARED_DATA")) data = d;
   int copies = 18, reps = 3;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "support/shell.h"
+#include "qkv/core/threading.h"
 #include <sys/wait.h>
 
 #include <array>
@@ -38,12 +39,15 @@ TEST(Cli, XorDemoLearns) {
   EXPECT_NE(r.out.find("XOR learned."), std::string::npos) << r.out;
 }
 
-TEST(Cli, ReexecsWithPassiveWaitPolicy) {
-  CliRun r = run("info");  // the test environment sets passive; check the line is printed
-  EXPECT_NE(r.out.find("OMP_WAIT_POLICY=passive"), std::string::npos) << r.out;
-  std::string out = qkv::testing::shell(std::string("env -u OMP_WAIT_POLICY ") + QKV_CLI_PATH + " info").out;
-  EXPECT_NE(out.find("OMP_WAIT_POLICY=passive"), std::string::npos)
-      << "qkv should re-exec itself with passive waiting when the variable is unset:\n" << out;
+TEST(Cli, ReexecsWithABoundedSpinUnlessTheUserChose) {
+  CliRun r = run("info");  // the test environment sets passive: kept as it is
+  EXPECT_NE(r.out.find("OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=(unset)"), std::string::npos) << r.out;
+  const std::string cli = QKV_CLI_PATH;
+  std::string out = qkv::testing::shell("env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT " + cli + " info").out;
+  EXPECT_NE(out.find(std::string("OMP_WAIT_POLICY=(unset) GOMP_SPINCOUNT=") + qkv::kDefaultSpinCount), std::string::npos)
+      << "qkv should re-exec itself with a bounded spin count when neither variable is set:\n" << out;
+  out = qkv::testing::shell("env -u OMP_WAIT_POLICY GOMP_SPINCOUNT=77 " + cli + " info").out;
+  EXPECT_NE(out.find("OMP_WAIT_POLICY=(unset) GOMP_SPINCOUNT=77"), std::string::npos) << out;
 }
 
 TEST(Cli, BadInputGivesClearErrors) {

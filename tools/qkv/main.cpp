@@ -7,9 +7,9 @@
 #include "qkv/qkv.h"
 
 int main(int argc, char** argv) {
-  // libgomp reads OMP_WAIT_POLICY at load time; re-exec with passive waiting so
-  // 2 threads on a shared machine never spin against each other.
-  qkv::ensure_passive_wait_policy(argv);
+  // libgomp reads its wait policy at load time; re-exec with a bounded spin
+  // count (qkv/core/threading.h says why).
+  qkv::ensure_wait_policy(argv);
   CLI::App app{"qkv — Transformers in C++: tensors, autograd, models, training, inference"};
   app.set_version_flag("--version", std::string("qkv ") + qkv::kVersion);
   app.require_subcommand(1);

@@ -4,12 +4,19 @@
 // threads; set_num_threads() sets both. The default is QKV_NUM_THREADS if set,
 // else the number of physical cores.
 //
-// Shared machines: libgomp spin-waits by default, which makes 2-thread runs
-// several times slower than 1-thread runs when the scheduler gives the process
-// one core. libgomp reads OMP_WAIT_POLICY once, when it is loaded, so a process
-// must have it in its environment from the start: the `qkv` program re-executes
-// itself with OMP_WAIT_POLICY=passive when the user has not set it
-// (ensure_passive_wait_policy), and tests/benchmarks set it in their command.
+// Waiting between parallel regions: libgomp's default spins for ~300000
+// rounds, which makes 2-thread runs several times slower than 1-thread runs
+// when the scheduler gives the process one core; OMP_WAIT_POLICY=passive
+// sleeps at once, and on this KVM guest each futex wake-up then costs ~57 µs
+// per parallel region — a third of a small model's training step. A bounded
+// spin (GOMP_SPINCOUNT=kDefaultSpinCount, ~55 ns a round here) keeps the
+// wake-ups of back-to-back regions cheap and still sleeps soon when the other
+// thread is not running (bench/RESULTS.md, "Wait policy"). libgomp reads these
+// variables once, when it is loaded, so a process must have them in its
+// environment from the start: the `qkv` program and the benchmarks re-execute
+// themselves with GOMP_SPINCOUNT set when the user has set neither variable
+// (ensure_wait_policy); tests run with OMP_WAIT_POLICY=passive (ctest runs
+// them in parallel).
 #pragma once
 
 namespace qkv {
@@ -17,11 +24,11 @@ namespace qkv {
 int num_threads();
 void set_num_threads(int n);
 int physical_cores();
-// If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set: sets OMP_WAIT_POLICY
-// to passive and re-executes the running program (argv as given) so the
-// OpenMP runtime sees it. Returns only when
-// nothing needed doing (or re-exec failed, which is harmless). QKV_NO_REEXEC=1
-// disables it.
-void ensure_passive_wait_policy(char** argv);
+inline constexpr const char* kDefaultSpinCount = "300";
+// If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set: sets GOMP_SPINCOUNT to
+// kDefaultSpinCount and re-executes the running program (argv as given) so
+// the OpenMP runtime sees it. Returns only when nothing needed doing (or
+// re-exec failed, which is harmless). QKV_NO_REEXEC=1 disables it.
+void ensure_wait_policy(char** argv);
 
 }  // namespace qkv

@@ -58,11 +58,10 @@ void set_num_threads(int n) {
   kernels::gemm_set_num_threads(n);
 }
 
-void ensure_passive_wait_policy(char** argv) {
-  // A user who chose a wait policy or a spin count keeps it (GOMP_SPINCOUNT=1000
-  // is much faster on a dedicated machine; bench/RESULTS.md, "Wait policy").
+void ensure_wait_policy(char** argv) {
+  // A user who chose a wait policy or a spin count keeps it.
   if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || std::getenv("QKV_NO_REEXEC")) return;
-  setenv("OMP_WAIT_POLICY", "passive", 1);
+  setenv("GOMP_SPINCOUNT", kDefaultSpinCount, 1);
   execv("/proc/self/exe", argv);  // only returns on failure; carry on then
 }
 
