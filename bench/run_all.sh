@@ -9,7 +9,7 @@ BUILD=${1:-build}
 shift || true
 CASES=${*:-attention gemm softmax layernorm gelu add}
 OUT=$(mktemp /tmp/qkv-bench.XXXXXX.jsonl)
-unset OMP_WAIT_POLICY GOMP_SPINCOUNT  # qkv: its default (GOMP_SPINCOUNT=300)
+unset OMP_WAIT_POLICY GOMP_SPINCOUNT  # qkv: its default (GOMP_SPINCOUNT=1000)
 
 echo "# machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date -u +%F)"
 echo "# qkv: $($BUILD/bin/qkv info | sed -n 's/^gemm: *//p')"
@@ -18,7 +18,7 @@ for t in 1 2; do
   # The peer at its best (bench/peers/README.md): OpenBLAS's OpenMP build (one
   # thread pool shared with torch), its AVX-512 kernels, and each wait policy —
   # compare.py keeps the faster run of each case.
-  for policy in passive active spin300; do
+  for policy in passive active spin1000; do
     wait=(OMP_WAIT_POLICY=$policy)
     [[ $policy == spin* ]] && wait=(GOMP_SPINCOUNT=${policy#spin})
     env "${wait[@]}" OPENBLAS_CORETYPE=Cooperlake \

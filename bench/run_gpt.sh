@@ -6,7 +6,7 @@
 # after 16, with and without the KV cache) at 2 threads, then peak RSS of 124M
 # training steps, each side in a process of its own.
 #   bench/run_gpt.sh [BUILD_DIR]
-#   env: REPS=5 GEN_REPS=3 RSS_STEPS=3 PEER_POLICIES="passive active spin300"
+#   env: REPS=5 GEN_REPS=3 RSS_STEPS=3 PEER_POLICIES="passive active spin1000"
 # (under contention the peer's `active` run collapses and the no-cache
 # generation then takes minutes per rep: PEER_POLICIES=passive skips it.)
 set -euo pipefail
@@ -15,9 +15,9 @@ BUILD=${1:-build}
 REPS=${REPS:-5}
 GEN_REPS=${GEN_REPS:-3}
 RSS_STEPS=${RSS_STEPS:-3}
-PEER_POLICIES=${PEER_POLICIES:-passive active spin300}
+PEER_POLICIES=${PEER_POLICIES:-passive active spin1000}
 OUT=$(mktemp /tmp/qkv-bench-gpt.XXXXXX.jsonl)
-# qkv runs with its own default wait policy (GOMP_SPINCOUNT=300, set by
+# qkv runs with its own default wait policy (GOMP_SPINCOUNT=1000, set by
 # ensure_wait_policy); the peer gets each policy, qkv's included.
 unset OMP_WAIT_POLICY GOMP_SPINCOUNT
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Do 2 threads collapse when another process competes for the cores?
 # Starts one busy-looping process per core, then times the same qkv work at 1
-# and 2 threads — with qkv's default (GOMP_SPINCOUNT=300), with passive
+# and 2 threads — with qkv's default (GOMP_SPINCOUNT=1000), with passive
 # waiting and, for contrast, with libgomp's unbounded spinning
 # (OMP_WAIT_POLICY=active) — and prints the ratio t(2 threads) / t(1 thread).
 # Passing: the ratio stays near or below 1 with the default.
@@ -20,7 +20,7 @@ done
 sleep 1
 echo "# competing load: $(nproc) busy-loop processes"
 run() {  # policy threads → median ms per case (one line each)
-  local wait=(GOMP_SPINCOUNT=300)
+  local wait=(GOMP_SPINCOUNT=1000)
   [[ $1 != default ]] && wait=(OMP_WAIT_POLICY=$1)
   env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "${wait[@]}" QKV_NO_REEXEC=1 \
     "$BUILD/bin/qkv_bench" --threads "$2" --reps 5 --min-ms 100 --json $CASES

@@ -24,7 +24,7 @@ namespace qkv {
 int num_threads();
 void set_num_threads(int n);
 int physical_cores();
-inline constexpr const char* kDefaultSpinCount = "300";
+inline constexpr const char* kDefaultSpinCount = "1000";
 // If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set: sets GOMP_SPINCOUNT to
 // kDefaultSpinCount and re-executes the running program (argv as given) so
 // the OpenMP runtime sees it. Returns only when nothing needed doing (or
