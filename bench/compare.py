@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Joins qkv_bench and torch_ops.py (or qkv_bench_gpt and torch_gpt.py) JSON lines (same case, shape, threads) and
-prints one table with the ratio torch_time / qkv_time (> 1: qkv is faster).
+prints one table with the ratio torch_time / qkv_time (> 1: qkv is faster). A qkv shape ending in " bf16" or
+" int8" (generation with quantized weights) is compared with torch's row of the same shape without it (f32).
 
     bench/compare.py RESULTS.jsonl
 """
@@ -28,6 +29,11 @@ def main(path):
         q, t = peers.get("qkv"), peers.get("torch")
         if not q:
             continue
+        tkey = key
+        for fmt in (" bf16", " int8"):  # qkv with quantized weights against torch's f32 run of the same case
+            if not t and key[1].endswith(fmt):
+                tkey = (key[0], key[1][: -len(fmt)], key[2])
+                t = rows.get(tkey, {}).get("torch")
         qms = q["ms_median"]
         tms = t["ms_median"] if t else float("nan")
         ratio = tms / qms if t else float("nan")
@@ -47,7 +53,7 @@ def main(path):
             note = f"tokens/s median qkv {q['tokens_per_sec_median']:.1f}"
             if t:
                 note += f", torch {t['tokens_per_sec_median']:.1f}"
-            qb, tb = bests[key]["qkv"], bests[key].get("torch")
+            qb, tb = bests[key]["qkv"], bests[tkey].get("torch")
             note += f"; best qkv {qb:.1f} ms"
             if t:
                 note += f", torch {tb:.1f} ms (ratio {tb / qb:.2f})"

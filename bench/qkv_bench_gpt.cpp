@@ -4,7 +4,8 @@
 // runs both in one command and prints ratios with bench/compare.py.
 //
 //   qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2]
-//                 [--gen-modes kv_cache,no_cache] [--new-tokens 128] CASE...   (the last two: for profiling)
+//                 [--gen-modes kv_cache,no_cache] [--new-tokens 128] [--weights f32,bf16,int8] CASE...
+//                 (--gen-modes and --new-tokens: for profiling)
 //   CASE: train_step generate rss   (rss must be the only case: run it as its own process)
 //
 //   train_step  one step = zero_grad + forward + cross-entropy + backward +
@@ -17,6 +18,9 @@
 //   generate    gpt2 shape, 16-token prompt, 128 new tokens, greedy, with the KV
 //               cache and without (use_cache=false: the whole context is re-run
 //               per token); tokens/s = 128 / time of the whole generate() call.
+//               With the cache, once per weight format in --weights (default
+//               f32): GPT::quantize(bf16 | int8) before timing (shape "… kv_cache
+//               int8"; f32 keeps the plain name for bench/compare.py).
 //   rss         peak RSS (getrusage ru_maxrss) of this process after building
 //               the gpt2 model + AdamW and doing R training steps; also the
 //               RSS at start (rss_start_mb), before anything was built.
@@ -37,6 +41,7 @@
 
 #include "qkv/generate/generate.h"
 #include "qkv/models/gpt.h"
+#include "qkv/ops/quantized.h"
 #include "qkv/optim/adam.h"
 #include "qkv/optim/clip.h"
 #include "qkv/optim/optimizer.h"
@@ -54,6 +59,7 @@ int g_reps = 5;
 int g_gen_reps = 3;
 std::string g_configs = "nanogpt,gpt2";
 std::string g_gen_modes = "kv_cache,no_cache";  // for profiling one mode alone
+std::string g_weights = "f32";                  // weight formats of the kv_cache generation
 int64_t g_new_tokens = 128;
 
 using bench::Timing;
@@ -157,16 +163,26 @@ void bench_generate() {
   Setup s = setup_for("gpt2");
   Generator gen(1337);
   models::GPT model(s.cfg, gen);
+  model.eval();
   Generator pg(0);
   Tensor p = randint(0, s.cfg.vocab_size, {16}, pg);
   std::vector<int64_t> prompt(p.data<int64_t>(), p.data<int64_t>() + 16);
   const int64_t n_new = g_new_tokens;
-  for (bool cache : {true, false}) {
-    if (g_gen_modes.find(cache ? "kv_cache" : "no_cache") == std::string::npos) continue;
+  struct Run {
+    bool cache;
+    WeightFormat format;
+  };
+  std::vector<Run> runs;
+  if (g_gen_modes.find("kv_cache") != std::string::npos)
+    for (const char* f : {"f32", "bf16", "int8"})
+      if (g_weights.find(f) != std::string::npos) runs.push_back({true, kernels::parse_weight_format(f)});
+  if (g_gen_modes.find("no_cache") != std::string::npos) runs.push_back({false, WeightFormat::F32});
+  for (const Run& run : runs) {
+    model.quantize(run.format);
     generate::GenerateOptions opt;
     opt.max_new_tokens = n_new;
     opt.sampling.temperature = 0.0f;  // greedy
-    opt.use_cache = cache;
+    opt.use_cache = run.cache;
     generate::GenerateOptions warm = opt;
     warm.max_new_tokens = 8;
     std::vector<double> samples;
@@ -184,12 +200,15 @@ void bench_generate() {
     }
     Timing t = bench::summarize(samples);
     char ej[200], et[120], shape[96];
-    std::snprintf(shape, sizeof shape, "gpt2 prompt16 new%ld %s", (long)n_new, cache ? "kv_cache" : "no_cache");
+    const std::string fmt = run.format == WeightFormat::F32 ? "" : std::string(" ") + kernels::weight_format_name(run.format);
+    std::snprintf(shape, sizeof shape, "gpt2 prompt16 new%ld %s%s", (long)n_new, run.cache ? "kv_cache" : "no_cache",
+                  fmt.c_str());
     std::snprintf(ej, sizeof ej, ",\"tokens_per_sec\":%.2f,\"tokens_per_sec_median\":%.2f,\"new_tokens\":%zu",
                   n_new / t.best * 1e3, n_new / t.median * 1e3, produced);
     std::snprintf(et, sizeof et, "%.2f tokens/s (best)", n_new / t.best * 1e3);
     report("generate", shape, t, ej, et);
   }
+  model.quantize(WeightFormat::F32);
 }
 
 void bench_rss() {
@@ -222,9 +241,10 @@ int main(int argc, char** argv) {
     else if (s == "--configs" && i + 1 < argc) g_configs = argv[++i];
     else if (s == "--gen-modes" && i + 1 < argc) g_gen_modes = argv[++i];
     else if (s == "--new-tokens" && i + 1 < argc) g_new_tokens = std::atoll(argv[++i]);
+    else if (s == "--weights" && i + 1 < argc) g_weights = argv[++i];
     else if (s == "-h" || s == "--help") {
       std::printf("usage: qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2]\n"
-                  "       [--gen-modes kv_cache,no_cache] [--new-tokens 128] CASE...\n"
+                  "       [--gen-modes kv_cache,no_cache] [--new-tokens 128] [--weights f32,bf16,int8] CASE...\n"
                   "CASE: train_step generate rss (rss alone, in its own process)\n");
       return 0;
     } else cases.push_back(s);
@@ -232,6 +252,15 @@ int main(int argc, char** argv) {
   if (g_threads < 1 || g_reps < 1 || g_gen_reps < 1 || g_new_tokens < 1 || g_new_tokens > 1000) {
     std::fprintf(stderr, "qkv_bench_gpt: --threads, --reps, --gen-reps must be >= 1, --new-tokens in 1..1000\n");
     return 1;
+  }
+  for (size_t a = 0, b; a <= g_weights.size(); a = b + 1) {  // every --weights entry must parse
+    b = std::min(g_weights.find(',', a), g_weights.size());
+    try {
+      kernels::parse_weight_format(g_weights.substr(a, b - a));
+    } catch (const Error& e) {
+      std::fprintf(stderr, "qkv_bench_gpt: --weights: %s\n", e.what());
+      return 1;
+    }
   }
   if (cases.empty()) cases = {"train_step", "generate"};
   if (std::find(cases.begin(), cases.end(), "rss") != cases.end() && cases.size() > 1) {

@@ -2,7 +2,7 @@
 """PyTorch peer for qkv's GPT benchmarks (bench/qkv_bench_gpt.cpp).
 
     /usr/bin/python3 bench/peers/torch_gpt.py --threads N [--json] [--reps R]
-        [--gen-reps G] [--configs nanogpt,gpt2] CASE...
+        [--gen-reps G] [--configs nanogpt,gpt2] [--gen-modes kv_cache,no_cache] CASE...
     CASE: train_step generate rss   (rss alone: it is a separate process)
 
 The model is nanoGPT's (model.py) written out: token + learned position
@@ -52,6 +52,7 @@ def parse_args(argv):
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--gen-reps", type=int, default=3)
     p.add_argument("--configs", default="nanogpt,gpt2")
+    p.add_argument("--gen-modes", default="kv_cache,no_cache", help="generation modes to run (as qkv_bench_gpt)")
     p.add_argument("--no-foreach", action="store_true", help="AdamW per-tensor loop (1.13 default)")
     p.add_argument("--linear-decode", action="store_true", help="decode with F.linear instead of mv")
     p.add_argument("cases", nargs="*", metavar="CASE", default=["train_step", "generate"])
@@ -315,6 +316,8 @@ def bench_generate():
     prompt = torch.randint(0, 50257, (1, 16), generator=g)
     n_new = 128
     for use_cache in (True, False):
+        if ("kv_cache" if use_cache else "no_cache") not in args.gen_modes:
+            continue
         generate(model, prompt, 8, use_cache)  # warm-up
         samples = []
         for _ in range(args.gen_reps):

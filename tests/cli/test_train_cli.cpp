@@ -134,6 +134,22 @@ TEST_F(TrainCli, BrokenModelDirectories) {
   expect_fail(qkv_run("generate " + m), "missing tokenizer.json");
 }
 
+TEST_F(TrainCli, GenerateWithQuantizedWeights) {
+  const std::string m = dir + "/model";
+  ASSERT_EQ(qkv_run(tiny(m)).code, 0);
+  for (const char* w : {"f32", "bf16", "int8"}) {
+    Out g = qkv_run("generate " + m + " --prompt \"to be\" --max-new-tokens 8 --temperature 0 --stats --weights " + w);
+    ASSERT_EQ(g.code, 0) << w << ":\n" << g.text;
+    EXPECT_NE(g.text.find("to be"), std::string::npos) << g.text;  // stdout after --stats' stderr line
+    EXPECT_NE(g.text.find(std::string(w) + " weights)"), std::string::npos) << g.text;
+  }
+  for (const char* bad : {"int4", "F32", "\"\""})
+    expect_fail(qkv_run("generate " + m + " --weights " + bad), "qkv: error: --weights: weight format must be f32, bf16 or int8");
+  Out h = qkv_run("generate --help");
+  EXPECT_EQ(h.code, 0) << h.text;
+  EXPECT_NE(h.text.find("--weights"), std::string::npos) << h.text;
+}
+
 TEST_F(TrainCli, TrainsWithATrainedBpeTokenizer) {
   Out tk = qkv_run("train-tokenizer --type bpe --vocab-size 300 --out " + dir + "/tok " + corpus);
   ASSERT_EQ(tk.code, 0) << tk.text;

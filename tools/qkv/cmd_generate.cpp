@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "text_codec.h"
 #include "qkv/generate/generate.h"
+#include "qkv/ops/quantized.h"
 #include "qkv/train/checkpoint.h"
 
 namespace qkv::cli {
@@ -18,6 +19,7 @@ struct GenerateArgs {
   uint64_t seed = 1337;
   int threads = 0;
   bool no_cache = false, stats = false;
+  std::string weights = "f32";
 };
 
 void run_generate(const GenerateArgs& a) {
@@ -32,10 +34,17 @@ void run_generate(const GenerateArgs& a) {
   opt.sampling.top_p = a.top_p;
   opt.sampling.validate();
   opt.use_cache = !a.no_cache;
+  WeightFormat weights;
+  try {
+    weights = kernels::parse_weight_format(a.weights);
+  } catch (const ValueError& e) {
+    throw ValueError(std::string("--weights: ") + e.what());
+  }
   const std::string tok_path = a.dir + "/tokenizer.json";
   if (!std::filesystem::exists(tok_path)) throw IOError(a.dir + ": missing tokenizer.json");
   TextCodec tok = load_codec(tok_path);
   std::unique_ptr<models::GPT> model = train::load_model(a.dir);
+  model->quantize(weights);  // f32: nothing to do (load_model returns it in eval mode)
   if (tok.vocab_size != model->config.vocab_size)
     throw ValueError(tok_path + " has " + std::to_string(tok.vocab_size) + " tokens but config.json says vocab_size " +
                      std::to_string(model->config.vocab_size));
@@ -59,8 +68,9 @@ void run_generate(const GenerateArgs& a) {
     std::printf("\n---------------\n");
   }
   if (a.stats)
-    std::fprintf(stderr, "generated %ld tokens in %.2f s (%.1f tokens/s, KV cache %s)\n",
-                 static_cast<long>(produced), sec, produced / sec, a.no_cache ? "off" : "on");
+    std::fprintf(stderr, "generated %ld tokens in %.2f s (%.1f tokens/s, KV cache %s, %s weights)\n",
+                 static_cast<long>(produced), sec, produced / sec, a.no_cache ? "off" : "on",
+                 kernels::weight_format_name(weights));
 }
 
 }  // namespace
@@ -78,6 +88,10 @@ void add_generate_command(CLI::App& app) {
   g->add_option("--num-samples", a.num_samples, "Samples to draw (one batch)")->capture_default_str();
   g->add_option("--threads", a.threads, "Threads (0 = physical cores)");
   g->add_flag("--no-cache", a.no_cache, "Re-run the whole context every step (slow; for comparison)");
+  g->add_option("--weights", a.weights,
+                "Weights for inference: f32, bf16 (rounded), or int8 (blocks of 32 with one scale each, "
+                "as llama.cpp's Q8_0): fewer bytes per weight, faster decoding (docs/CLI.md)")
+      ->capture_default_str();
   g->add_flag("--stats", a.stats, "Print tokens/s to stderr");
   g->callback([] { run_generate(a); });
 }

@@ -86,12 +86,22 @@ class GPT : public nn::Module {
   // Mean next-token cross-entropy of logits (B,T,V) against targets (B,T).
   static Tensor loss(const Tensor& logits, const Tensor& targets);
   KVCache make_cache(int64_t batch) const;
+  // Inference with fewer bytes per weight (bf16, or int8 blocks of 32): every
+  // Linear (nn::Linear::quantize) and the tied output projection; the token
+  // embedding lookup keeps the f32 table. F32 switches back. Quantized, forward
+  // throws ValueError in training mode or with grad on (models/gpt_quantize.cpp).
+  void quantize(WeightFormat format);
+  WeightFormat weight_format() const;
 
   GPTConfig config;
   std::shared_ptr<nn::Embedding> wte, wpe;
   std::shared_ptr<GPTBlocks> h;
   std::shared_ptr<nn::LayerNorm> ln_f;
   std::shared_ptr<nn::Dropout> drop;
+
+ private:
+  Tensor lm_head(const Tensor& x) const;        // x (B,T,C) · wteᵀ → (B,T,V)
+  std::shared_ptr<const QuantizedMatrix> lm_head_q;  // wte quantized, or null
 };
 
 }  // namespace qkv::models

@@ -7,6 +7,7 @@
 
 #include "qkv/core/rng.h"
 #include "qkv/nn/module.h"
+#include "qkv/ops/quantized.h"
 
 namespace qkv::nn {
 
@@ -20,8 +21,16 @@ class Linear : public Module {
   // Shares w (out, in) as this layer's weight, e.g. GPT's output projection
   // tied to the token embedding (Press & Wolf 2017): lm_head->tie_weight(wte->weight).
   void tie_weight(const Tensor& w);
+  // Inference with fewer bytes per weight: keeps a bf16 or int8 (blocks of 32,
+  // one scale each) copy of `weight` that forward() multiplies with instead
+  // (qkv/kernels/quantized.h); WeightFormat::F32 drops it. `weight` itself
+  // stays (checkpoints, training): quantize again after changing it. While
+  // quantized, forward() throws ValueError in training mode or with grad on.
+  void quantize(WeightFormat format);
+  WeightFormat weight_format() const { return qweight ? qweight->format() : WeightFormat::F32; }
   int64_t in_features, out_features;
   Tensor weight, bias;
+  std::shared_ptr<const QuantizedMatrix> qweight;  // set by quantize()
 };
 
 // A lookup table: weight (num, dim) ~ N(0, 1) as torch.nn.Embedding.

@@ -155,7 +155,7 @@ Tensor GPT::forward(const Tensor& idx, Generator& gen, KVCache* cache) const {
   for (int64_t l = 0; l < config.n_layer; ++l) x = h->blocks[l]->forward(x, gen, cache, l);
   x = ln_f->forward(x);
   if (cache) cache->len += T;
-  return linear(x, wte->weight);  // tied output projection: (B,T,C) · (V,C)ᵀ
+  return lm_head(x);  // tied output projection: (B,T,C) · (V,C)ᵀ
 }
 
 Tensor GPT::loss(const Tensor& logits, const Tensor& targets) { return cross_entropy(logits, targets); }

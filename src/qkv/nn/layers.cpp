@@ -33,9 +33,26 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, Generator& gen) : in_fea
   }
 }
 
-Tensor Linear::forward(const Tensor& x) const { return linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x) const {
+  if (!qweight) return linear(x, weight, bias);
+  if (is_training())
+    throw ValueError("Linear(" + std::to_string(in_features) + " → " + std::to_string(out_features) + ", " +
+                     kernels::weight_format_name(qweight->format()) +
+                     " weights): quantized weights are for inference; call eval() (training needs f32 weights)");
+  return linear_quantized(x, *qweight, bias);
+}
 
 void Linear::tie_weight(const Tensor& w) { weight = replace_parameter("weight", w); }
+
+void Linear::quantize(WeightFormat format) {
+  if (format == WeightFormat::F32) {
+    qweight.reset();
+    return;
+  }
+  Tensor w = weight.detach().contiguous();  // (out, in)
+  qweight = std::make_shared<const QuantizedMatrix>(
+      QuantizedMatrix::quantize(w.data<float>(), out_features, in_features, in_features, format));
+}
 
 Embedding::Embedding(int64_t num, int64_t dim, Generator& gen) : num_embeddings(num), embedding_dim(dim) {
   check_positive("Embedding", "num_embeddings", num);

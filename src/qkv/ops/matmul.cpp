@@ -1,9 +1,12 @@
 // matmul and linear through kernels::sgemm. Transposed operands (a view whose
 // last two dims are column-major) go to GEMM as a flag, never as a copy.
+// linear's forward with a few rows (decoding) uses kernels::gemv_f32 instead;
+// its backward always uses the GEMM.
 #include <omp.h>
 
 #include "op_util.h"
 #include "qkv/kernels/gemm.h"
+#include "qkv/kernels/gemv.h"
 
 namespace qkv {
 namespace {
@@ -140,16 +143,23 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Tensor w = weight.detach().contiguous();
   const int64_t rows = x2.size(0);
   Tensor y2 = Tensor::empty({rows, outf});
-  float beta = 0.0f;
-  if (bias.defined()) {  // C starts as the broadcast bias, GEMM adds x Wᵀ
-    y2.copy_(bias.detach().expand({rows, outf}));
-    beta = 1.0f;
-  }
-  if (in == 0) {
-    if (!bias.defined()) y2.fill_(0);
-  } else if (rows > 0 && outf > 0) {
-    kernels::sgemm(false, true, rows, outf, in, 1.0f, x2.data<float>(), in, w.data<float>(), in, beta,
-                   y2.data<float>(), outf);
+  if (rows > 0 && outf > 0 && in > 0 && kernels::gemv_f32_wins(rows, in)) {
+    // Decoding (a few rows): stream W once; faster than the GEMM here (bench/RESULTS.md).
+    Tensor b = bias.defined() ? bias.detach().contiguous() : Tensor();
+    kernels::gemv_f32(rows, outf, in, x2.data<float>(), in, w.data<float>(), in,
+                      b.defined() ? b.data<float>() : nullptr, y2.data<float>(), outf);
+  } else {
+    float beta = 0.0f;
+    if (bias.defined()) {  // C starts as the broadcast bias, GEMM adds x Wᵀ
+      y2.copy_(bias.detach().expand({rows, outf}));
+      beta = 1.0f;
+    }
+    if (in == 0) {
+      if (!bias.defined()) y2.fill_(0);
+    } else if (rows > 0 && outf > 0) {
+      kernels::sgemm(false, true, rows, outf, in, 1.0f, x2.data<float>(), in, w.data<float>(), in, beta,
+                     y2.data<float>(), outf);
+    }
   }
   Shape out_shape = x.shape();
   out_shape.back() = outf;
