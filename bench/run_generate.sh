@@ -6,14 +6,14 @@
 # compared with torch's f32 row). Then the decoding products alone
 # (qkv_bench_gemv: read bandwidth, GEMV against sgemm, bf16/int8 qgemv).
 #   bench/run_generate.sh [BUILD_DIR]
-#   env: GEN_REPS=3 PEER_POLICIES="passive spin1000" GEMV=1 (0 skips qkv_bench_gemv)
+#   env: GEN_REPS=3 PEER_POLICIES="passive active spin1000" GEMV=1 (0 skips qkv_bench_gemv)
 # qkv keeps the caller's OpenMP wait settings (e.g. OMP_WAIT_POLICY=passive);
 # the peer runs once per policy and compare.py keeps its faster run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 GEN_REPS=${GEN_REPS:-3}
-PEER_POLICIES=${PEER_POLICIES:-passive spin1000}
+PEER_POLICIES=${PEER_POLICIES:-passive active spin1000}
 GEMV=${GEMV:-1}
 OUT=$(mktemp /tmp/qkv-bench-generate.XXXXXX.jsonl)
 

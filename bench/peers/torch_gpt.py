@@ -185,13 +185,15 @@ class GPT(nn.Module):
                 std = 0.02 / math.sqrt(2 * L) if name.endswith("c_proj.weight") else 0.02
                 nn.init.normal_(p, 0.0, std)
 
-    def forward(self, idx, caches=None, start=0, mv=False):
+    def forward(self, idx, caches=None, start=0, mv=False, last_only=False):
         B, T = idx.shape
         pos = torch.arange(start, start + T)
         x = self.wte(idx) + self.wpe(pos)
         for i, blk in enumerate(self.h):
             c = None if caches is None else (caches[i][0], caches[i][1], start)
             x = blk(x, self.mask, c, mv)
+        if last_only:  # nanoGPT at inference: lm_head on the last position only
+            x, T = x[:, [-1], :], 1
         x = self.ln_f(x)
         if mv and B * T == 1:
             return torch.mv(self.wte.weight, x.reshape(-1)).view(1, 1, -1)
@@ -292,7 +294,7 @@ def generate(model, prompt, n_new, use_cache):
     if use_cache:
         mv = not args.linear_decode
         caches = model.make_cache(1)
-        logits = model(idx, caches, 0)  # prefill
+        logits = model(idx, caches, 0, last_only=True)  # prefill
         pos = idx.shape[1]
         out = [idx]
         for _ in range(n_new):
@@ -304,7 +306,7 @@ def generate(model, prompt, n_new, use_cache):
             pos += 1
         return torch.cat(out, dim=1)
     for _ in range(n_new):
-        logits = model(idx[:, -model.block:])
+        logits = model(idx[:, -model.block:], last_only=True)
         nxt = logits[:, -1, :].argmax(dim=-1, keepdim=True)
         idx = torch.cat([idx, nxt], dim=1)
     return idx

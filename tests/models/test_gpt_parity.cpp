@@ -112,6 +112,29 @@ TEST(GptParity, KvCacheDecodeEqualsFullForward) {
   EXPECT_THROW(l.model->forward(idx.narrow(1, 0, 1).contiguous(), gen, &cache), ValueError);
 }
 
+TEST(GptParity, NextTokenLogitsAreTheLastRowOfForward) {
+  Loaded l = load();
+  l.model->eval();
+  Generator gen(0);
+  NoGradGuard ng;
+  Tensor idx = l.fx.at("idx");  // (B,T)
+  const int64_t B = idx.size(0), T = idx.size(1);
+  Tensor full = l.model->forward(idx, gen);  // (B,T,V)
+  Tensor last = l.model->next_token_logits(idx, gen);
+  ASSERT_EQ(last.shape(), (Shape{B, l.model->config.vocab_size}));
+  EXPECT_LE(max_abs_diff(last, full.select(1, T - 1)), 1e-5f);
+  // With a cache: prefill, then token by token, against forward's rows.
+  models::KVCache cache = l.model->make_cache(B);
+  Tensor pre = l.model->next_token_logits(idx.narrow(1, 0, 5).contiguous(), gen, &cache);
+  EXPECT_LE(max_abs_diff(pre, full.select(1, 4)), 1e-5f);
+  for (int64_t t = 5; t < T; ++t) {
+    Tensor step = l.model->next_token_logits(idx.narrow(1, t, 1).contiguous(), gen, &cache);
+    EXPECT_LE(max_abs_diff(step, full.select(1, t)), 1e-5f) << "position " << t;
+  }
+  EXPECT_EQ(cache.len, T);
+  EXPECT_THROW(l.model->next_token_logits(idx.narrow(1, 0, 1).contiguous(), gen, &cache), ValueError);
+}
+
 TEST(GptConfig, JsonRoundTripAndErrors) {
   models::GPTConfig c = tiny_config();
   EXPECT_EQ(models::GPTConfig::from_json(c.to_json()), c);

@@ -83,6 +83,10 @@ class GPT : public nn::Module {
   // idx (B,T) int64 → logits (B,T,V). Without a cache T ≤ block_size; with one,
   // cache->len + T ≤ block_size (ValueError otherwise).
   Tensor forward(const Tensor& idx, Generator& gen, KVCache* cache = nullptr) const;
+  // The logits (B,V) of the token after idx's last position only — what
+  // generation needs; ln_f and the output projection run on one row per
+  // sequence instead of T. Same checks and cache update as forward().
+  Tensor next_token_logits(const Tensor& idx, Generator& gen, KVCache* cache = nullptr) const;
   // Mean next-token cross-entropy of logits (B,T,V) against targets (B,T).
   static Tensor loss(const Tensor& logits, const Tensor& targets);
   KVCache make_cache(int64_t batch) const;
@@ -100,6 +104,7 @@ class GPT : public nn::Module {
   std::shared_ptr<nn::Dropout> drop;
 
  private:
+  Tensor hidden(const Tensor& idx, Generator& gen, KVCache* cache) const;  // blocks' output (B,T,C)
   Tensor lm_head(const Tensor& x) const;        // x (B,T,C) · wteᵀ → (B,T,V)
   std::shared_ptr<const QuantizedMatrix> lm_head_q;  // wte quantized, or null
 };

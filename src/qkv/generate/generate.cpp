@@ -20,11 +20,11 @@ void generate_batch(const models::GPT& model, std::vector<std::vector<int64_t>>&
   Generator dropout_gen(0);  // eval mode: dropout never draws
   for (int64_t step = 0; step < opt.max_new_tokens; ++step) {
     const int64_t len = static_cast<int64_t>(seqs[which[0]].size());
-    Tensor logits;  // (B, T_in, V)
+    Tensor logits;  // (B, V): the next token's
     if (opt.use_cache && cache_valid && cache.len < block) {
       std::vector<int64_t> last(B);
       for (int64_t b = 0; b < B; ++b) last[b] = seqs[which[b]].back();
-      logits = model.forward(tensor_i64(last, {B, 1}), dropout_gen, &cache);
+      logits = model.next_token_logits(tensor_i64(last, {B, 1}), dropout_gen, &cache);
     } else {
       // (Re)fill: the last min(len, block) tokens of every sequence.
       const int64_t T = std::min(len, block);
@@ -36,14 +36,13 @@ void generate_batch(const models::GPT& model, std::vector<std::vector<int64_t>>&
       }
       if (opt.use_cache) {
         cache = model.make_cache(B);
-        logits = model.forward(tensor_i64(ctx, {B, T}), dropout_gen, &cache);
+        logits = model.next_token_logits(tensor_i64(ctx, {B, T}), dropout_gen, &cache);
         cache_valid = true;
       } else {
-        logits = model.forward(tensor_i64(ctx, {B, T}), dropout_gen, nullptr);
+        logits = model.next_token_logits(tensor_i64(ctx, {B, T}), dropout_gen, nullptr);
       }
     }
-    const int64_t Tin = logits.size(1);
-    Tensor lastl = logits.select(1, Tin - 1).contiguous();  // (B, V)
+    Tensor lastl = logits.contiguous();
     const float* lp = lastl.data<float>();
     bool all_done = true;
     for (int64_t b = 0; b < B; ++b) {

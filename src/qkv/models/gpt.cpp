@@ -139,7 +139,7 @@ KVCache GPT::make_cache(int64_t batch) const {
   return c;
 }
 
-Tensor GPT::forward(const Tensor& idx, Generator& gen, KVCache* cache) const {
+Tensor GPT::hidden(const Tensor& idx, Generator& gen, KVCache* cache) const {
   if (idx.dim() != 2) throw ShapeError("GPT: idx must be (B, T) token ids, got " + shape_str(idx.shape()));
   const int64_t B = idx.size(0), T = idx.size(1);
   const int64_t offset = cache ? cache->len : 0;
@@ -153,9 +153,20 @@ Tensor GPT::forward(const Tensor& idx, Generator& gen, KVCache* cache) const {
   Tensor pos = arange(static_cast<double>(offset), static_cast<double>(offset + T));  // (T)
   Tensor x = drop->forward(add(wte->forward(idx), wpe->forward(pos)), gen);          // (B,T,C)
   for (int64_t l = 0; l < config.n_layer; ++l) x = h->blocks[l]->forward(x, gen, cache, l);
-  x = ln_f->forward(x);
   if (cache) cache->len += T;
-  return lm_head(x);  // tied output projection: (B,T,C) · (V,C)ᵀ
+  return x;
+}
+
+Tensor GPT::forward(const Tensor& idx, Generator& gen, KVCache* cache) const {
+  return lm_head(ln_f->forward(hidden(idx, gen, cache)));  // tied output projection: (B,T,C) · (V,C)ᵀ
+}
+
+Tensor GPT::next_token_logits(const Tensor& idx, Generator& gen, KVCache* cache) const {
+  Tensor x = hidden(idx, gen, cache);
+  // Only the last position predicts the next token (nanoGPT's inference
+  // shortcut): ln_f and the V-wide projection on one row per sequence.
+  Tensor last = x.narrow(1, x.size(1) - 1, 1);                  // (B,1,C)
+  return lm_head(ln_f->forward(last)).reshape({x.size(0), config.vocab_size});
 }
 
 Tensor GPT::loss(const Tensor& logits, const Tensor& targets) { return cross_entropy(logits, targets); }
