@@ -33,6 +33,7 @@ namespace {
 
 using detail::hsum;
 using detail::hsum4;
+using detail::store_rows;
 
 constexpr int kMB = 4;                     // rows of x per pass
 
@@ -66,20 +67,7 @@ QKV_TARGET_AVX512 void block_avx512(const float* x, int64_t ldx, const float* W,
       for (int r = 0; r < RB; ++r) acc[m][r][0] = _mm512_fmadd_ps(xv, w[r], acc[m][r][0]);
     }
   }
-  for (int m = 0; m < MB; ++m) {
-    __m512 v[RB];
-    for (int r = 0; r < RB; ++r) {
-      v[r] = acc[m][r][0];
-      for (int u = 1; u < U; ++u) v[r] = _mm512_add_ps(v[r], acc[m][r][u]);
-    }
-    if constexpr (RB == 4) {
-      __m128 s = hsum4(v[0], v[1], v[2], v[3]);
-      if (bias) s = _mm_add_ps(s, _mm_loadu_ps(bias));
-      _mm_storeu_ps(y + m * ldy, s);
-    } else {
-      y[m * ldy] = _mm512_reduce_add_ps(v[0]) + (bias ? bias[0] : 0.0f);
-    }
-  }
+  store_rows(acc, bias, y, ldy);
 }
 
 // ---------------------------------------------------------------- AVX2 (baseline)

@@ -1,7 +1,10 @@
 // Private: horizontal sums shared by the GEMV kernels — four accumulators
-// reduced to four floats at once (cheaper than four separate reductions).
+// reduced to four floats at once (cheaper than four separate reductions) —
+// and the store of a block's results.
 #pragma once
 #include <immintrin.h>
+
+#include <cstdint>
 
 #include "isa.h"
 
@@ -31,6 +34,25 @@ inline float hsum(__m256 a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+// y[m][r] = bias[r] + Σ lanes of acc[m][r] (summed over its U copies).
+template <int MB, int RB, int U>
+QKV_TARGET_AVX512 inline void store_rows(__m512 (&acc)[MB][RB][U], const float* bias, float* y, int64_t ldy) {
+  for (int m = 0; m < MB; ++m) {
+    __m512 v[RB];
+    for (int r = 0; r < RB; ++r) {
+      v[r] = acc[m][r][0];
+      for (int u = 1; u < U; ++u) v[r] = _mm512_add_ps(v[r], acc[m][r][u]);
+    }
+    if constexpr (RB == 4) {
+      __m128 s = hsum4(v[0], v[1], v[2], v[3]);
+      if (bias) s = _mm_add_ps(s, _mm_loadu_ps(bias));
+      _mm_storeu_ps(y + m * ldy, s);
+    } else {
+      y[m * ldy] = _mm512_reduce_add_ps(v[0]) + (bias ? bias[0] : 0.0f);
+    }
+  }
 }
 
 }  // namespace qkv::kernels::detail

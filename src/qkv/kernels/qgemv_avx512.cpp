@@ -48,25 +48,6 @@ QKV_TARGET_AVX512 inline __m512 pair_scales(const void* s) {
   return _mm512_castpd_ps(_mm512_set1_pd(pair));
 }
 
-// y[m][r] = bias[r] + Σ lanes of acc[m][r] (summed over its U copies).
-template <int MB, int RB, int U>
-QKV_TARGET_AVX512 inline void store_rows(__m512 (&acc)[MB][RB][U], const float* bias, float* y, int64_t ldy) {
-  for (int m = 0; m < MB; ++m) {
-    __m512 v[RB];
-    for (int r = 0; r < RB; ++r) {
-      v[r] = acc[m][r][0];
-      for (int u = 1; u < U; ++u) v[r] = _mm512_add_ps(v[r], acc[m][r][u]);
-    }
-    if constexpr (RB == 4) {
-      __m128 s = hsum4(v[0], v[1], v[2], v[3]);
-      if (bias) s = _mm_add_ps(s, _mm_loadu_ps(bias));
-      _mm_storeu_ps(y + m * ldy, s);
-    } else {
-      y[m * ldy] = _mm512_reduce_add_ps(v[0]) + (bias ? bias[0] : 0.0f);
-    }
-  }
-}
-
 // One 64-byte chunk j (blocks 2j, 2j+1) of rows n … n+RB−1 into accumulator copy u.
 template <int MB, int RB, int U>
 QKV_TARGET_AVX512_VNNI inline void q8_chunk(const Q8Rows& x, const QuantizedMatrix& W, int64_t n, int64_t j, int u,
