@@ -39,7 +39,7 @@ inline __m256 pair_scales(const void* s) {
 }
 
 template <int MB, int RB>
-struct Q8Block {
+struct Q8BlockAvx2 {
   static void run(const Q8Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias, float* y,
                   int64_t ldy) {
     const Q8Layout& L = W.q8_layout();
@@ -82,7 +82,7 @@ struct Q8Block {
 };
 
 template <int MB, int RB>
-struct Bf16Block {
+struct Bf16BlockAvx2 {
   static void run(const Bf16Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias, float* y,
                   int64_t ldy) {
     for (int64_t n = n0; n < n1; n += RB) {
@@ -109,12 +109,12 @@ struct Bf16Block {
 
 void q8_rows_avx2(const Q8Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias, float* y,
                   int64_t ldy) {
-  for_row_blocks<Q8Rows, Q8Block>(x, W, n0, n1, bias, y, ldy);
+  for_row_blocks<Q8Rows, Q8BlockAvx2>(x, W, n0, n1, bias, y, ldy);
 }
 
 void bf16_rows_avx2(const Bf16Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias, float* y,
                     int64_t ldy) {
-  for_row_blocks<Bf16Rows, Bf16Block>(x, W, n0, n1, bias, y, ldy);
+  for_row_blocks<Bf16Rows, Bf16BlockAvx2>(x, W, n0, n1, bias, y, ldy);
 }
 
 }  // namespace qkv::kernels::detail

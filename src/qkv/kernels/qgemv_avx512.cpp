@@ -120,14 +120,14 @@ QKV_TARGET_AVX512_BF16 void bf16_rows(const Bf16Rows& x, const QuantizedMatrix& 
 }
 
 template <int MB, int RB>
-struct Q8Block {
+struct Q8BlockAvx512 {
   static void run(const Q8Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias, float* y,
                   int64_t ldy) {
     q8_rows<MB, RB>(x, W, n0, n1, bias, y, ldy);
   }
 };
 template <int MB, int RB>
-struct Bf16Block {
+struct Bf16BlockAvx512 {
   static void run(const Bf16Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias, float* y,
                   int64_t ldy) {
     bf16_rows<MB, RB>(x, W, n0, n1, bias, y, ldy);
@@ -138,12 +138,12 @@ struct Bf16Block {
 
 void q8_rows_avx512_vnni(const Q8Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias,
                          float* y, int64_t ldy) {
-  for_row_blocks<Q8Rows, Q8Block>(x, W, n0, n1, bias, y, ldy);
+  for_row_blocks<Q8Rows, Q8BlockAvx512>(x, W, n0, n1, bias, y, ldy);
 }
 
 void bf16_rows_avx512_bf16(const Bf16Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias,
                            float* y, int64_t ldy) {
-  for_row_blocks<Bf16Rows, Bf16Block>(x, W, n0, n1, bias, y, ldy);
+  for_row_blocks<Bf16Rows, Bf16BlockAvx512>(x, W, n0, n1, bias, y, ldy);
 }
 
 }  // namespace qkv::kernels::detail

@@ -58,32 +58,44 @@ inline constexpr int64_t kQPanel = 64;   // rows of W per panel when x has more 
 // load of x feeds 4 products (then the rows left over one by one). More than
 // 4 rows of x: panels of 64 rows of W (in L2) against every group, so W still
 // comes from memory once.
+// Block must have a name of its own in each kernel file (Q8BlockAvx2,
+// Q8BlockAvx512, …): GCC 12 gives these instantiations weak linkage even
+// when Block sits in an anonymous namespace, so two files' same-named Blocks
+// were merged by the linker, and the sanitizer build (less inlining) ran the
+// AVX2 blocks on the AVX-512 path.
+template <template <int, int> class Block, int RB, class Rows>
+void run_block_rows(const Rows& g, const QuantizedMatrix& W, int64_t a, int64_t b, const float* bias, float* yg,
+                    int64_t ldy) {
+  switch (g.M) {
+    case 1: Block<1, RB>::run(g, W, a, b, bias, yg, ldy); break;
+    case 2: Block<2, RB>::run(g, W, a, b, bias, yg, ldy); break;
+    case 3: Block<3, RB>::run(g, W, a, b, bias, yg, ldy); break;
+    default: Block<4, RB>::run(g, W, a, b, bias, yg, ldy); break;
+  }
+}
+
+template <template <int, int> class Block, class Rows>
+void run_row_group(const Rows& g, const QuantizedMatrix& W, int64_t a, int64_t b, const float* bias, float* yg,
+                   int64_t ldy) {
+  int64_t n = a;
+  if (g.M * g.row_bytes() > kGemvRowByRowBytes) {
+    n = a + (b - a) / 4 * 4;
+    run_block_rows<Block, 4>(g, W, a, n, bias, yg, ldy);
+  }
+  if (n < b) run_block_rows<Block, 1>(g, W, n, b, bias, yg, ldy);
+}
+
 template <class Rows, template <int, int> class Block>
 void for_row_blocks(const Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias, float* y,
                     int64_t ldy) {
-  auto group = [&](const Rows& g, float* yg, int64_t a, int64_t b) {
-    auto run = [&]<int RB>(int64_t a, int64_t b) {
-      switch (g.M) {
-        case 1: Block<1, RB>::run(g, W, a, b, bias, yg, ldy); break;
-        case 2: Block<2, RB>::run(g, W, a, b, bias, yg, ldy); break;
-        case 3: Block<3, RB>::run(g, W, a, b, bias, yg, ldy); break;
-        default: Block<4, RB>::run(g, W, a, b, bias, yg, ldy); break;
-      }
-    };
-    int64_t n = a;
-    if (g.M * g.row_bytes() > kGemvRowByRowBytes) {
-      n = a + (b - a) / 4 * 4;
-      run.template operator()<4>(a, n);
-    }
-    if (n < b) run.template operator()<1>(n, b);
-  };
   if (x.M <= kQMB) {
-    group(x, y, n0, n1);
+    run_row_group<Block>(x, W, n0, n1, bias, y, ldy);
     return;
   }
   for (int64_t p = n0; p < n1; p += kQPanel)
     for (int64_t m0 = 0; m0 < x.M; m0 += kQMB)
-      group(x.slice(m0, std::min<int64_t>(kQMB, x.M - m0)), y + m0 * ldy, p, std::min(n1, p + kQPanel));
+      run_row_group<Block>(x.slice(m0, std::min<int64_t>(kQMB, x.M - m0)), W, p, std::min(n1, p + kQPanel), bias,
+                           y + m0 * ldy, ldy);
 }
 
 }  // namespace qkv::kernels::detail
