@@ -99,20 +99,7 @@ void block_avx2(const float* x, int64_t ldx, const float* W, int64_t ldw, int64_
       for (int r = 0; r < RB; ++r) acc[m][r][0] = _mm256_fmadd_ps(xv, w[r], acc[m][r][0]);
     }
   }
-  for (int m = 0; m < MB; ++m) {
-    __m256 v[RB];
-    for (int r = 0; r < RB; ++r) {
-      v[r] = acc[m][r][0];
-      for (int u = 1; u < U; ++u) v[r] = _mm256_add_ps(v[r], acc[m][r][u]);
-    }
-    if constexpr (RB == 4) {
-      __m128 s = hsum4(v[0], v[1], v[2], v[3]);
-      if (bias) s = _mm_add_ps(s, _mm_loadu_ps(bias));
-      _mm_storeu_ps(y + m * ldy, s);
-    } else {
-      y[m * ldy] = hsum(v[0]) + (bias ? bias[0] : 0.0f);
-    }
-  }
+  store_rows(acc, bias, y, ldy);
 }
 
 // ---------------------------------------------------------------- driver

@@ -55,4 +55,23 @@ QKV_TARGET_AVX512 inline void store_rows(__m512 (&acc)[MB][RB][U], const float* 
   }
 }
 
+// The same for AVX2 accumulators (8 lanes).
+template <int MB, int RB, int U>
+inline void store_rows(__m256 (&acc)[MB][RB][U], const float* bias, float* y, int64_t ldy) {
+  for (int m = 0; m < MB; ++m) {
+    __m256 v[RB];
+    for (int r = 0; r < RB; ++r) {
+      v[r] = acc[m][r][0];
+      for (int u = 1; u < U; ++u) v[r] = _mm256_add_ps(v[r], acc[m][r][u]);
+    }
+    if constexpr (RB == 4) {
+      __m128 s = hsum4(v[0], v[1], v[2], v[3]);
+      if (bias) s = _mm_add_ps(s, _mm_loadu_ps(bias));
+      _mm_storeu_ps(y + m * ldy, s);
+    } else {
+      y[m * ldy] = hsum(v[0]) + (bias ? bias[0] : 0.0f);
+    }
+  }
+}
+
 }  // namespace qkv::kernels::detail

@@ -201,7 +201,10 @@ Prepared prepare_heads(const Tensor& q, const Tensor& k, const Tensor& v, int64_
   p.a.hv = hv;
   p.a.scale = default_scale(opt, hs);
   p.a.causal = opt.causal;
-  p.q = by_rows(q), p.k = by_rows(k), p.v = by_rows(v);
+  // The self-attention op passes one tensor three times: prepare it once.
+  p.q = by_rows(q);
+  p.k = &k == &q ? p.q : by_rows(k);
+  p.v = &v == &q ? p.q : &v == &k ? p.k : by_rows(v);
   p.a.q = layout_of(p.q, hs);
   p.a.k = layout_of(p.k, hs);
   p.a.v = layout_of(p.v, hv);
