@@ -17,27 +17,11 @@
 #include <vector>
 
 #include "qkv/core/rng.h"
+#include "qkv/models/gpt_config.h"
 #include "qkv/nn/layers.h"
 
 namespace qkv::models {
 
-struct GPTConfig {
-  int64_t vocab_size = 65;   // V: tokens
-  int64_t n_layer = 4;       // Transformer blocks
-  int64_t n_head = 4;        // NH: attention heads per block
-  int64_t n_embd = 128;      // C: model width (d_model)
-  int64_t block_size = 64;   // longest context (learned positions)
-  float dropout = 0.0f;      // embedding, attention and residual dropout
-  bool bias = true;          // biases in Linear and LayerNorm (GPT-2: true)
-  std::string activation = "gelu";  // "gelu" (erf, nanoGPT) or "gelu_tanh" (GPT-2's gelu_new)
-
-  void validate() const;  // ValueError naming the field
-  nlohmann::json to_json() const;
-  // Unknown keys are rejected (a typo must not silently train another model);
-  // missing keys keep their defaults. ValueError names the key.
-  static GPTConfig from_json(const nlohmann::json& j);
-  bool operator==(const GPTConfig&) const = default;
-};
 
 // Per-layer keys and values of the tokens seen so far: k[l], v[l] are
 // (B, block_size, C) with the heads side by side, filled up to `len`.
