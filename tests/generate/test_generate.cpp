@@ -4,6 +4,7 @@
 #include <map>
 
 #include "qkv/generate/generate.h"
+#include "qkv/models/gpt.h"
 
 using namespace qkv;
 using generate::SamplingOptions;

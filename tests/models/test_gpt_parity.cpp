@@ -99,7 +99,7 @@ TEST(GptParity, KvCacheDecodeEqualsFullForward) {
   Tensor idx = l.fx.at("idx");  // (B,T)
   Tensor full = l.model->forward(idx, gen);  // (B,T,V)
   // Prefill 5 tokens, then one token at a time.
-  models::KVCache cache = l.model->make_cache(idx.size(0));
+  nn::KVCache cache = l.model->make_cache(idx.size(0));
   Tensor pre = l.model->forward(idx.narrow(1, 0, 5).contiguous(), gen, &cache);
   EXPECT_LE(max_abs_diff(pre, full.narrow(1, 0, 5)), 1e-5f);
   for (int64_t t = 5; t < idx.size(1); ++t) {
@@ -107,7 +107,7 @@ TEST(GptParity, KvCacheDecodeEqualsFullForward) {
     float d = max_abs_diff(step, full.narrow(1, t, 1));
     EXPECT_LE(d, 1e-5f) << "position " << t << " maxdiff " << d;
   }
-  EXPECT_EQ(cache.len, idx.size(1));
+  EXPECT_EQ(cache.length(), idx.size(1));
   // One more token would exceed block_size.
   EXPECT_THROW(l.model->forward(idx.narrow(1, 0, 1).contiguous(), gen, &cache), ValueError);
 }
@@ -124,14 +124,14 @@ TEST(GptParity, NextTokenLogitsAreTheLastRowOfForward) {
   ASSERT_EQ(last.shape(), (Shape{B, l.model->config.vocab_size}));
   EXPECT_LE(max_abs_diff(last, full.select(1, T - 1)), 1e-5f);
   // With a cache: prefill, then token by token, against forward's rows.
-  models::KVCache cache = l.model->make_cache(B);
+  nn::KVCache cache = l.model->make_cache(B);
   Tensor pre = l.model->next_token_logits(idx.narrow(1, 0, 5).contiguous(), gen, &cache);
   EXPECT_LE(max_abs_diff(pre, full.select(1, 4)), 1e-5f);
   for (int64_t t = 5; t < T; ++t) {
     Tensor step = l.model->next_token_logits(idx.narrow(1, t, 1).contiguous(), gen, &cache);
     EXPECT_LE(max_abs_diff(step, full.select(1, t)), 1e-5f) << "position " << t;
   }
-  EXPECT_EQ(cache.len, T);
+  EXPECT_EQ(cache.length(), T);
   EXPECT_THROW(l.model->next_token_logits(idx.narrow(1, 0, 1).contiguous(), gen, &cache), ValueError);
 }
 

@@ -46,7 +46,7 @@ float max_abs_diff(const Tensor& a, const Tensor& b) {
 std::vector<Tensor> forced_logits(const models::GPT& m, const std::vector<int64_t>& tokens, int64_t prompt_len) {
   NoGradGuard ng;
   Generator gen(0);
-  models::KVCache cache = m.make_cache(1);
+  nn::KVCache cache = m.make_cache(1);
   std::vector<Tensor> out;
   std::vector<int64_t> prompt(tokens.begin(), tokens.begin() + prompt_len);
   Tensor l = m.forward(tensor_i64(prompt, {1, prompt_len}), gen, &cache);

@@ -29,12 +29,12 @@ struct TwoLayers : Module {
     wpe = register_module("wpe", std::make_shared<LearnedPositionalEmbedding>(32, 64, gen));
     for (int i = 0; i < 2; ++i)
       h.push_back(register_module("h" + std::to_string(i),
-                                  std::make_shared<TransformerBlock>(64, 4, 256, 0.0f, true, Activation::GELUTanh,
-                                                                     NormPlacement::Pre, gen)));
+                                  std::make_shared<TransformerLayer>(
+                                      LayerConfig{.d_model = 64, .n_heads = 4, .activation = Activation::GELUTanh}, gen)));
   }
   std::shared_ptr<Embedding> wte;
   std::shared_ptr<LearnedPositionalEmbedding> wpe;
-  std::vector<std::shared_ptr<TransformerBlock>> h;
+  std::vector<std::shared_ptr<TransformerLayer>> h;
 };
 }  // namespace
 

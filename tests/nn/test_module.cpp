@@ -14,15 +14,15 @@ namespace {
 struct Tiny : Module {
   Tiny(int64_t C, Generator& gen, bool tie = true) {
     wte = register_module("wte", std::make_shared<Embedding>(11, C, gen));
-    h0 = register_module("h0", std::make_shared<TransformerBlock>(C, 2, 4 * C, 0.0f, true, Activation::GELUTanh,
-                                                                  NormPlacement::Pre, gen));
+    h0 = register_module("h0", std::make_shared<TransformerLayer>(
+                                   LayerConfig{.d_model = C, .n_heads = 2, .activation = Activation::GELUTanh}, gen));
     ln_f = register_module("ln_f", std::make_shared<LayerNorm>(C));
     steps = register_buffer("steps", zeros({2}));
     lm_head = register_module("lm_head", std::make_shared<Linear>(C, 11, false, gen));
     if (tie) lm_head->tie_weight(wte->weight);
   }
   std::shared_ptr<Embedding> wte;
-  std::shared_ptr<TransformerBlock> h0;
+  std::shared_ptr<TransformerLayer> h0;
   std::shared_ptr<LayerNorm> ln_f;
   std::shared_ptr<Linear> lm_head;
   Tensor steps;
@@ -107,7 +107,7 @@ TEST(NnModule, StateDictRoundTrip) {
   auto params = b.parameters();
   for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(params[i].same(handles[i]));
   for (auto& p : params) EXPECT_TRUE(p.requires_grad());
-  EXPECT_EQ(b.h0->attn->c_attn->weight.to_vector(), a.h0->attn->c_attn->weight.to_vector());
+  EXPECT_EQ(b.h0->attn->qkv_proj->weight.to_vector(), a.h0->attn->qkv_proj->weight.to_vector());
 }
 
 TEST(NnModule, LoadStateDictReportsEveryProblem) {
@@ -184,12 +184,14 @@ TEST(NnModule, TrainEvalIsRecursiveAndControlsDropout) {
   EXPECT_THROW(Dropout(1.0f), ValueError);
 
   // A block with dropout: random in training, deterministic in eval.
-  TransformerBlock blk(8, 2, 32, 0.3f, true, Activation::GELU, NormPlacement::Pre, gen);
+  TransformerLayer blk({.d_model = 8, .n_heads = 2, .d_ff = 32, .dropout = 0.3f}, gen);
   Tensor h = randn({2, 4, 8}, gen);
   Generator ga(1), gb(2);
-  EXPECT_NE(blk.forward(h, true, Tensor(), ga).to_vector(), blk.forward(h, true, Tensor(), gb).to_vector());
+  auto run = [&](Generator& g) { return blk.forward(h, {.self = {.causal = true}, .gen = &g}).to_vector(); };
+  EXPECT_NE(run(ga), run(gb));
+  EXPECT_THROW(blk.forward(h, {.self = {.causal = true}}), ValueError);  // dropout needs a generator
   blk.eval();
-  EXPECT_EQ(blk.forward(h, true, Tensor(), ga).to_vector(), blk.forward(h, true, Tensor(), gb).to_vector());
+  EXPECT_EQ(run(ga), run(gb));
 }
 
 TEST(NnModule, ZeroGradDropsGradients) {
@@ -213,7 +215,9 @@ TEST(NnModule, LayerShapesAndOptions) {
   LayerNorm ln(6, 1e-5f, false);
   EXPECT_EQ(names(ln.named_parameters()), std::vector<std::string>{"weight"});
   EXPECT_THROW(Linear(0, 3, true, gen), ValueError);
-  TransformerBlock post(8, 2, 16, 0.0f, false, Activation::ReLU, NormPlacement::Post, gen);
-  EXPECT_EQ(post.forward(zeros({1, 3, 8}), false, Tensor(), gen).shape(), (Shape{1, 3, 8}));
+  TransformerLayer post({.d_model = 8, .n_heads = 2, .d_ff = 16, .bias = false, .activation = Activation::ReLU,
+                         .norm = NormPlacement::Post},
+                        gen);
+  EXPECT_EQ(post.forward(zeros({1, 3, 8}), {}).shape(), (Shape{1, 3, 8}));
   EXPECT_EQ(post.num_parameters(), 2 * 8 + 3 * 64 + 64 + 2 * 8 * 16);
 }

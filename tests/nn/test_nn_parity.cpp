@@ -7,6 +7,8 @@
 // 1e-5 forward, 1e-4 gradients.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "nn/nn_fixture.h"
 #include "qkv/nn/nn.h"
 
@@ -40,12 +42,15 @@ void run_mha(const std::string& c, bool cross) {
   std::vector<int64_t> flags = fx(c + ".flags").to_int_vector();  // causal, bias, NH
   Tensor x = fx(c + ".x").requires_grad_();
   const int64_t C = x.size(2);
-  MultiHeadAttention m(C, flags[2], 0.0f, flags[1] != 0, gen, cross);
+  MultiHeadAttention m({.d_model = C, .n_heads = flags[2], .cross = cross, .bias = flags[1] != 0}, gen);
   m.load_state_dict(qkv::test::fx_prefixed(kFile, c + ".p."));
   Tensor ctx = cross ? fx(c + ".context").requires_grad_() : Tensor();
   Tensor mask = has(c + ".mask") ? fx(c + ".mask") : Tensor();
   Tensor kp = has(c + ".key_padding") ? fx(c + ".key_padding") : Tensor();
-  AttentionOutput r = m.forward(x, ctx, flags[0] != 0, mask, kp, gen, /*need_weights=*/true);
+  // torch's key_padding_mask says true = pad; qkv's key_mask true = real token.
+  Tensor key_mask = kp.defined() ? logical_not(kp) : Tensor();
+  AttentionOutput r = m.forward(
+      x, {.context = ctx, .causal = flags[0] != 0, .mask = mask, .key_mask = key_mask, .need_weights = true});
   expect_close(r.out, fx(c + ".y"), c + ".y", kFwdTol);
   expect_close(r.weights, fx(c + ".attn"), c + ".attn", kFwdTol);
   check_grads(m, r.out, c);
@@ -62,15 +67,15 @@ TEST(NnParity, MultiHeadCrossAttention) { run_mha("mha_cross", true); }
 
 TEST(NnParity, MultiHeadWeightsOnlyWhenRequested) {
   Generator gen(1);
-  MultiHeadAttention m(8, 2, 0.0f, true, gen);
+  MultiHeadAttention m({.d_model = 8, .n_heads = 2}, gen);
   Tensor x = fx("mha_self.x");
-  EXPECT_FALSE(m.forward(x, Tensor(), false, Tensor(), Tensor(), gen).weights.defined());
-  EXPECT_THROW(m.forward(x, x, false, Tensor(), Tensor(), gen), ValueError);  // context to self-attention
-  MultiHeadAttention cross(8, 2, 0.0f, true, gen, true);
-  EXPECT_THROW(cross.forward(x, Tensor(), false, Tensor(), Tensor(), gen), ValueError);
-  EXPECT_THROW(m.forward(zeros({2, 5, 6}), Tensor(), false, Tensor(), Tensor(), gen), ShapeError);
-  EXPECT_THROW(m.forward(x, Tensor(), false, Tensor(), zeros({2, 4}, DType::Bool), gen), ShapeError);
-  EXPECT_THROW(MultiHeadAttention(10, 3, 0.0f, true, gen), ValueError);
+  EXPECT_FALSE(m.forward(x).weights.defined());
+  EXPECT_THROW(m.forward(x, {.context = x}), ValueError);  // context to self-attention
+  MultiHeadAttention cross({.d_model = 8, .n_heads = 2, .cross = true}, gen);
+  EXPECT_THROW(cross.forward(x), ValueError);
+  EXPECT_THROW(m.forward(zeros({2, 5, 6})), ShapeError);
+  EXPECT_THROW(m.forward(x, {.key_mask = zeros({2, 4}, DType::Bool)}), ShapeError);
+  EXPECT_THROW(MultiHeadAttention({.d_model = 10, .n_heads = 3}, gen), ValueError);
 }
 
 TEST(NnParity, FeedForward) {
@@ -96,11 +101,12 @@ TEST(NnParity, TransformerBlockPreAndPostLN) {
     Generator gen(3);
     std::vector<int64_t> flags = fx(c + ".flags").to_int_vector();  // pre, causal
     Tensor x = fx(c + ".x").requires_grad_();
-    TransformerBlock b(x.size(2), 2, 24, 0.0f, true, Activation::GELU,
-                       flags[0] ? NormPlacement::Pre : NormPlacement::Post, gen);
+    TransformerLayer b({.d_model = x.size(2), .n_heads = 2, .d_ff = 24, .activation = Activation::GELU,
+                        .norm = flags[0] ? NormPlacement::Pre : NormPlacement::Post},
+                       gen);
     b.load_state_dict(qkv::test::fx_prefixed(kFile, c + ".p."));
     Tensor kp = has(c + ".key_padding") ? fx(c + ".key_padding") : Tensor();
-    Tensor y = b.forward(x, flags[1] != 0, Tensor(), gen, kp);
+    Tensor y = b.forward(x, {.self = {.causal = flags[1] != 0, .key_mask = kp.defined() ? logical_not(kp) : Tensor()}});
     expect_close(y, fx(c + ".y"), c + ".y", kFwdTol);
     check_grads(b, y, c);
     expect_close(x.grad(), fx(c + ".dx"), c + ".dx", kGradTol);
@@ -144,38 +150,45 @@ TEST(NnParity, LearnedPositionalEmbedding) {
 // causal forward's outputs at every position.
 TEST(NnParity, KVCacheMatchesFullForward) {
   Generator gen(6);
-  TransformerBlock blk(16, 4, 64, 0.0f, true, Activation::GELUTanh, NormPlacement::Pre, gen);
+  TransformerLayer blk({.d_model = 16, .n_heads = 4, .d_ff = 64, .activation = Activation::GELUTanh}, gen);
   Tensor x = randn({2, 7, 16}, gen);
   NoGradGuard ng;
-  Tensor full = blk.forward(x, true, Tensor(), gen);
-  KVCache cache;
+  Tensor full = blk.forward(x, {.self = {.causal = true}});
+  KVCache cache(2, /*capacity=*/8, 16, /*n_self=*/1);
   std::vector<Tensor> steps;
-  steps.push_back(blk.forward_cached(x.narrow(1, 0, 3), cache, gen));  // a 3-token prompt
-  for (int64_t t = 3; t < 7; ++t) steps.push_back(blk.forward_cached(x.narrow(1, t, 1), cache, gen));
+  auto step = [&](const Tensor& xs) { return blk.forward(xs, {.self = {.causal = true, .cache = &cache.layer(0)}}); };
+  steps.push_back(step(x.narrow(1, 0, 3)));  // a 3-token prompt
+  for (int64_t t = 3; t < 7; ++t) steps.push_back(step(x.narrow(1, t, 1)));
   EXPECT_EQ(cache.length(), 7);
   expect_close(cat(steps, 1), full, "cached vs full", 1e-5);
+  EXPECT_THROW(step(x.narrow(1, 0, 2)), ValueError);  // 7 + 2 > capacity 8
 
-  MultiHeadAttention cross(16, 4, 0.0f, true, gen, true);
+  MultiHeadAttention cross({.d_model = 16, .n_heads = 4, .cross = true}, gen);
   Tensor ctx = randn({2, 5, 16}, gen);
-  Tensor want = cross.forward(x, ctx, false, Tensor(), Tensor(), gen).out;
-  KVCache cc;
+  Tensor want = cross.forward(x, {.context = ctx}).out;
+  KVCache cc(2, 8, 16, /*n_self=*/0, /*n_cross=*/1);
   std::vector<Tensor> outs;
-  outs.push_back(cross.forward_cached(x.narrow(1, 0, 4), cc, ctx, gen).out);
-  outs.push_back(cross.forward_cached(x.narrow(1, 4, 3), cc, Tensor(), gen).out);
+  outs.push_back(cross.forward(x.narrow(1, 0, 4), {.context = ctx, .cache = &cc.layer(0)}).out);
+  outs.push_back(cross.forward(x.narrow(1, 4, 3), {.cache = &cc.layer(0)}).out);  // context not needed again
   expect_close(cat(outs, 1), want, "cross cached vs full", 1e-5);
-  EXPECT_EQ(cc.length(), 5);
+  EXPECT_EQ(cc.layer(0).len, 5);
 }
 
 TEST(NnParity, CombineAttentionMasks) {
-  // mask (T,S) = (2,3) true = attend; key_padding (B,S) = (2,3) true = pad
+  // mask (T,S) = (2,3) true = attend; key_mask (B,S) = (2,3) true = real
   Tensor mask = tensor_bool({true, false, true, true, true, false}, {2, 3});
-  Tensor kp = tensor_bool({false, false, true, true, false, false}, {2, 3});
-  Tensor m = combine_attention_masks(mask, kp);
+  Tensor km = tensor_bool({true, true, false, false, true, true}, {2, 3});
+  Tensor m = combine_attention_masks(mask, km);
   ASSERT_EQ(m.shape(), (Shape{2, 1, 2, 3}));
   EXPECT_EQ(m.dtype(), DType::Bool);
   EXPECT_EQ(m.to_int_vector(), (std::vector<int64_t>{1, 0, 0, 1, 1, 0, /*b1*/ 0, 0, 1, 0, 1, 0}));
-  EXPECT_EQ(combine_attention_masks(Tensor(), kp).shape(), (Shape{2, 1, 1, 3}));
+  EXPECT_EQ(combine_attention_masks(Tensor(), km).shape(), (Shape{2, 1, 1, 3}));
   EXPECT_FALSE(combine_attention_masks(Tensor(), Tensor()).defined());
-  EXPECT_THROW(combine_attention_masks(zeros({2, 3}), Tensor()), ValueError);  // float mask
-  EXPECT_THROW(combine_attention_masks(Tensor(), zeros({2, 3})), ValueError);  // float padding
+  // A float (additive) mask: −∞ added where the key is padding, the bias kept elsewhere.
+  Tensor bias = tensor({0.5f, -1.0f, 2.0f, 0.0f, 1.0f, 3.0f}, {2, 3});
+  std::vector<float> f = combine_attention_masks(bias, km).to_vector();
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(f, (std::vector<float>{0.5f, -1.0f, -inf, 0.0f, 1.0f, -inf, /*b1*/ -inf, -1.0f, 2.0f, -inf, 1.0f, 3.0f}));
+  EXPECT_THROW(combine_attention_masks(zeros({2, 3}, DType::Int64), Tensor()), ValueError);  // int mask
+  EXPECT_THROW(combine_attention_masks(Tensor(), zeros({2, 3})), ValueError);                // float key mask
 }

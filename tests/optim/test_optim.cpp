@@ -158,14 +158,14 @@ TEST(OptimGroups, DecayGroupsRule) {
     explicit Gpt(Generator& gen) {
       wte = register_module("wte", std::make_shared<nn::Embedding>(50, 16, gen));
       wpe = register_module("wpe", std::make_shared<nn::LearnedPositionalEmbedding>(8, 16, gen));
-      h = register_module("h", std::make_shared<nn::TransformerBlock>(16, 2, 64, 0.0f, true, nn::Activation::GELU,
-                                                                      nn::NormPlacement::Pre, gen));
+      h = register_module("h", std::make_shared<nn::TransformerLayer>(
+                                  nn::LayerConfig{.d_model = 16, .n_heads = 2, .d_ff = 64}, gen));
       lm_head = register_module("lm_head", std::make_shared<nn::Linear>(16, 50, false, gen));
       lm_head->tie_weight(wte->weight);
     }
     std::shared_ptr<nn::Embedding> wte;
     std::shared_ptr<nn::LearnedPositionalEmbedding> wpe;
-    std::shared_ptr<nn::TransformerBlock> h;
+    std::shared_ptr<nn::TransformerLayer> h;
     std::shared_ptr<nn::Linear> lm_head;
   } m(gen);
   auto count = [](const ParamGroup& g) {

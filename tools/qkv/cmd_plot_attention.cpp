@@ -47,17 +47,18 @@ void run(const Args& a) {
                      std::to_string(cfg.block_size));
   NoGradGuard ng;
   Generator gen(0);
-  const int64_t T = static_cast<int64_t>(ids.size()), C = cfg.n_embd, hs = C / cfg.n_head;
-  // Embeddings and the blocks below `layer`, then that block's q and k.
+  const int64_t T = static_cast<int64_t>(ids.size());
+  // The blocks below `layer`, then that block's attention asked for its weights.
   Tensor idx = tensor_i64(ids, {1, T});
   Tensor x = add(model->wte->forward(idx), model->wpe->forward(arange(T)));
-  for (int64_t l = 0; l < a.layer; ++l) x = model->h->blocks[l]->forward(x, gen, nullptr, l);
+  nn::LayerArgs args;
+  args.gen = &gen;
+  args.self.causal = true;
+  for (int64_t l = 0; l < a.layer; ++l) x = model->h->blocks[l]->forward(x, args);
   const auto& blk = *model->h->blocks[a.layer];
-  std::vector<Tensor> qkv = blk.attn->c_attn->forward(blk.ln_1->forward(x)).split(C, 2);
-  auto heads = [&](const Tensor& t) { return t.view({1, T, cfg.n_head, hs}).transpose(1, 2); };
-  AttentionOptions opt;
-  opt.causal = true;
-  Tensor w = attention_weights(heads(qkv[0]), heads(qkv[1]), opt).select(0, 0).select(0, a.head);  // (T,T)
+  Tensor w = blk.attn->forward(blk.ln_1->forward(x), {.causal = true, .need_weights = true})
+                 .weights.select(0, 0)
+                 .select(0, a.head);  // (T,T)
   viz::HeatmapOptions hopt;
   hopt.title = "attention, layer " + std::to_string(a.layer) + ", head " + std::to_string(a.head);
   hopt.x_label = "key";

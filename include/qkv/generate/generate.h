@@ -1,10 +1,11 @@
-// qkv/generate/generate.h — autoregressive generation with a KV cache.
+// qkv/generate/generate.h — autoregressive generation for any model that
+// implements the decoding interface (models::Decoder: start / step / reorder).
 //
-// The prompt is run once through the model (prefill), filling the cache;
-// each new token then costs one forward step over a single position. When the
-// context reaches block_size the model is conditioned on the last block_size
-// tokens, as nanoGPT does: positions shift, so the cache is rebuilt from the
-// cropped context (one prefill per step from then on).
+// All prompts run as one batch, left-padded to the longest: the prompt is run
+// once (prefill), filling the model's KV cache; each new token then costs one
+// step over a single position. Each sequence samples from its own random
+// stream, seeded by one draw from `gen` and the sequence's index, so sample i
+// does not depend on how many others run beside it.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -12,7 +13,7 @@
 #include <vector>
 
 #include "qkv/generate/sampling.h"
-#include "qkv/models/gpt.h"
+#include "qkv/models/decoder.h"
 
 namespace qkv::generate {
 
@@ -26,11 +27,15 @@ struct GenerateOptions {
 // Called after each new token of sequence `seq` (for streaming output).
 using TokenCallback = std::function<void(size_t seq, int64_t token)>;
 
-// Continues each prompt (ids; non-empty). Prompts of equal length run as one
-// batch; others run one after another. Returns prompt + generated ids.
-std::vector<std::vector<int64_t>> generate(const models::GPT& model,
+// Continues each prompt (ids; non-empty, each < vocab_size). Returns prompt +
+// generated ids (cut right after a generated eos).
+std::vector<std::vector<int64_t>> generate(const models::Decoder& model,
                                            const std::vector<std::vector<int64_t>>& prompts,
                                            const GenerateOptions& opt, Generator& gen,
                                            const TokenCallback& on_token = nullptr);
+
+// The left-padded batch of `prompts`: ids (B,T) (padding holds `pad_id`) and
+// mask (B,T), true at real tokens.
+models::DecodeInput left_pad(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id = 0);
 
 }  // namespace qkv::generate

@@ -1,66 +1,94 @@
 // qkv/nn/attention.h — multi-head attention (Vaswani et al. 2017, §3.2.2):
 // MultiHead(Q,K,V) = Concat(head_1..head_h) W^O, head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V).
+// The one attention module every model uses: self- or cross-attention, fused
+// or separate projections under the names the model chooses, and one options
+// struct per call for masks, padding, the KV cache and attention weights.
 //
-// Self-attention uses one fused projection `c_attn` (C → 3C; rows are the
-// q, k, v projections in that order — the layout of torch.nn.MultiheadAttention's
-// in_proj_weight and GPT-2's c_attn) and `c_proj` (C → C) for W^O.
-// Cross-attention (cross = true) projects queries from x with `q_attn`
-// (C → C) and keys/values from the context with `c_attn` (C → 2C), as
-// Hugging Face's GPT-2 cross-attention names them.
+//   nn::MultiHeadAttention attn({.d_model = 64, .n_heads = 4}, gen);       // GPT-2 names
+//   auto y = attn.forward(x, {.causal = true, .key_mask = real}).out;       // (B,T,C)
+//
+// Masks (one convention everywhere, docs/ARCHITECTURE.md "Masks"): bool masks
+// say true = may attend / a real token. `mask` may instead be float, added to
+// the scores (a relative-position or ALiBi bias). Masks combine: causal AND
+// mask AND key_mask. A query with nothing to attend to gets a zero vector.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <string>
 
 #include "qkv/core/rng.h"
+#include "qkv/nn/kv_cache.h"
 #include "qkv/nn/layers.h"
 
 namespace qkv::nn {
+
+// Parameter names of the projections. Fused self-attention: `qkv` (C → 3C,
+// rows q | k | v, the layout of GPT-2's c_attn and torch's in_proj_weight).
+// Fused cross-attention: `q` (C → C) and `kv` (C_kv → 2C), Hugging Face
+// GPT-2's q_attn / c_attn. Separate: `q`, `k`, `v`. Output: `out` (W^O).
+struct ProjectionNames {
+  bool fused = true;
+  std::string qkv = "c_attn", q = "q_attn", kv = "c_attn", k = "k_proj", v = "v_proj", out = "c_proj";
+  static ProjectionNames gpt2() { return {}; }
+  // Separate projections, e.g. ("q_proj", "k_proj", "v_proj", "o_proj") for
+  // Llama or ("query", "key", "value", "output") for BERT-style names.
+  static ProjectionNames separate(std::string q, std::string k, std::string v, std::string out);
+};
+
+struct AttentionConfig {
+  int64_t d_model = 0;   // C: query width and output width
+  int64_t n_heads = 0;   // NH; hs = C / NH
+  int64_t kv_dim = 0;    // width of the context (cross-attention); 0 = d_model
+  bool cross = false;    // keys/values come from a context, not from x
+  bool bias = true;      // biases in the projections
+  float dropout = 0.0f;  // on the attention probabilities and on the output (training only)
+  ProjectionNames names;
+};
+
+// Transforms the new queries q (B,T,C) and keys k (B,T,C) before their
+// product, e.g. rotary position embeddings. `positions` is AttentionArgs's
+// (each row's position ids), possibly undefined. Self-attention only.
+using QKTransform = std::function<void(Tensor& q, Tensor& k, const Tensor& positions)>;
+
+// Everything a call needs besides x; every field is optional.
+struct AttentionArgs {
+  Tensor context;            // (B,S,C_kv): the source of keys/values (cross-attention)
+  bool causal = false;       // query t sees keys s ≤ t + (S − T) (bottom-right aligned with a cache)
+  Tensor mask;               // bool (true = may attend) or float (added), broadcast to (B,NH,T,S)
+  Tensor key_mask;           // (B,S) bool, true = a real key, false = padding (S counts cached keys)
+  LayerKV* cache = nullptr;  // self: append x's keys/values, attend over all; cross: fill once, reuse
+  Tensor positions;          // (B,T) or (T) int64 positions of x's rows, for the QK transform
+  bool need_weights = false; // also return the attention probabilities
+  Generator* gen = nullptr;  // dropout draws (training with dropout > 0 needs one)
+};
 
 struct AttentionOutput {
   Tensor out;      // (B,T,C)
   Tensor weights;  // (B,NH,T,S) per head, before dropout; only if requested
 };
 
-// Keys and values already computed for earlier positions, for incremental
-// decoding: each new token then costs O(context) instead of a full re-run.
-// k, v: (B,S,C), heads side by side as the projections produce them; empty
-// until the first forward_cached call.
-struct KVCache {
-  Tensor k, v;
-  int64_t length() const { return k.defined() ? k.size(1) : 0; }
-  void clear() { k = Tensor(), v = Tensor(); }
-};
-
 class MultiHeadAttention : public Module {
  public:
-  MultiHeadAttention(int64_t d_model, int64_t n_heads, float dropout, bool bias, Generator& gen,
-                     bool cross = false);
-  // x (B,T,C); context (B,S,C), required iff cross (pass Tensor() otherwise).
-  // causal: query t attends to keys s ≤ t + (S − T). mask: bool broadcastable
-  // to (B,NH,T,S), true = may attend (or undefined). key_padding: bool (B,S),
-  // true = padding, never attended (or undefined). Masks combine with AND.
-  // A query with nothing to attend to gets a zero context vector.
-  // Dropout (training mode only) on the attention probabilities and on the
-  // output (residual dropout, as GPT-2).
-  AttentionOutput forward(const Tensor& x, const Tensor& context, bool causal, const Tensor& mask,
-                          const Tensor& key_padding, Generator& gen, bool need_weights = false) const;
+  MultiHeadAttention(const AttentionConfig& cfg, Generator& gen);
+  // x (B,T,C) → (B,T,C). Throws ShapeError/ValueError naming the argument.
+  AttentionOutput forward(const Tensor& x, const AttentionArgs& args = {}) const;
 
-  // Incremental form. Self-attention: appends x's keys/values (x holds the
-  // next T positions) to the cache and attends causally over cache + x
-  // (query t sees keys s ≤ t + S_past). Cross-attention: fills the cache from
-  // `context` on the first call and reuses it after (pass Tensor() then).
-  // Same output as forward() on the whole sequence, position by position.
-  AttentionOutput forward_cached(const Tensor& x, KVCache& cache, const Tensor& context, Generator& gen,
-                                 bool need_weights = false) const;
-
-  int64_t d_model, n_heads, head_size;
-  bool cross;
-  std::shared_ptr<Linear> c_attn, q_attn, c_proj;  // q_attn only when cross
+  AttentionConfig config;
+  int64_t head_size;
+  QKTransform qk_transform;  // empty = none
+  // Projections (null when the layout does not use them): fused self-attention
+  // has qkv_proj; fused cross-attention q_proj + kv_proj; separate q/k/v_proj.
+  std::shared_ptr<Linear> qkv_proj, q_proj, kv_proj, k_proj, v_proj, out_proj;
   std::shared_ptr<Dropout> attn_dropout, resid_dropout;
+
+ private:
+  struct Projected;  // q, k, v of one call (see attention.cpp)
+  Projected project(const Tensor& x, const AttentionArgs& args) const;
 };
 
-// The bool "may attend" mask for (B,NH,T,S) attention from an optional
-// user mask (true = attend) and an optional key_padding (B,S) (true = pad);
-// undefined when both are. Exposed for models and tests.
-Tensor combine_attention_masks(const Tensor& mask, const Tensor& key_padding);
+// The mask the attention op gets from a user mask (bool or float, broadcast
+// to (B,NH,T,S)) and a key mask (B,S) bool, true = real: bool AND bool, or the
+// float mask with −∞ added at padded keys. Undefined when both are.
+Tensor combine_attention_masks(const Tensor& mask, const Tensor& key_mask);
 
 }  // namespace qkv::nn

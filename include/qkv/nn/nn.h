@@ -1,7 +1,8 @@
 // qkv/nn/nn.h — all of qkv::nn in one include.
 #pragma once
 #include "qkv/nn/attention.h"
-#include "qkv/nn/block.h"
+#include "qkv/nn/kv_cache.h"
+#include "qkv/nn/transformer_layer.h"
 #include "qkv/nn/init.h"
 #include "qkv/nn/layers.h"
 #include "qkv/nn/module.h"

@@ -1,96 +1,87 @@
 #include "qkv/generate/generate.h"
 
-#include <map>
+#include <algorithm>
+#include <string>
 
 #include "qkv/autograd/autograd.h"
-#include "qkv/ops/ops.h"
 
 namespace qkv::generate {
 namespace {
 
-// Runs one batch of equal-length prompts (indices `which` into `prompts`).
-void generate_batch(const models::GPT& model, std::vector<std::vector<int64_t>>& seqs,
-                    const std::vector<size_t>& which, const GenerateOptions& opt, Generator& gen,
-                    const TokenCallback& on_token) {
-  const int64_t B = static_cast<int64_t>(which.size());
-  const int64_t block = model.config.block_size, V = model.config.vocab_size;
-  std::vector<bool> done(B, false);
-  models::KVCache cache;
-  bool cache_valid = false;
-  Generator dropout_gen(0);  // eval mode: dropout never draws
-  for (int64_t step = 0; step < opt.max_new_tokens; ++step) {
-    const int64_t len = static_cast<int64_t>(seqs[which[0]].size());
-    Tensor logits;  // (B, V): the next token's
-    if (opt.use_cache && cache_valid && cache.len < block) {
-      std::vector<int64_t> last(B);
-      for (int64_t b = 0; b < B; ++b) last[b] = seqs[which[b]].back();
-      logits = model.next_token_logits(tensor_i64(last, {B, 1}), dropout_gen, &cache);
-    } else {
-      // (Re)fill: the last min(len, block) tokens of every sequence.
-      const int64_t T = std::min(len, block);
-      std::vector<int64_t> ctx;
-      ctx.reserve(B * T);
-      for (int64_t b = 0; b < B; ++b) {
-        const auto& s = seqs[which[b]];
-        ctx.insert(ctx.end(), s.end() - T, s.end());
-      }
-      if (opt.use_cache) {
-        cache = model.make_cache(B);
-        logits = model.next_token_logits(tensor_i64(ctx, {B, T}), dropout_gen, &cache);
-        cache_valid = true;
-      } else {
-        logits = model.next_token_logits(tensor_i64(ctx, {B, T}), dropout_gen, nullptr);
-      }
-    }
-    Tensor lastl = logits.contiguous();
-    const float* lp = lastl.data<float>();
-    bool all_done = true;
-    for (int64_t b = 0; b < B; ++b) {
-      if (done[b]) {  // keep the batch aligned: repeat the last token, drop it later
-        seqs[which[b]].push_back(seqs[which[b]].back());
-        continue;
-      }
-      int64_t tok = sample_token(lp + b * V, V, opt.sampling, gen);
-      seqs[which[b]].push_back(tok);
-      if (on_token) on_token(which[b], tok);
-      if (opt.eos && tok == *opt.eos) done[b] = true;
-      all_done = all_done && done[b];
-    }
-    if (all_done) break;
+void check_prompts(const models::Decoder& model, const std::vector<std::vector<int64_t>>& prompts) {
+  const int64_t V = model.vocab_size();
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    if (prompts[i].empty()) throw ValueError("generate: prompt " + std::to_string(i) + " is empty");
+    for (int64_t id : prompts[i])
+      if (id < 0 || id >= V)
+        throw ValueError("generate: prompt " + std::to_string(i) + " has token id " + std::to_string(id) +
+                         " outside the vocabulary of " + std::to_string(V));
   }
+}
+
+// Sequence i's own stream: splitmix64 of (base, i), so streams differ per index.
+Generator stream_for(uint64_t base, size_t i) {
+  uint64_t z = base + 0x9e3779b97f4a7c15ULL * (static_cast<uint64_t>(i) + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return Generator(z ^ (z >> 31));
 }
 
 }  // namespace
 
-std::vector<std::vector<int64_t>> generate(const models::GPT& model,
+models::DecodeInput left_pad(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id) {
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  size_t T = 0;
+  for (const auto& p : prompts) T = std::max(T, p.size());
+  std::vector<int64_t> ids(B * T, pad_id), real(B * T, 0);
+  for (int64_t b = 0; b < B; ++b) {
+    const size_t off = b * T + (T - prompts[b].size());
+    std::copy(prompts[b].begin(), prompts[b].end(), ids.begin() + off);
+    std::fill(real.begin() + off, real.begin() + (b + 1) * T, 1);
+  }
+  const Shape shape{B, static_cast<int64_t>(T)};
+  return {.ids = tensor_i64(ids, shape), .mask = tensor_i64(real, shape).to(DType::Bool)};
+}
+
+std::vector<std::vector<int64_t>> generate(const models::Decoder& model,
                                            const std::vector<std::vector<int64_t>>& prompts,
                                            const GenerateOptions& opt, Generator& gen,
                                            const TokenCallback& on_token) {
   opt.sampling.validate();
-  if (model.is_training() && model.config.dropout > 0)
-    throw ValueError("generate: the model is in training mode with dropout; call model.eval() first");
+  model.check_ready();
   if (opt.max_new_tokens < 0) throw ValueError("max_new_tokens must be >= 0");
-  for (size_t i = 0; i < prompts.size(); ++i) {
-    if (prompts[i].empty()) throw ValueError("generate: prompt " + std::to_string(i) + " is empty");
-    for (int64_t id : prompts[i])
-      if (id < 0 || id >= model.config.vocab_size)
-        throw ValueError("generate: prompt " + std::to_string(i) + " has token id " + std::to_string(id) +
-                         " outside the vocabulary of " + std::to_string(model.config.vocab_size));
-  }
-  NoGradGuard ng;
+  check_prompts(model, prompts);
   std::vector<std::vector<int64_t>> seqs = prompts;
-  std::map<size_t, std::vector<size_t>> by_len;  // equal lengths batch together
-  for (size_t i = 0; i < prompts.size(); ++i) by_len[prompts[i].size()].push_back(i);
-  for (const auto& [len, which] : by_len) generate_batch(model, seqs, which, opt, gen, on_token);
-  // Sequences that stopped at EOS were padded with repeats to keep the batch
-  // aligned: cut each right after its first generated EOS.
-  if (opt.eos)
-    for (size_t i = 0; i < seqs.size(); ++i)
-      for (size_t j = prompts[i].size(); j < seqs[i].size(); ++j)
-        if (seqs[i][j] == *opt.eos) {
-          seqs[i].resize(j + 1);
-          break;
-        }
+  if (prompts.empty() || opt.max_new_tokens == 0) return seqs;
+  NoGradGuard ng;
+  const size_t B = prompts.size();
+  const int64_t V = model.vocab_size();
+  const uint64_t base = gen.next_u64();
+  std::vector<Generator> streams;
+  for (size_t i = 0; i < B; ++i) streams.push_back(stream_for(base, i));
+  models::DecodeState st;
+  st.use_cache = opt.use_cache;
+  Tensor logits = model.start(st, left_pad(prompts));  // (B,V)
+  std::vector<bool> done(B, false);
+  std::vector<int64_t> next(B);
+  for (int64_t step = 0;; ++step) {
+    const Tensor l = logits.contiguous();
+    const float* lp = l.data<float>();
+    bool all_done = true;
+    for (size_t b = 0; b < B; ++b) {
+      if (done[b]) {  // keep the batch aligned: feed its last token again, never kept
+        next[b] = seqs[b].back();
+        continue;
+      }
+      next[b] = sample_token(lp + b * V, V, opt.sampling, streams[b]);
+      seqs[b].push_back(next[b]);
+      if (on_token) on_token(b, next[b]);
+      if (opt.eos && next[b] == *opt.eos) done[b] = true;
+      all_done = all_done && done[b];
+    }
+    if (all_done || step + 1 >= opt.max_new_tokens) break;
+    logits = model.step(st, next);
+  }
   return seqs;
 }
 

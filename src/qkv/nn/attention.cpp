@@ -1,131 +1,165 @@
-// MultiHeadAttention (Vaswani et al. 2017, §3.2.2).
+// MultiHeadAttention (Vaswani et al. 2017, §3.2.2): projections, the cache,
+// masks, then one fused multi-head attention op and the output projection.
 #include "qkv/nn/attention.h"
+
+#include <limits>
 
 #include "qkv/autograd/autograd.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::nn {
 
-MultiHeadAttention::MultiHeadAttention(int64_t d_model_, int64_t n_heads_, float dropout, bool bias, Generator& gen,
-                                       bool cross_)
-    : d_model(d_model_), n_heads(n_heads_), head_size(0), cross(cross_) {
-  if (d_model <= 0 || n_heads <= 0 || d_model % n_heads != 0)
-    throw ValueError("MultiHeadAttention: d_model (" + std::to_string(d_model) + ") must be a positive multiple of n_heads (" +
-                     std::to_string(n_heads) + ")");
-  head_size = d_model / n_heads;
-  if (!cross) {
-    c_attn = register_module("c_attn", std::make_shared<Linear>(d_model, 3 * d_model, bias, gen));
-  } else {
-    q_attn = register_module("q_attn", std::make_shared<Linear>(d_model, d_model, bias, gen));
-    c_attn = register_module("c_attn", std::make_shared<Linear>(d_model, 2 * d_model, bias, gen));
-  }
-  c_proj = register_module("c_proj", std::make_shared<Linear>(d_model, d_model, bias, gen));
-  attn_dropout = register_module("attn_dropout", std::make_shared<Dropout>(dropout));
-  resid_dropout = register_module("resid_dropout", std::make_shared<Dropout>(dropout));
+namespace {
+const char* kOp = "MultiHeadAttention";
+
+std::string dims(int64_t B, const std::string& mid, int64_t C) {
+  return "(" + std::to_string(B) + "," + mid + "," + std::to_string(C) + ")";
+}
+}  // namespace
+
+ProjectionNames ProjectionNames::separate(std::string q, std::string k, std::string v, std::string out) {
+  ProjectionNames n;
+  n.fused = false;
+  n.q = std::move(q), n.k = std::move(k), n.v = std::move(v), n.out = std::move(out);
+  return n;
 }
 
-Tensor combine_attention_masks(const Tensor& mask, const Tensor& key_padding) {
-  if (mask.defined() && mask.dtype() != DType::Bool)
-    throw ValueError(std::string("MultiHeadAttention: mask must be bool (true = may attend), got ") +
+MultiHeadAttention::MultiHeadAttention(const AttentionConfig& cfg, Generator& gen) : config(cfg), head_size(0) {
+  const int64_t C = cfg.d_model, NH = cfg.n_heads;
+  if (C <= 0 || NH <= 0 || C % NH != 0)
+    throw ValueError(std::string(kOp) + ": d_model (" + std::to_string(C) + ") must be a positive multiple of n_heads (" +
+                     std::to_string(NH) + ")");
+  if (cfg.kv_dim < 0) throw ValueError(std::string(kOp) + ": kv_dim must be >= 0");
+  if (!(cfg.dropout >= 0.0f && cfg.dropout < 1.0f))
+    throw ValueError(std::string(kOp) + ": dropout must be in [0, 1), got " + std::to_string(cfg.dropout));
+  if (cfg.kv_dim != 0 && !cfg.cross) throw ValueError(std::string(kOp) + ": kv_dim is for cross-attention only");
+  config.kv_dim = cfg.kv_dim ? cfg.kv_dim : C;
+  head_size = C / NH;
+  const int64_t Ckv = config.kv_dim;
+  const ProjectionNames& n = cfg.names;
+  auto lin = [&](const std::string& name, int64_t in, int64_t out) {
+    return register_module(name, std::make_shared<Linear>(in, out, cfg.bias, gen));
+  };
+  if (n.fused && !cfg.cross) {
+    qkv_proj = lin(n.qkv, C, 3 * C);
+  } else if (n.fused) {
+    q_proj = lin(n.q, C, C);
+    kv_proj = lin(n.kv, Ckv, 2 * C);
+  } else {
+    q_proj = lin(n.q, C, C);
+    k_proj = lin(n.k, Ckv, C);
+    v_proj = lin(n.v, Ckv, C);
+  }
+  out_proj = lin(n.out, C, C);
+  attn_dropout = register_module("attn_dropout", std::make_shared<Dropout>(cfg.dropout));
+  resid_dropout = register_module("resid_dropout", std::make_shared<Dropout>(cfg.dropout));
+}
+
+Tensor combine_attention_masks(const Tensor& mask, const Tensor& key_mask) {
+  if (mask.defined() && mask.dtype() != DType::Bool && mask.dtype() != DType::Float32)
+    throw ValueError(std::string(kOp) + ": mask must be bool (true = may attend) or float32 (added to the scores), got " +
                      dtype_name(mask.dtype()));
-  if (!key_padding.defined()) return mask;
-  if (key_padding.dtype() != DType::Bool)
-    throw ValueError(std::string("MultiHeadAttention: key_padding must be bool (true = pad), got ") +
-                     dtype_name(key_padding.dtype()));
-  if (key_padding.dim() != 2)
-    throw ShapeError("MultiHeadAttention: key_padding must be (B,S), got " + shape_str(key_padding.shape()));
+  if (!key_mask.defined()) return mask;
+  if (key_mask.dtype() != DType::Bool)
+    throw ValueError(std::string(kOp) + ": key_mask must be bool (true = real token), got " +
+                     dtype_name(key_mask.dtype()));
+  if (key_mask.dim() != 2)
+    throw ShapeError(std::string(kOp) + ": key_mask must be (B,S), got " + shape_str(key_mask.shape()));
   NoGradGuard ng;
-  // (B,S) true = pad → (B,1,1,S) true = may attend
-  Tensor keep = logical_not(key_padding).reshape({key_padding.size(0), 1, 1, key_padding.size(1)});
+  Tensor keep = key_mask.reshape({key_mask.size(0), 1, 1, key_mask.size(1)});  // (B,1,1,S)
   if (!mask.defined()) return keep;
-  // AND of two bool masks, broadcast: product of 0/1 values.
-  return gt(mul(mask.to(DType::Float32), keep.to(DType::Float32)), 0.5f);
+  if (mask.dtype() == DType::Float32)  // −∞ where the key is padding, the bias elsewhere
+    return add(mask.detach(), masked_fill(zeros(keep.shape()), logical_not(keep),
+                                          -std::numeric_limits<float>::infinity()));
+  return gt(mul(mask.to(DType::Float32), keep.to(DType::Float32)), 0.5f);  // AND
 }
 
-AttentionOutput MultiHeadAttention::forward(const Tensor& x, const Tensor& context, bool causal, const Tensor& mask,
-                                            const Tensor& key_padding, Generator& gen, bool need_weights) const {
-  const char* op = "MultiHeadAttention";
-  if (x.dim() != 3 || x.size(2) != d_model)
-    throw ShapeError(std::string(op) + ": x must be (B,T," + std::to_string(d_model) + "), got " + shape_str(x.shape()));
-  if (cross && !context.defined()) throw ValueError(std::string(op) + ": cross-attention needs a context (B,S,C)");
-  if (!cross && context.defined())
-    throw ValueError(std::string(op) + ": a self-attention module got a context; construct it with cross = true");
-  const int64_t B = x.size(0), T = x.size(1), C = d_model, NH = n_heads, hs = head_size;
-  Tensor qkv, q, k, v;  // (B,T,3C) fused, or q (B,T,C) and k, v (B,S,C) slices of (B,S,2C)
-  if (!cross) {
-    qkv = c_attn->forward(x);
-  } else {
-    if (context.dim() != 3 || context.size(0) != B || context.size(2) != C)
-      throw ShapeError(std::string(op) + ": context must be (" + std::to_string(B) + ",S," + std::to_string(C) +
-                       "), got " + shape_str(context.shape()));
-    q = q_attn->forward(x);
-    std::vector<Tensor> kv = c_attn->forward(context).split(C, 2);  // (B,S,2C) → 2 × (B,S,C)
-    k = kv[0], v = kv[1];
-  }
-  const int64_t S = cross ? k.size(1) : T;
-  if (key_padding.defined() && key_padding.shape() != Shape{B, S})
-    throw ShapeError(std::string(op) + ": key_padding must be (B,S) = " + shape_str({B, S}) + ", got " +
-                     shape_str(key_padding.shape()));
+struct MultiHeadAttention::Projected {
+  Tensor qkv;      // (B,T,3C) when the fused self-attention op can take it whole
+  Tensor q, k, v;  // (B,T,C) and (B,S,C) otherwise
+};
 
+MultiHeadAttention::Projected MultiHeadAttention::project(const Tensor& x, const AttentionArgs& args) const {
+  const int64_t B = x.size(0), C = config.d_model;
+  Projected p;
+  if (!config.cross) {
+    if (qkv_proj) {
+      p.qkv = qkv_proj->forward(x);  // (B,T,3C) = q | k | v, heads side by side
+      p.q = p.qkv.narrow(2, 0, C), p.k = p.qkv.narrow(2, C, C), p.v = p.qkv.narrow(2, 2 * C, C);
+    } else {
+      p.q = q_proj->forward(x), p.k = k_proj->forward(x), p.v = v_proj->forward(x);
+    }
+    if (qk_transform) {
+      qk_transform(p.q, p.k, args.positions);
+      p.qkv = Tensor();
+    }
+    if (args.cache) {  // append the new keys/values; attend over all of them
+      args.cache->append(p.k, p.v);
+      p.k = args.cache->keys(), p.v = args.cache->values();
+      p.qkv = Tensor();
+    }
+    return p;
+  }
+  p.q = q_proj->forward(x);
+  if (args.cache && args.cache->len > 0) {  // cross keys/values computed on an earlier call
+    if (args.cache->k.size(0) != B)
+      throw ShapeError(std::string(kOp) + ": the cache holds batch " + std::to_string(args.cache->k.size(0)) +
+                       ", x has " + std::to_string(B));
+    p.k = args.cache->keys(), p.v = args.cache->values();
+    return p;
+  }
+  const Tensor& ctx = args.context;
+  if (!ctx.defined()) throw ValueError(std::string(kOp) + ": cross-attention needs a context (B,S,C_kv)");
+  if (ctx.dim() != 3 || ctx.size(0) != B || ctx.size(2) != config.kv_dim)
+    throw ShapeError(std::string(kOp) + ": context must be " + dims(B, "S", config.kv_dim) + ", got " +
+                     shape_str(ctx.shape()));
+  if (kv_proj) {
+    std::vector<Tensor> kv = kv_proj->forward(ctx).split(C, 2);  // (B,S,2C) → 2 × (B,S,C)
+    p.k = kv[0], p.v = kv[1];
+  } else {
+    p.k = k_proj->forward(ctx), p.v = v_proj->forward(ctx);
+  }
+  if (args.cache) args.cache->assign(p.k, p.v);
+  return p;
+}
+
+AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs& args) const {
+  const int64_t C = config.d_model, NH = config.n_heads, hs = head_size;
+  if (x.dim() != 3 || x.size(2) != C)
+    throw ShapeError(std::string(kOp) + ": x must be (B,T," + std::to_string(C) + "), got " + shape_str(x.shape()));
+  if (!config.cross && args.context.defined())
+    throw ValueError(std::string(kOp) + ": a self-attention module got a context; configure it with cross = true");
+  const int64_t B = x.size(0);
+  Projected p = project(x, args);
+  const int64_t S = p.k.size(1);
+  if (args.key_mask.defined() && args.key_mask.shape() != Shape{B, S})
+    throw ShapeError(std::string(kOp) + ": key_mask must be (B,S) = " + shape_str({B, S}) + ", got " +
+                     shape_str(args.key_mask.shape()));
   AttentionOptions opt;
-  opt.mask = combine_attention_masks(mask, key_padding);
-  opt.causal = causal;
-  opt.dropout_p = is_training() ? attn_dropout->p : 0.0f;
-  opt.gen = &gen;
+  opt.mask = combine_attention_masks(args.mask, args.key_mask);
+  opt.causal = args.causal;
+  if (is_training() && attn_dropout->p > 0) {
+    if (!args.gen) throw ValueError(std::string(kOp) + ": attention dropout in training mode needs args.gen");
+    opt.dropout_p = attn_dropout->p;
+    opt.gen = args.gen;
+  }
   AttentionOutput res;
-  if (need_weights) {
+  if (args.need_weights) {
     NoGradGuard ng;
     AttentionOptions wopt = opt;
     wopt.dropout_p = 0.0f;
     auto heads = [&](const Tensor& t) { return t.reshape({B, t.size(1), NH, hs}).transpose(1, 2); };
-    Tensor qw = cross ? q : qkv.narrow(2, 0, C), kw = cross ? k : qkv.narrow(2, C, C);
-    res.weights = attention_weights(heads(qw), heads(kw), wopt);  // (B,NH,T,S)
+    res.weights = attention_weights(heads(p.q), heads(p.k), wopt);  // (B,NH,T,S)
   }
   // Heads stay side by side in the projections' rows: no transposes, no copies.
-  Tensor y = cross ? multi_head_attention(q, k, v, NH, opt) : multi_head_self_attention(qkv, NH, opt);  // (B,T,C)
-  res.out = resid_dropout->forward(c_proj->forward(y), gen);
-  return res;
-}
-
-AttentionOutput MultiHeadAttention::forward_cached(const Tensor& x, KVCache& cache, const Tensor& context,
-                                                   Generator& gen, bool need_weights) const {
-  const char* op = "MultiHeadAttention::forward_cached";
-  if (x.dim() != 3 || x.size(2) != d_model)
-    throw ShapeError(std::string(op) + ": x must be (B,T," + std::to_string(d_model) + "), got " + shape_str(x.shape()));
-  const int64_t B = x.size(0), C = d_model, NH = n_heads, hs = head_size;
-  if (cache.k.defined() && cache.k.size(0) != B)
-    throw ShapeError(std::string(op) + ": cache holds batch " + std::to_string(cache.k.size(0)) + ", x has " +
-                     std::to_string(B));
-  Tensor q;  // (B,T,C); the cache holds k, v as (B,S,C) rows
-  if (!cross) {
-    Tensor qkv = c_attn->forward(x);  // (B,T,3C)
-    q = qkv.narrow(2, 0, C);
-    Tensor k = qkv.narrow(2, C, C), v = qkv.narrow(2, 2 * C, C);
-    cache.k = cache.k.defined() ? cat({cache.k, k}, 1) : k.contiguous();
-    cache.v = cache.v.defined() ? cat({cache.v, v}, 1) : v.contiguous();
-  } else {
-    q = q_attn->forward(x);
-    if (!cache.k.defined()) {
-      if (!context.defined()) throw ValueError(std::string(op) + ": the first cross-attention call needs a context");
-      std::vector<Tensor> kv = c_attn->forward(context).split(C, 2);
-      cache.k = kv[0].contiguous();
-      cache.v = kv[1].contiguous();
-    }
+  Tensor y = p.qkv.defined() ? multi_head_self_attention(p.qkv, NH, opt)
+                             : multi_head_attention(p.q, p.k, p.v, NH, opt);  // (B,T,C)
+  y = out_proj->forward(y);
+  if (is_training() && resid_dropout->p > 0) {
+    if (!args.gen) throw ValueError(std::string(kOp) + ": dropout in training mode needs args.gen");
+    y = resid_dropout->forward(y, *args.gen);
   }
-  AttentionOptions opt;
-  opt.causal = !cross;  // bottom-right aligned: query t sees s ≤ t + (S − T)
-  opt.dropout_p = is_training() ? attn_dropout->p : 0.0f;
-  opt.gen = &gen;
-  AttentionOutput res;
-  if (need_weights) {
-    NoGradGuard ng;
-    AttentionOptions wopt = opt;
-    wopt.dropout_p = 0.0f;
-    auto heads = [&](const Tensor& t) { return t.reshape({B, t.size(1), NH, hs}).transpose(1, 2); };
-    res.weights = attention_weights(heads(q), heads(cache.k), wopt);
-  }
-  Tensor y = multi_head_attention(q, cache.k, cache.v, NH, opt);  // (B,T,C)
-  res.out = resid_dropout->forward(c_proj->forward(y), gen);
+  res.out = y;
   return res;
 }
 

@@ -1,0 +1,54 @@
+// qkv/nn/kv_cache.h — the one key/value cache for incremental decoding.
+//
+// Each attention layer that decodes incrementally owns one LayerKV slot: its
+// keys and values as (B, capacity, C) rows with the heads side by side (the
+// layout the projections produce), filled up to `len`. Self-attention slots
+// are preallocated to the model's longest context and appended to in place;
+// cross-attention slots start empty and are filled once from the encoder
+// output (their capacity is the source length). reorder() permutes or
+// duplicates batch rows — what beam search does after every step.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "qkv/core/tensor.h"
+
+namespace qkv::nn {
+
+struct LayerKV {
+  Tensor k, v;       // (B, capacity, C); undefined until allocated or filled
+  int64_t len = 0;   // positions [0, len) hold keys/values
+  int64_t capacity() const { return k.defined() ? k.size(1) : 0; }
+  // Writes k_new, v_new (B,T,C) at positions [len, len+T); ValueError when
+  // they do not fit. Returns nothing; read back with keys()/values().
+  void append(const Tensor& k_new, const Tensor& v_new);
+  // Stores a whole (B,S,C) set at once (cross-attention), len = S.
+  void assign(const Tensor& k_all, const Tensor& v_all);
+  Tensor keys() const { return k.narrow(1, 0, len); }    // (B,len,C) view
+  Tensor values() const { return v.narrow(1, 0, len); }  // (B,len,C) view
+};
+
+class KVCache {
+ public:
+  KVCache() = default;
+  // n_self preallocated self-attention slots (B, capacity, width) and n_cross
+  // empty cross-attention slots, in that order.
+  KVCache(int64_t batch, int64_t capacity, int64_t width, int64_t n_self, int64_t n_cross = 0);
+  LayerKV& layer(int64_t i);
+  int64_t num_layers() const { return static_cast<int64_t>(layers_.size()); }
+  int64_t batch() const { return batch_; }
+  int64_t capacity() const { return capacity_; }
+  // Positions decoded so far (the first self-attention slot's length).
+  int64_t length() const { return layers_.empty() ? 0 : layers_[0].len; }
+  // Row b of every slot becomes old row rows[b] (ids in [0, batch)); the batch
+  // becomes rows.size(). Beam search: keep, drop or duplicate hypotheses.
+  void reorder(const std::vector<int64_t>& rows);
+  // Forget every position (memory kept); cross slots are emptied too.
+  void clear();
+
+ private:
+  std::vector<LayerKV> layers_;
+  int64_t batch_ = 0, capacity_ = 0, n_self_ = 0;
+};
+
+}  // namespace qkv::nn
