@@ -5,6 +5,8 @@
 
 #include "qkv/generate/generate.h"
 #include "qkv/models/gpt.h"
+#include "qkv/autograd/autograd.h"
+#include "qkv/ops/ops.h"
 
 using namespace qkv;
 using generate::SamplingOptions;
@@ -112,4 +114,65 @@ TEST(Generate, BadPromptsThrow) {
   m->train();
   models::GPTConfig c = m->config;  // dropout 0: training mode is harmless
   EXPECT_NO_THROW(generate::generate(*m, {{1}}, o, g));
+}
+
+// Prompts of different lengths in one left-padded batch decode as each would
+// alone: the same greedy tokens, and next-token logits equal to a solo run.
+TEST(Generate, LeftPaddedBatchEqualsOneByOne) {
+  auto m = small_model();
+  generate::GenerateOptions o;
+  o.max_new_tokens = 4;  // stays inside block_size 8 for the longest prompt
+  o.sampling.temperature = 0;
+  const std::vector<std::vector<int64_t>> prompts = {{1, 2, 3, 4}, {5}, {6, 7}};
+  Generator g(1);
+  auto batched = generate::generate(*m, prompts, o, g);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    Generator gi(1);
+    EXPECT_EQ(batched[i], generate::generate(*m, {prompts[i]}, o, gi)[0]) << "prompt " << i;
+  }
+  // The logits themselves, prefill and one step, against solo runs.
+  NoGradGuard ng;
+  models::DecodeState st;
+  Tensor l0 = m->start(st, generate::left_pad(prompts));
+  Tensor l1 = m->step(st, {9, 9, 9});
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    models::DecodeState solo;
+    Tensor s0 = m->start(solo, generate::left_pad({prompts[i]}));
+    Tensor s1 = m->step(solo, {9});
+    const int64_t b = static_cast<int64_t>(i);
+    EXPECT_LT(amax(abs(sub(l0.select(0, b), s0.select(0, 0)))).item(), 1e-5f) << i;
+    EXPECT_LT(amax(abs(sub(l1.select(0, b), s1.select(0, 0)))).item(), 1e-5f) << i;
+  }
+  EXPECT_EQ(generate::left_pad(prompts).mask.to_int_vector(),
+            (std::vector<int64_t>{1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 1}));
+}
+
+// Sample i's stream depends on the seed and i only, not on how many samples run.
+TEST(Generate, EachSampleHasItsOwnStream) {
+  auto m = small_model();
+  generate::GenerateOptions o;
+  o.max_new_tokens = 12;
+  Generator g1(42), g3(42);
+  auto one = generate::generate(*m, {{1, 2}}, o, g1);
+  auto three = generate::generate(*m, {{1, 2}, {1, 2}, {1, 2}}, o, g3);
+  EXPECT_EQ(one[0], three[0]);
+  EXPECT_NE(three[0], three[1]);  // different streams (12 sampled tokens from 11 ids)
+}
+
+// Decoder::reorder (beam search's step): after reordering the rows the
+// model continues as if it had decoded the reordered prompts.
+TEST(Generate, DecoderReorderContinuesTheChosenRows) {
+  auto m = small_model();
+  NoGradGuard ng;
+  const std::vector<std::vector<int64_t>> prompts = {{1, 2, 3}, {4, 5}, {6}};
+  models::DecodeState st;
+  m->start(st, generate::left_pad(prompts));
+  m->reorder(st, {2, 0, 0});
+  Tensor got = m->step(st, {7, 8, 9});
+  models::DecodeState ref;
+  m->start(ref, generate::left_pad({{6}, {1, 2, 3}, {1, 2, 3}}));
+  Tensor want = m->step(ref, {7, 8, 9});
+  EXPECT_LT(amax(abs(sub(got, want))).item(), 1e-5f);
+  EXPECT_EQ(st.cache.batch(), 3);
+  EXPECT_THROW(m->reorder(st, {3}), ValueError);
 }
