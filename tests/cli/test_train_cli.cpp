@@ -65,6 +65,11 @@ TEST_F(TrainCli, TrainGenerateResumeAndPlot) {
   Out g = qkv_run("generate " + m + " --prompt \"to be\" --max-new-tokens 10 --seed 1 --num-samples 2");
   ASSERT_EQ(g.code, 0) << g.text;
   EXPECT_EQ(g.text.rfind("to be", 0), 0u) << g.text;
+  // One sample streams as it goes; the text is the same as when printed at the end.
+  Out one = qkv_run("generate " + m + " --prompt \"to be\" --max-new-tokens 10 --temperature 0 2>/dev/null");
+  Out two = qkv_run("generate " + m + " --prompt \"to be\" --max-new-tokens 10 --temperature 0 --num-samples 2 2>/dev/null");
+  ASSERT_EQ(one.code, 0) << one.text;
+  EXPECT_EQ(two.text.rfind(one.text, 0), 0u) << one.text << " vs " << two.text;
   Out r = qkv_run(tiny(m) + " --max-iters 5 --resume");
   EXPECT_EQ(r.code, 0) << r.text;
   EXPECT_NE(r.text.find("resuming"), std::string::npos) << r.text;
@@ -116,7 +121,7 @@ TEST_F(TrainCli, BrokenModelDirectories) {
   expect_fail(qkv_run("generate " + m + " --prompt \"Zzz#\""), "--prompt");
   expect_fail(qkv_run("generate " + m + " --temperature -1"), "temperature");
   expect_fail(qkv_run("generate " + m + " --top-p 0"), "top_p");
-  expect_fail(qkv_run("generate " + dir + "/nope"), "nope");
+  expect_fail(qkv_run("generate " + dir + "/nope"), "nope: no such model directory");
   // config whose shapes disagree with the weights
   auto cfg = qkv::io::read_json(m + "/config.json");
   auto bad = cfg;

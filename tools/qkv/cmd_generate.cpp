@@ -22,6 +22,17 @@ struct GenerateArgs {
   std::string weights = "f32";
 };
 
+// Length of the longest prefix of `s` that does not end inside a UTF-8
+// character (a byte-level token may carry half of one).
+size_t whole_utf8_prefix(const std::string& s) {
+  size_t lead = s.size();
+  while (lead > 0 && (static_cast<unsigned char>(s[lead - 1]) & 0xC0) == 0x80) --lead;  // back over continuations
+  if (lead == 0) return s.size();
+  const unsigned char c = static_cast<unsigned char>(s[lead - 1]);
+  const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  return s.size() - (lead - 1) >= need ? s.size() : lead - 1;
+}
+
 void run_generate(const GenerateArgs& a) {
   apply_threads(a.threads);
   if (a.num_samples < 1) throw ValueError("--num-samples must be >= 1");
@@ -40,6 +51,7 @@ void run_generate(const GenerateArgs& a) {
   } catch (const ValueError& e) {
     throw ValueError(std::string("--weights: ") + e.what());
   }
+  if (!std::filesystem::is_directory(a.dir)) throw IOError(a.dir + ": no such model directory");
   const std::string tok_path = a.dir + "/tokenizer.json";
   if (!std::filesystem::exists(tok_path)) throw IOError(a.dir + ": missing tokenizer.json");
   TextCodec tok = load_codec(tok_path);
@@ -57,14 +69,33 @@ void run_generate(const GenerateArgs& a) {
   Generator gen(a.seed);
   std::vector<std::vector<int64_t>> prompts(a.num_samples, prompt);
   auto t0 = std::chrono::steady_clock::now();
-  auto out = generate::generate(*model, prompts, opt, gen);
+  // One sample streams its text as the tokens come (the decoded prefix grows;
+  // print what is new once it is whole UTF-8); several print at the end.
+  std::vector<int64_t> so_far = prompt;
+  size_t shown = 0;
+  auto stream = [&](size_t, int64_t token) {
+    so_far.push_back(token);
+    const std::string text = tok.decode(so_far);
+    const size_t end = std::max(shown, whole_utf8_prefix(text));
+    std::fwrite(text.data() + shown, 1, end - shown, stdout);
+    std::fflush(stdout);
+    shown = end;
+  };
+  const bool streaming = a.num_samples == 1;
+  if (streaming) {
+    const std::string p = tok.decode(prompt);
+    std::fwrite(p.data(), 1, p.size(), stdout);
+    std::fflush(stdout);
+    shown = p.size();
+  }
+  auto out = generate::generate(*model, prompts, opt, gen, streaming ? generate::TokenCallback(stream) : nullptr);
   double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   int64_t produced = 0;
   for (size_t i = 0; i < out.size(); ++i) {
-    std::vector<int64_t> ids(out[i].begin(), out[i].end());
     produced += static_cast<int64_t>(out[i].size() - prompt.size());
-    std::string text = tok.decode(ids);
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    const std::string text = tok.decode(out[i]);
+    if (streaming) std::fwrite(text.data() + std::min(shown, text.size()), 1, text.size() - std::min(shown, text.size()), stdout);
+    else std::fwrite(text.data(), 1, text.size(), stdout);
     std::printf("\n---------------\n");
   }
   if (a.stats)
