@@ -169,3 +169,24 @@ TEST_F(TrainCli, TrainsWithATrainedBpeTokenizer) {
   EXPECT_EQ(g.text.rfind("to be", 0), 0u) << g.text;
   expect_fail(qkv_run(tiny(dir + "/x") + " --tokenizer " + dir + "/no_such_tok"), "no_such_tok");
 }
+
+// Ctrl-C during training: the finished steps are saved, the message says
+// where it stopped and how to continue, the exit is non-zero, and --resume
+// carries on from that step.
+TEST_F(TrainCli, InterruptSavesTheStepAndResumes) {
+  const std::string m = dir + "/interrupted";
+  const std::string run = tiny(m) + " --max-iters 100000000 --lr-decay-iters 200000000 --eval-interval 100000000";
+  Out t = qkv_run(run.substr(0, 0) + "--version");  // the binary starts
+  ASSERT_EQ(t.code, 0);
+  qkv::testing::ShellRun r = qkv::testing::shell("timeout -s INT 3 " + std::string(QKV_CLI_PATH) + " " + run);
+  EXPECT_NE(r.code, 0) << r.out;
+  const size_t at = r.out.find("interrupted at step ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("continue with --resume"), std::string::npos) << r.out;
+  const long step = std::stol(r.out.substr(at + 20));
+  EXPECT_GT(step, 0);
+  EXPECT_EQ(qkv::io::read_json(m + "/trainer_state.json")["step"].get<long>(), step);
+  Out resumed = qkv_run(run + " --resume --max-iters " + std::to_string(step + 2));
+  EXPECT_EQ(resumed.code, 0) << resumed.text;
+  EXPECT_NE(resumed.text.find("resuming " + m + " at step " + std::to_string(step)), std::string::npos) << resumed.text;
+}

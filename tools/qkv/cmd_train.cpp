@@ -1,5 +1,7 @@
 // `qkv train gpt`: train a GPT on a text file (nanoGPT's flags), with exact
 // resume. The model directory it writes is what `qkv generate` reads.
+#include <csignal>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -109,7 +111,17 @@ void run_train(TrainArgs a, CLI::App* cmd) {
   } else if (fs::exists(a.out + "/trainer_state.json")) {
     throw ValueError(a.out + " already holds a training run; pass --resume to continue it or choose another --out");
   }
-  trainer.run([&](const std::string& dir) { tok.save(dir + "/tokenizer.json"); });
+  // Ctrl-C / SIGTERM: finish the current step, save it, say how to continue.
+  static std::atomic<bool> stop{false};
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { stop.store(true); };
+  sa.sa_flags = SA_RESETHAND;  // a second signal ends the process at once
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  trainer.set_stop_flag(&stop);
+  if (!trainer.run([&](const std::string& dir) { tok.save(dir + "/tokenizer.json"); }))
+    throw Error("interrupted at step " + std::to_string(trainer.step()) + "; the checkpoint in " + a.out +
+                " holds it: continue with --resume");
   std::fprintf(stderr, "done: best val loss %.4f; model in %s (best in %s/best), log in %s/log.jsonl\n",
                trainer.best_val_loss(), a.out.c_str(), a.out.c_str(), a.out.c_str());
 }

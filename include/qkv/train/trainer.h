@@ -10,6 +10,7 @@
 // Resume restores model, optimizer, step, best loss and every RNG stream, so
 // the continued run produces the same losses as an uninterrupted one.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -43,7 +44,12 @@ class Trainer {
   void resume();
   // Trains from the current step to max_iters. `extra_files` are written into
   // every checkpoint directory (e.g. tokenizer.json) by the callback.
-  void run(const std::function<void(const std::string& dir)>& write_extra_files = nullptr);
+  // Returns false when stopped early by the stop flag: the checkpoint in DIR
+  // then holds the last completed step, and --resume continues exactly there.
+  bool run(const std::function<void(const std::string& dir)>& write_extra_files = nullptr);
+  // Checked after every optimizer step (e.g. set by a SIGINT/SIGTERM handler);
+  // null = never stop early. The flag must outlive run().
+  void set_stop_flag(const std::atomic<bool>* flag) { stop_ = flag; }
 
   int64_t step() const { return step_; }
   float best_val_loss() const { return best_val_; }
@@ -68,6 +74,7 @@ class Trainer {
   std::vector<EvalRecord> evals_;
   std::vector<float> step_losses_;
   double ms_per_iter_ = 0;
+  const std::atomic<bool>* stop_ = nullptr;
 };
 
 }  // namespace qkv::train

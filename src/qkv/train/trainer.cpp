@@ -207,12 +207,11 @@ void Trainer::resume() {
   }
 }
 
-void Trainer::run(const std::function<void(const std::string& dir)>& extra) {
+bool Trainer::run(const std::function<void(const std::string& dir)>& extra) {
   using Clock = std::chrono::steady_clock;
   const bool tty = isatty(fileno(stderr));
   const int64_t tokens_per_step = cfg_.batch_size * model_.config.block_size * cfg_.grad_accum;
   const int64_t start_step = step_;
-  const bool resumed = start_step > 0;
   model_.train();
   auto t_start = Clock::now(), t_window = Clock::now();
   int64_t window_steps = 0;
@@ -221,7 +220,10 @@ void Trainer::run(const std::function<void(const std::string& dir)>& extra) {
     const float lr = schedule_->lr(step_);
     opt_->set_lr(lr);
     const bool final = step_ >= cfg_.max_iters;
-    if ((step_ % cfg_.eval_interval == 0 || final) && !(resumed && step_ == start_step)) {
+    // A resumed run does not repeat the evaluation its checkpoint was saved
+    // at (an interrupted run's checkpoint may sit between evaluations).
+    const bool evaluated_here = !evals_.empty() && evals_.back().step == step_;
+    if ((step_ % cfg_.eval_interval == 0 || final) && !evaluated_here) {
       auto [tl, vl] = estimate_loss();
       double tps = ms_per_iter_ > 0 ? 1000.0 * tokens_per_step / ms_per_iter_ : 0.0;
       EvalRecord r{step_, tl, vl, lr, ms_per_iter_, tps};
@@ -265,6 +267,12 @@ void Trainer::run(const std::function<void(const std::string& dir)>& extra) {
     opt_->step();
     last_loss = static_cast<float>(loss_sum / static_cast<double>(cfg_.grad_accum));
     step_losses_.push_back(last_loss);
+    if (stop_ && stop_->load() && step_ + 1 < cfg_.max_iters) {  // keep the finished step, then stop
+      ++step_;
+      save(extra, false);
+      if (tty) std::fprintf(stderr, "\n");
+      return false;
+    }
     ++window_steps;
     const double window_ms = std::chrono::duration<double, std::milli>(Clock::now() - t_window).count();
     const int64_t done = step_ + 1 - start_step, total = cfg_.max_iters - start_step;
@@ -289,6 +297,7 @@ void Trainer::run(const std::function<void(const std::string& dir)>& extra) {
     }
   }
   if (tty) std::fprintf(stderr, "\n");
+  return true;
 }
 
 }  // namespace qkv::train
