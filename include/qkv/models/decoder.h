@@ -49,7 +49,4 @@ class Decoder {
   virtual void check_ready() const {}
 };
 
-// Rows `rows` of a (B,…) tensor, in that order (no gradient).
-Tensor take_rows(const Tensor& t, const std::vector<int64_t>& rows);
-
 }  // namespace qkv::models

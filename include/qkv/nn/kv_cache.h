@@ -51,4 +51,8 @@ class KVCache {
   int64_t batch_ = 0, capacity_ = 0, n_self_ = 0;
 };
 
+// Rows `rows` of a (B,…) tensor, in that order, as a new tensor (no
+// gradient); ValueError naming a row outside [0, B).
+Tensor take_rows(const Tensor& t, const std::vector<int64_t>& rows);
+
 }  // namespace qkv::nn

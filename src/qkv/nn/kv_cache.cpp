@@ -13,14 +13,21 @@ void check_rows(const Tensor& t, const char* what, int64_t B, int64_t C) {
     throw ShapeError(std::string("KVCache: ") + what + " must be (" + std::to_string(B) + ",T," +
                      (C > 0 ? std::to_string(C) : std::string("C")) + "), got " + shape_str(t.shape()));
 }
+}  // namespace
 
-// rows[b] of src (B,S,C) → row b of a new (rows.size(),S,C) tensor.
-Tensor gather_rows(const Tensor& src, const std::vector<int64_t>& rows) {
-  Tensor out = Tensor::empty({static_cast<int64_t>(rows.size()), src.size(1), src.size(2)});
-  for (size_t b = 0; b < rows.size(); ++b) out.select(0, static_cast<int64_t>(b)).copy_(src.select(0, rows[b]));
+Tensor take_rows(const Tensor& t, const std::vector<int64_t>& rows) {
+  NoGradGuard ng;
+  Shape s = t.shape();
+  s[0] = static_cast<int64_t>(rows.size());
+  Tensor out = Tensor::empty(s, t.dtype());
+  for (size_t b = 0; b < rows.size(); ++b) {
+    if (rows[b] < 0 || rows[b] >= t.size(0))
+      throw ValueError("reorder: row " + std::to_string(rows[b]) + " out of range for batch " +
+                       std::to_string(t.size(0)));
+    out.select(0, static_cast<int64_t>(b)).copy_(t.select(0, rows[b]));
+  }
   return out;
 }
-}  // namespace
 
 void LayerKV::append(const Tensor& k_new, const Tensor& v_new) {
   if (!k.defined()) throw ValueError("KVCache: this slot was not allocated (a cross-attention slot?)");
@@ -64,15 +71,10 @@ LayerKV& KVCache::layer(int64_t i) {
 
 void KVCache::reorder(const std::vector<int64_t>& rows) {
   if (rows.empty()) throw ValueError("KVCache::reorder: no rows given");
-  for (int64_t r : rows)
-    if (r < 0 || r >= batch_)
-      throw ValueError("KVCache::reorder: row " + std::to_string(r) + " out of range for batch " +
-                       std::to_string(batch_));
-  NoGradGuard ng;
   for (LayerKV& l : layers_) {
     if (!l.k.defined()) continue;
-    l.k = gather_rows(l.k, rows);
-    l.v = gather_rows(l.v, rows);
+    l.k = take_rows(l.k, rows);  // throws naming a row out of range, before any slot changes
+    l.v = take_rows(l.v, rows);
   }
   batch_ = static_cast<int64_t>(rows.size());
 }
