@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "qkv/core/error.h"  // IOError, ValueError
+
 namespace qkv::data {
 
 // Every line of the file (empty lines included, so line i+1 is element i).
