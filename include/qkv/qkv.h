@@ -7,6 +7,7 @@
 #include "qkv/core/rng.h"
 #include "qkv/core/tensor.h"
 #include "qkv/core/threading.h"
+#include "qkv/data/data.h"
 #include "qkv/kernels/gemm.h"
 #include "qkv/kernels/gemv.h"
 #include "qkv/ops/ops.h"

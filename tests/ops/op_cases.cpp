@@ -1445,6 +1445,56 @@ void shape_cases(std::vector<OpCase>& cs) {
   }
 }
 
+void indexing_cases(std::vector<OpCase>& cs) {
+  OpCase c;
+  c.op = "index_select";
+  // Reference: out[o] = x[o with o[d] replaced by ids[o[d]]], in double.
+  auto ref = [](int64_t dim) -> CallFn {
+    return [dim](const Inputs& in) {
+      const int64_t d = dim < 0 ? dim + in[0].dim() : dim;
+      std::vector<int64_t> ids = in[1].to_int_vector();
+      Shape out = in[0].shape();
+      out[d] = static_cast<int64_t>(ids.size());
+      return ref_map(in[0], out, [d, ids](const Shape& o, Shape& src) {
+        src = o;
+        src[d] = ids[o[d]];
+        return true;
+      });
+    };
+  };
+  // Leaf x of shape `leaf` (laid out by `layout`) and fixed ids, or `n_ids`
+  // random ids (repeats likely) in [0, size) when `ids` is empty.
+  auto iv = [ref](std::string name, Shape leaf, LayoutFn layout, int64_t dim, std::vector<int64_t> ids,
+                  int64_t n_ids = 0, int64_t size = 0, unsigned checks = kGrad | kRef, DType dt = DType::Int64) {
+    MakeFn make = [=](Generator& g) {
+      Tensor x = randn(leaf, g);
+      Tensor i = ids.empty() ? randint(0, size, {n_ids}, g) : tensor_i64(ids, {static_cast<int64_t>(ids.size())});
+      return Inputs{x, i.to(dt)};
+    };
+    return with_call(V(name, make, layout, checks),
+                     [dim](const Inputs& in) { return index_select(in[0], dim, in[1]); }, ref(dim));
+  };
+  c.variants = {
+      iv("dim0_contiguous", {5, 4}, nullptr, 0, {3, 0, 4}),
+      iv("dim1_permuted", {3, 4, 5}, on(0, [](const Tensor& t) { return t.permute({2, 0, 1}); }), 1, {2, 0}),
+      iv("dim0_transposed", {4, 6}, on(0, tr), 0, {5, 1, 2}),
+      iv("sliced_last_dim", {3, 34}, on(0, step2), -1, {16, 0, 7}),
+      iv("repeated_ids_accumulate", {4, 6}, nullptr, 0, {1, 1, 3, 1}),
+      iv("last_dim_odd33", {2, 3, 33}, nullptr, 2, {32, 0, 5, 5, 17}),
+      iv("negative_dim", {2, 5, 3}, nullptr, -2, {4, 4, 0}),
+      iv("size1_dims", {1, 5, 1}, nullptr, 1, {4, 0}),
+      iv("one_id_of_size1_dim", {3, 1}, nullptr, 1, {0, 0, 0}),
+      iv("single_id", {4, 3}, nullptr, 0, {2}),
+      iv("ids_int32", {6, 3}, nullptr, 0, {5, 2, 2}, 0, 0, kGrad | kRef, DType::Int32),
+      iv("beam_reorder_3d", {6, 4, 8}, nullptr, 0, {0, 0, 2, 5, 5, 3}),
+      iv("big_threads_dim0", {300, 257}, nullptr, 0, {}, 300, 300, kBig),
+      iv("big_threads_dim1", {257, 300}, nullptr, 1, {}, 280, 300, kBig),
+  };
+  c.tol.ref_atol = 0;
+  c.tol.ref_rtol = 0;
+  cs.push_back(c);
+}
+
 }  // namespace
 
 const std::vector<OpCase>& op_cases() {
@@ -1457,6 +1507,7 @@ const std::vector<OpCase>& op_cases() {
     attention_cases(cs);
     multi_head_attention_cases(cs);
     shape_cases(cs);
+    indexing_cases(cs);
     return cs;
   }();
   return cases;

@@ -90,6 +90,28 @@ TEST(Errors, EmbeddingIdsAreCheckedBeforeAnyRead) {
   EXPECT_EQ(embedding(w, ids.select(1, 0)).shape(), (Shape{2, 4}));
 }
 
+TEST(Errors, IndexSelectIdsAndShapes) {
+  Tensor x = f32({3, 4});
+  expect_error<ValueError>([&] { index_select(x, 1, tensor_i64({0, 4}, {2})); },
+                           {"index_select", "id 4", "dim 1", "size 4", "[3,4]"});
+  expect_error<ValueError>([&] { index_select(x, -2, tensor_i64({-1}, {1})); }, {"index_select", "id -1", "size 3"});
+  expect_error<ValueError>([&] { index_select(x, 0, tensor_i64({int64_t(1) << 40}, {1})); }, {"index_select"});
+  expect_error<ValueError>([&] { index_select(x, 0, tensor_i64({std::numeric_limits<int64_t>::min()}, {1})); });
+  expect_error<ValueError>([&] { index_select(x, 0, tensor_i64({1, -7}, {2}).to(DType::Int32)); }, {"-7"});
+  expect_error<ValueError>([&] { index_select(x, 0, f32({2})); }, {"index_select", "int64", "float32"});
+  expect_error<ValueError>([&] { index_select(x, 2, tensor_i64({0}, {1})); }, {"index_select", "dim 2"});
+  expect_error<ShapeError>([&] { index_select(x, 0, tensor_i64({0, 1}, {1, 2})); },
+                           {"index_select", "1-D", "[1,2]", "[3,4]"});
+  expect_error<ShapeError>([] { index_select(scalar_tensor(1), 0, tensor_i64({0}, {1})); }, {"index_select", "0-d"});
+  expect_error<ValueError>([&] { index_select(x, 0, Tensor()); }, {"index_select", "undefined"});
+  // a strided view of ids is read through its own layout; other dtypes gather too
+  Tensor ids = tensor_i64({0, 9, 2, 9}, {2, 2});
+  expect_error<ValueError>([&] { index_select(x, 0, ids.select(1, 1)); }, {"id 9"});
+  Tensor picked = index_select(tensor_i64({10, 11, 12, 13, 14, 15}, {3, 2}), 0, ids.select(1, 0));
+  EXPECT_EQ(picked.to_int_vector(), (std::vector<int64_t>{10, 11, 14, 15}));
+  EXPECT_EQ(index_select(x, 1, tensor_i64({}, {0})).shape(), (Shape{3, 0}));
+}
+
 TEST(Errors, CrossEntropyTargets) {
   Tensor logits = f32({3, 4});
   expect_error<ValueError>([&] { cross_entropy(logits, tensor_i64({0, 4, 1}, {3})); },

@@ -61,6 +61,7 @@
   X(expand, 1, "broadcast to a larger shape (no copy)")                             \
   X(contiguous, 1, "copy to row-major layout")                                      \
   X(cat, 2, "concatenate along a dim (stack = unsqueeze + cat)")                    \
+  X(index_select, 2, "entries at 1-D int ids along a dim (beam reordering)")        \
   X(tril, 1, "zero above a diagonal")                                               \
   X(triu, 1, "zero below a diagonal")
 

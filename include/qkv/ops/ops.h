@@ -130,6 +130,12 @@ Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, i
 // (GPT-2's c_attn): the gradient is one (B,T,3·C) tensor.
 Tensor multi_head_self_attention(const Tensor& qkv, int64_t n_head, const AttentionOptions& opt = {});
 
+// ---- indexing
+// PyTorch's index_select: out has a's shape with dim resized to index.numel(),
+// out[…, k, …] = a[…, index[k], …]. index is 1-D (or 0-d) int64/int32 with ids
+// in [0, size(dim)); any dtype for a, gradient for float32 (repeated ids add up).
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
+
 // ---- joining and triangular masks
 Tensor cat(const std::vector<Tensor>& ts, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& ts, int64_t dim = 0);
