@@ -73,20 +73,18 @@ void run_generate(const GenerateArgs& a) {
                  kernels::weight_format_name(weights));
 }
 
-}  // namespace
-
 void add_generate_command(CLI::App& app) {
   auto* g = app.add_subcommand("generate", "Sample text from a model directory made by `qkv train`");
   static GenerateArgs a;
   g->add_option("dir", a.dir, "Model directory (config.json, model.safetensors, tokenizer.json)")->required();
-  g->add_option("--prompt", a.prompt, "Text to continue (default: a newline)");
+  g->add_option("--prompt", a.prompt, "Text to continue")->default_str("\\n");
   g->add_option("--max-new-tokens", a.max_new_tokens, "Tokens to generate per sample")->capture_default_str();
   g->add_option("--temperature", a.temperature, "Softmax temperature (0 = greedy)")->capture_default_str();
   g->add_option("--top-k", a.top_k, "Keep the k most likely tokens (0 = all)")->capture_default_str();
   g->add_option("--top-p", a.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str();
   g->add_option("--seed", a.seed, "Random seed")->capture_default_str();
   g->add_option("--num-samples", a.num_samples, "Samples to draw (one batch)")->capture_default_str();
-  g->add_option("--threads", a.threads, "Threads (0 = physical cores)");
+  g->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   g->add_flag("--no-cache", a.no_cache, "Re-run the whole context every step (slow; for comparison)");
   g->add_option("--weights", a.weights,
                 "Weights for inference: f32, bf16 (rounded), or int8 (blocks of 32 with one scale each, "
@@ -95,5 +93,9 @@ void add_generate_command(CLI::App& app) {
   g->add_flag("--stats", a.stats, "Print tokens/s to stderr");
   g->callback([] { run_generate(a); });
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("generate", 70, add_generate_command);
 
 }  // namespace qkv::cli

@@ -73,8 +73,6 @@ void run(const Args& a) {
   std::printf("wrote %s (%ld x %ld attention weights)\n", a.out.c_str(), static_cast<long>(T), static_cast<long>(T));
 }
 
-}  // namespace
-
 void add_plot_attention_command(CLI::App& plot) {
   auto* c = plot.add_subcommand("attention", "Heatmap of one head's attention weights over a text, with token labels");
   static Args a;
@@ -85,5 +83,9 @@ void add_plot_attention_command(CLI::App& plot) {
   c->add_option("-o,--out", a.out, "Output file: .png or .svg")->required();
   c->callback([] { run(a); });
 }
+
+}  // namespace
+
+QKV_REGISTER_SUBCOMMAND("plot", "attention", 20, add_plot_attention_command);
 
 }  // namespace qkv::cli

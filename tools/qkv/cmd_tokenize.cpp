@@ -95,8 +95,6 @@ std::vector<int64_t> parse_ids(const std::string& line, size_t line_no) {
   return ids;
 }
 
-}  // namespace
-
 void add_tokenize_command(CLI::App& app) {
   static TokenizeArgs a;
   auto* cmd = app.add_subcommand("tokenize", "Tokenize stdin lines; one JSON object {ids, tokens, offsets} per line");
@@ -108,9 +106,12 @@ void add_tokenize_command(CLI::App& app) {
   cmd->add_flag("--ids", a.ids_only, "Print space-separated ids only");
   cmd->add_flag("--no-parse-special", a.no_parse_special,
                 "Treat special tokens written in the text (<|endoftext|>, [MASK]) as plain text");
-  cmd->add_option("--save", a.save, "Write the loaded tokenizer as tokenizer.json to this path and exit");
+  cmd->add_option("--save", a.save, "Write the loaded tokenizer as tokenizer.json to this path and exit")
+      ->default_str("none");
   cmd->callback([] { run_tokenize(a); });
+}
 
+void add_decode_command(CLI::App& app) {
   static std::string dec_tok;
   static bool keep_special = false;
   auto* dec = app.add_subcommand("decode", "Decode stdin lines of ids (space/comma separated) to text");
@@ -134,5 +135,10 @@ void add_tokenize_command(CLI::App& app) {
     }
   });
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("tokenize", 30, add_tokenize_command);
+QKV_REGISTER_COMMAND("decode", 31, add_decode_command);
 
 }  // namespace qkv::cli

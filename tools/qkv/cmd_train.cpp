@@ -110,12 +110,12 @@ void run_train(const TrainArgs& a) {
                trainer.best_val_loss(), a.out.c_str(), a.out.c_str(), a.out.c_str());
 }
 
-}  // namespace
-
 void add_train_command(CLI::App& app) {
-  auto* train = app.add_subcommand("train", "Train a model");
-  train->require_subcommand(1);
-  auto* g = train->add_subcommand("gpt", "Train a decoder-only GPT on a text file (nanoGPT's flags)");
+  app.add_subcommand("train", "Train a model")->require_subcommand(1);
+}
+
+void add_train_gpt_command(CLI::App& train) {
+  auto* g = train.add_subcommand("gpt", "Train a decoder-only GPT on a text file (nanoGPT's flags)");
   static TrainArgs a;
   // A flag given twice takes its last value (scripts append overrides).
   g->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -124,7 +124,9 @@ void add_train_command(CLI::App& app) {
                 "\"char\" (built from the data), or a tokenizer DIR/file (tokenizer.json, GPT-2 vocab.json + "
                 "merges.txt, BERT vocab.txt)")
       ->capture_default_str();
-  g->add_option("--config", a.config, "JSON file with model and trainer fields, qkv or nanoGPT names (flags override it)");
+  g->add_option("--config", a.config,
+                "JSON file with model and trainer fields, qkv or nanoGPT names (flags override it)")
+      ->default_str("none");
   g->add_option("--out", a.out, "Output model directory")->required();
   g->add_flag("--resume", a.resume, "Continue the run in --out exactly where it stopped");
   g->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
@@ -135,5 +137,10 @@ void add_train_command(CLI::App& app) {
                                                               std::set<std::string>{}, "Training");
   g->callback([] { run_train(a); });
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("train", 60, add_train_command);
+QKV_REGISTER_SUBCOMMAND("train", "gpt", 10, add_train_gpt_command);
 
 }  // namespace qkv::cli

@@ -21,7 +21,6 @@ std::string read_text(const std::string& path) {
   ss << f.rdbuf();
   return ss.str();
 }
-}  // namespace
 
 void add_train_tokenizer_command(CLI::App& app) {
   struct Args {
@@ -34,12 +33,14 @@ void add_train_tokenizer_command(CLI::App& app) {
   static Args a;
   auto* cmd = app.add_subcommand("train-tokenizer", "Train a bpe | wordpiece | char tokenizer on text files");
   cmd->add_option("--type", a.type, "bpe (byte-level, GPT-2 style), wordpiece (BERT style) or char")
-      ->check(CLI::IsMember({"bpe", "wordpiece", "char"}));
-  cmd->add_option("--vocab-size", a.vocab_size, "Vocabulary size incl. special tokens and alphabet (bpe, wordpiece)");
-  cmd->add_option("--min-frequency", a.min_frequency, "Never merge a pair seen fewer times");
-  cmd->add_option("--special", a.special, "Special tokens (ids 0.. in order)");
+      ->check(CLI::IsMember({"bpe", "wordpiece", "char"}))
+      ->capture_default_str();
+  cmd->add_option("--vocab-size", a.vocab_size, "Vocabulary size incl. special tokens and alphabet (bpe, wordpiece)")
+      ->capture_default_str();
+  cmd->add_option("--min-frequency", a.min_frequency, "Never merge a pair seen fewer times")->capture_default_str();
+  cmd->add_option("--special", a.special, "Special tokens (ids 0.. in order)")->default_str("none");
   cmd->add_option("--out", a.out, "Output directory (created)")->required();
-  cmd->add_option("--threads", a.threads, "Threads for word counting (0 = physical cores)");
+  cmd->add_option("--threads", a.threads, "Threads for word counting (0 = physical cores)")->capture_default_str();
   cmd->add_option("files", a.files, "Training text files")->required();
   cmd->callback([] {
     apply_threads(a.threads);
@@ -70,5 +71,9 @@ void add_train_tokenizer_command(CLI::App& app) {
                 names.c_str(), a.out.c_str());
   });
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("train-tokenizer", 40, add_train_tokenizer_command);
 
 }  // namespace qkv::cli
