@@ -4,13 +4,16 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "text_codec.h"
+#include "qkv/tokenizers/text_codec.h"
 #include "qkv/generate/generate.h"
 #include "qkv/ops/quantized.h"
 #include "qkv/train/checkpoint.h"
 
 namespace qkv::cli {
 namespace {
+
+using tokenizers::TextCodec;
+using tokenizers::load_codec;
 
 struct GenerateArgs {
   std::string dir, prompt = "\n";

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "text_codec.h"
+#include "qkv/tokenizers/text_codec.h"
 #include "qkv/autograd/autograd.h"
 #include "qkv/ops/ops.h"
 #include "qkv/train/checkpoint.h"
@@ -12,6 +12,9 @@
 
 namespace qkv::cli {
 namespace {
+
+using tokenizers::TextCodec;
+using tokenizers::load_codec;
 
 struct Args {
   std::string dir, text, out;

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "qkv/core/error.h"
+#include "qkv/tokenizers/text_codec.h"
 #include "qkv/tokenizers/tokenizer.h"
 
 namespace qkv::cli {
@@ -36,6 +37,9 @@ void run_tokenize(const TokenizeArgs& a) {
     std::fprintf(stderr, "wrote %s (vocab size %lld)\n", a.save.c_str(), (long long)tok.vocab_size());
     return;
   }
+  // A character vocabulary refuses a character it lacks (as `generate` does)
+  // instead of dropping it: checked with the strict CharTokenizer first.
+  const std::optional<tokenizers::CharTokenizer> chars = tokenizers::load_char_tokenizer(a.tokenizer);
   tokenizers::EncodeOptions opts{.add_special_tokens = a.add_special, .parse_special = !a.no_parse_special};
   std::string line, out;
   size_t line_no = 0;
@@ -54,6 +58,13 @@ void run_tokenize(const TokenizeArgs& a) {
       if (!j.is_object() || !j.contains("text") || !j["text"].is_string())
         throw ValueError("stdin line " + std::to_string(line_no) + ": expected an object with a string field \"text\"");
       text = j["text"].get<std::string>();
+    }
+    if (chars) {
+      try {
+        chars->encode(text);
+      } catch (const ValueError& e) {
+        throw ValueError("stdin line " + std::to_string(line_no) + ": " + e.what());
+      }
     }
     tokenizers::Encoding e = tok.encode(text, opts);
     out.clear();

@@ -6,7 +6,7 @@
 
 #include "commands.h"
 #include "config_flags.h"
-#include "text_codec.h"
+#include "qkv/tokenizers/text_codec.h"
 #include "qkv/io/file.h"
 #include "qkv/io/json.h"
 #include "qkv/models/gpt.h"
@@ -15,6 +15,10 @@
 
 namespace qkv::cli {
 namespace {
+
+using tokenizers::TextCodec;
+using tokenizers::load_codec;
+using tokenizers::char_codec;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
