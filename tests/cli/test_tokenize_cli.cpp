@@ -152,3 +152,25 @@ TEST(TokCli, CharTokenizerRefusesUnknownCharacters) {
   EXPECT_NE(z.code, 0) << z.out;
   EXPECT_NE(z.out.find("'Z' (U+005A) at character index 2 (byte offset 2)"), std::string::npos) << z.out;
 }
+
+TEST(TokCli, TrainTokenizerRefusesToOverwriteUnlessAsked) {
+  TmpDir d("overwrite");
+  write_file(d.path + "/a.txt", "hello world hello there\n");
+  write_file(d.path + "/b.txt", "xyz\n");
+  const std::string out = d.path + "/tok";
+  TokRun first = qkv_with_input("", "train-tokenizer --type char --out " + out + " " + d.path + "/a.txt");
+  ASSERT_EQ(first.code, 0) << first.out;
+  const std::string before = read_file(out + "/tokenizer.json");
+  TokRun again = qkv_with_input("", "train-tokenizer --type char --out " + out + " " + d.path + "/b.txt");
+  EXPECT_NE(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("qkv: error: " + out + " already holds a tokenizer (tokenizer.json); pass --overwrite"),
+            std::string::npos)
+      << again.out;
+  EXPECT_EQ(read_file(out + "/tokenizer.json"), before) << "the refused run changed the existing file";
+  TokRun forced = qkv_with_input("", "train-tokenizer --type char --overwrite --out " + out + " " + d.path + "/b.txt");
+  EXPECT_EQ(forced.code, 0) << forced.out;
+  EXPECT_NE(read_file(out + "/tokenizer.json"), before);
+  // An empty existing directory is fine: nothing to lose.
+  std::filesystem::create_directories(d.path + "/empty");
+  EXPECT_EQ(qkv_with_input("", "train-tokenizer --type char --out " + d.path + "/empty " + d.path + "/a.txt").code, 0);
+}
