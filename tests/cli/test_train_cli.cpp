@@ -116,7 +116,8 @@ TEST_F(TrainCli, BrokenModelDirectories) {
   expect_fail(qkv_run("generate " + m + " --prompt \"Zzz#\""), "--prompt");
   expect_fail(qkv_run("generate " + m + " --temperature -1"), "temperature");
   expect_fail(qkv_run("generate " + m + " --top-p 0"), "top_p");
-  expect_fail(qkv_run("generate " + dir + "/nope"), "nope");
+  expect_fail(qkv_run("generate " + dir + "/nope"), dir + "/nope: no such directory");
+  expect_fail(qkv_run("generate " + corpus), "corpus.txt: not a directory");
   // config whose shapes disagree with the weights
   auto cfg = qkv::io::read_json(m + "/config.json");
   auto bad = cfg;

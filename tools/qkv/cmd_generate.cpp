@@ -26,6 +26,9 @@ struct GenerateArgs {
 };
 
 void run_generate(const GenerateArgs& a) {
+  if (!std::filesystem::is_directory(a.dir))
+    throw IOError(a.dir + (std::filesystem::exists(a.dir) ? ": not a directory" : ": no such directory") +
+                  " (expected a model directory made by `qkv train gpt`)");
   apply_threads(a.threads);
   if (a.num_samples < 1) throw ValueError("--num-samples must be >= 1");
   if (a.max_new_tokens < 0) throw ValueError("--max-new-tokens must be >= 0");
