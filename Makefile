@@ -24,7 +24,9 @@ FORTUNES := $(addprefix /usr/share/games/fortunes/,fortunes literature riddles w
 DEMO_DIR ?= $(BUILD)/demo-gpt
 DEMO_ITERS ?= 1500
 
-demo: build
+# Builds the qkv program alone (the library and the CLI; no tests or benchmarks).
+demo: setup $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS) --target qkv_cli
 	$(BUILD)/bin/qkv info
 	$(BUILD)/bin/qkv demo xor --print-every 100
 	cat $(FORTUNES) > $(BUILD)/fortunes.txt

@@ -41,6 +41,7 @@
 
 #include "qkv/generate/generate.h"
 #include "qkv/models/gpt.h"
+#include "qkv/nn/param_groups.h"
 #include "qkv/ops/quantized.h"
 #include "qkv/optim/adam.h"
 #include "qkv/optim/clip.h"
@@ -121,7 +122,7 @@ struct Trainer {
   std::vector<std::pair<Tensor, Tensor>> batches;
   size_t next = 0;
   explicit Trainer(const Setup& su)
-      : s(su), model(su.cfg, gen), opt(optim::decay_groups(model, 0.1f), 1e-3f, 0.9f, 0.99f) {
+      : s(su), model(su.cfg, gen), opt(nn::decay_groups(model, 0.1f), 1e-3f, 0.9f, 0.99f) {
     Generator data_gen(0);
     for (int i = 0; i < 4; ++i)
       batches.emplace_back(randint(0, s.cfg.vocab_size, {s.B, s.T}, data_gen),

@@ -98,3 +98,79 @@ TEST(TokCli, InvalidUtf8AndLongLine) {
   EXPECT_EQ(big.code, 0);
   EXPECT_GT(big.out.size(), 1000000u);
 }
+
+namespace {
+
+// A fresh temporary directory per test, removed afterwards.
+struct TmpDir {
+  std::string path;
+  explicit TmpDir(const std::string& name)
+      : path((std::filesystem::temp_directory_path() / ("qkv_tok_cli_" + name + "_" + std::to_string(::getpid())))
+                 .string()) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TmpDir() { std::filesystem::remove_all(path); }
+};
+
+void write_file(const std::string& path, const std::string& text) {
+  if (FILE* f = std::fopen(path.c_str(), "wb")) {
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::string s;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::array<char, 4096> buf{};
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) s.append(buf.data(), n);
+    std::fclose(f);
+  }
+  return s;
+}
+
+}  // namespace
+
+// A character vocabulary refuses a character it lacks, in `tokenize` as in
+// `generate`: an error naming the character, its character index and byte offset.
+TEST(TokCli, CharTokenizerRefusesUnknownCharacters) {
+  TmpDir d("char");
+  write_file(d.path + "/corpus.txt", "abc de\n");
+  TokRun t = qkv_with_input("", "train-tokenizer --type char --out " + d.path + "/tok " + d.path + "/corpus.txt");
+  ASSERT_EQ(t.code, 0) << t.out;
+  TokRun ok = qkv_with_input("bad cab\n", "tokenize --tokenizer " + d.path + "/tok --ids");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_EQ(ok.out.find("error"), std::string::npos) << ok.out;
+  TokRun bad = qkv_with_input("bad\n\xC3\xA9" "cZ\n", "tokenize --tokenizer " + d.path + "/tok --ids");
+  EXPECT_NE(bad.code, 0) << bad.out;
+  // "é" is character 0 (bytes 0–1), "Z" character 2 at byte offset 3 of line 2.
+  EXPECT_NE(bad.out.find("qkv: error: stdin line 2: "), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("'\xC3\xA9' (U+00E9) at character index 0 (byte offset 0)"), std::string::npos) << bad.out;
+  TokRun z = qkv_with_input("abZ\n", "tokenize --tokenizer " + d.path + "/tok");
+  EXPECT_NE(z.code, 0) << z.out;
+  EXPECT_NE(z.out.find("'Z' (U+005A) at character index 2 (byte offset 2)"), std::string::npos) << z.out;
+}
+
+TEST(TokCli, TrainTokenizerRefusesToOverwriteUnlessAsked) {
+  TmpDir d("overwrite");
+  write_file(d.path + "/a.txt", "hello world hello there\n");
+  write_file(d.path + "/b.txt", "xyz\n");
+  const std::string out = d.path + "/tok";
+  TokRun first = qkv_with_input("", "train-tokenizer --type char --out " + out + " " + d.path + "/a.txt");
+  ASSERT_EQ(first.code, 0) << first.out;
+  const std::string before = read_file(out + "/tokenizer.json");
+  TokRun again = qkv_with_input("", "train-tokenizer --type char --out " + out + " " + d.path + "/b.txt");
+  EXPECT_NE(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("qkv: error: " + out + " already holds a tokenizer (tokenizer.json); pass --overwrite"),
+            std::string::npos)
+      << again.out;
+  EXPECT_EQ(read_file(out + "/tokenizer.json"), before) << "the refused run changed the existing file";
+  TokRun forced = qkv_with_input("", "train-tokenizer --type char --overwrite --out " + out + " " + d.path + "/b.txt");
+  EXPECT_EQ(forced.code, 0) << forced.out;
+  EXPECT_NE(read_file(out + "/tokenizer.json"), before);
+  // An empty existing directory is fine: nothing to lose.
+  std::filesystem::create_directories(d.path + "/empty");
+  EXPECT_EQ(qkv_with_input("", "train-tokenizer --type char --out " + d.path + "/empty " + d.path + "/a.txt").code, 0);
+}

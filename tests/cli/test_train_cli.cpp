@@ -121,7 +121,8 @@ TEST_F(TrainCli, BrokenModelDirectories) {
   expect_fail(qkv_run("generate " + m + " --prompt \"Zzz#\""), "--prompt");
   expect_fail(qkv_run("generate " + m + " --temperature -1"), "temperature");
   expect_fail(qkv_run("generate " + m + " --top-p 0"), "top_p");
-  expect_fail(qkv_run("generate " + dir + "/nope"), "nope: no such model directory");
+  expect_fail(qkv_run("generate " + dir + "/nope"), dir + "/nope: no such directory");
+  expect_fail(qkv_run("generate " + corpus), "corpus.txt: not a directory");
   // config whose shapes disagree with the weights
   auto cfg = qkv::io::read_json(m + "/config.json");
   auto bad = cfg;
@@ -189,4 +190,33 @@ TEST_F(TrainCli, InterruptSavesTheStepAndResumes) {
   Out resumed = qkv_run(run + " --resume --max-iters " + std::to_string(step + 2));
   EXPECT_EQ(resumed.code, 0) << resumed.text;
   EXPECT_NE(resumed.text.find("resuming " + m + " at step " + std::to_string(step)), std::string::npos) << resumed.text;
+}
+
+// nanoGPT's spellings (flags and --config keys), and the precedence
+// defaults < --config < explicit flags.
+TEST_F(TrainCli, NanoGptSpellingsAndPrecedence) {
+  const std::string m = dir + "/model";
+  std::ofstream(dir + "/cfg.json") << R"({"learning_rate": 0.002, "n_layer": 2, "n_embd": 32, "gradient_accumulation_steps": 2})";
+  Out t = qkv_run(tiny(m) + " --config " + dir + "/cfg.json --n_head=4 --min_lr 0.0001 --beta2=0.95");
+  ASSERT_EQ(t.code, 0) << t.text;
+  auto cfg = qkv::io::read_json(m + "/config.json");
+  EXPECT_EQ(cfg["n_layer"].get<int64_t>(), 1);  // the explicit --n-layer 1 of tiny() beats the file's 2
+  EXPECT_EQ(cfg["n_embd"].get<int64_t>(), 16);
+  EXPECT_EQ(cfg["n_head"].get<int64_t>(), 4);   // --n_head=4
+  auto st = qkv::io::read_json(m + "/trainer_state.json")["train_config"];
+  EXPECT_FLOAT_EQ(st["lr"].get<float>(), 0.002f);  // learning_rate from the file
+  EXPECT_EQ(st["grad_accum"].get<int64_t>(), 2);
+  EXPECT_FLOAT_EQ(st["beta2"].get<float>(), 0.95f);
+  std::ofstream(dir + "/typo.json") << R"({"learning_rat": 0.002})";
+  expect_fail(qkv_run(tiny(dir + "/x") + " --config " + dir + "/typo.json"),
+              "typo.json: unknown field \"learning_rat\" (did you mean \"lr\"?)");
+  std::ofstream(dir + "/type.json") << R"({"bias": "yes"})";
+  expect_fail(qkv_run(tiny(dir + "/x") + " --config " + dir + "/type.json"),
+              "field \"bias\" must be true or false, got \"yes\"");
+  EXPECT_FALSE(fs::exists(dir + "/x"));
+  Out h = qkv_run("train gpt --help");
+  EXPECT_EQ(h.code, 0) << h.text;
+  for (const char* s : {"--n-layer,--n_layer INT=4", "--lr,--learning_rate FLOAT=0.001", "--dropout FLOAT=0",
+                        "--activation TEXT=gelu", "--bias BOOLEAN=true", "--seed UINT=1337"})
+    EXPECT_NE(h.text.find(s), std::string::npos) << s << " missing in:\n" << h.text;
 }

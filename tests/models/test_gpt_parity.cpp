@@ -8,6 +8,7 @@
 #include "qkv/autograd/autograd.h"
 #include "qkv/io/safetensors.h"
 #include "qkv/models/gpt.h"
+#include "qkv/nn/param_groups.h"
 #include "qkv/ops/ops.h"
 #include "qkv/optim/adam.h"
 #include "qkv/optim/clip.h"
@@ -78,7 +79,7 @@ TEST(GptParity, LogitsLossAndEveryGradient) {
 TEST(GptParity, TenAdamWStepsMatchTorch) {
   Loaded l = load();
   Generator gen(0);
-  optim::AdamW opt(optim::decay_groups(*l.model, 0.1f), 1e-3f, 0.9f, 0.99f, 1e-8f);
+  optim::AdamW opt(nn::decay_groups(*l.model, 0.1f), 1e-3f, 0.9f, 0.99f, 1e-8f);
   Tensor want = l.fx.at("adamw_losses");
   auto wv = want.to_vector();
   for (int step = 0; step < 10; ++step) {

@@ -173,7 +173,7 @@ TEST(OptimGroups, DecayGroupsRule) {
     for (auto& p : g.params) n += p.numel();
     return n;
   };
-  auto g = decay_groups(m, 0.1f);
+  auto g = nn::decay_groups(m, 0.1f);
   ASSERT_EQ(g.size(), 2u);
   EXPECT_EQ(g[0].weight_decay, 0.1f);
   EXPECT_EQ(g[1].weight_decay, 0.0f);
@@ -182,7 +182,7 @@ TEST(OptimGroups, DecayGroupsRule) {
   EXPECT_EQ(count(g[0]), 16 * 48 + 16 * 16 + 16 * 64 + 64 * 16);
   EXPECT_EQ(count(g[0]) + count(g[1]), m.num_parameters());  // tied weight once
   for (auto& p : g[0].params) EXPECT_EQ(p.dim(), 2);
-  auto ge = decay_groups(m, 0.1f, /*decay_embeddings=*/true);  // nanoGPT's rule
+  auto ge = nn::decay_groups(m, 0.1f, /*decay_embeddings=*/true);  // nanoGPT's rule
   EXPECT_EQ(ge[0].params.size(), 6u);
   EXPECT_EQ(ge[1].params.size(), 8u);  // LayerNorm weights/biases ×4, linear biases ×4
 }
@@ -214,7 +214,7 @@ TEST(OptimParity, AdamWFitsLinearRegression) {
     nn::Linear model(64, 1, true, gen);
     Tensor X = randn({256, 64}, gen), w_true = randn({64, 1}, gen);
     Tensor y = X.matmul(w_true);
-    AdamW opt(decay_groups(model, 0.0f), 0.05f);
+    AdamW opt(nn::decay_groups(model, 0.0f), 0.05f);
     float first = 0, last = 0;
     for (int it = 0; it < 300; ++it) {
       opt.zero_grad();

@@ -32,7 +32,14 @@ TEST(TokChar, UnknownCharacterNamedWithPosition) {
   } catch (const qkv::ValueError& e) {
     std::string m = e.what();
     EXPECT_NE(m.find("'x'"), std::string::npos) << m;
-    EXPECT_NE(m.find("position 2"), std::string::npos) << m;
+    EXPECT_NE(m.find("at character index 2 (byte offset 2)"), std::string::npos) << m;
+  }
+  try {  // after a 2-byte character the two positions differ
+    CharTokenizer::build("ab\xC3\xA9").encode("\xC3\xA9" "ax");
+    FAIL();
+  } catch (const qkv::ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("'x' (U+0078) at character index 2 (byte offset 3)"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(t.encode("ab\xFF"), qkv::ValueError);
   EXPECT_THROW(t.decode({0, 3}), qkv::ValueError);

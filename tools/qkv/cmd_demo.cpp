@@ -73,8 +73,6 @@ int run_xor(const XorOptions& o) {
   return ok ? 0 : 2;
 }
 
-}  // namespace
-
 void add_demo_command(CLI::App& app) {
   auto* demo = app.add_subcommand("demo", "Small end-to-end demonstrations");
   demo->require_subcommand(1);
@@ -85,11 +83,15 @@ void add_demo_command(CLI::App& app) {
   x->add_option("--lr", o.lr, "Learning rate")->capture_default_str();
   x->add_option("--seed", o.seed, "Random seed")->capture_default_str();
   x->add_option("--print-every", o.print_every, "Print the loss every N steps")->capture_default_str();
-  x->add_option("--threads", o.threads, "Threads (0 = physical cores)");
+  x->add_option("--threads", o.threads, "Threads (0 = physical cores)")->capture_default_str();
   x->callback([] {
     int rc = run_xor(o);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("demo", 20, add_demo_command);
 
 }  // namespace qkv::cli

@@ -4,13 +4,16 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "text_codec.h"
+#include "qkv/tokenizers/text_codec.h"
 #include "qkv/generate/generate.h"
 #include "qkv/ops/quantized.h"
 #include "qkv/train/checkpoint.h"
 
 namespace qkv::cli {
 namespace {
+
+using tokenizers::TextCodec;
+using tokenizers::load_codec;
 
 struct GenerateArgs {
   std::string dir, prompt = "\n";
@@ -34,6 +37,9 @@ size_t whole_utf8_prefix(const std::string& s) {
 }
 
 void run_generate(const GenerateArgs& a) {
+  if (!std::filesystem::is_directory(a.dir))
+    throw IOError(a.dir + (std::filesystem::exists(a.dir) ? ": not a directory" : ": no such directory") +
+                  " (expected a model directory made by `qkv train gpt`)");
   apply_threads(a.threads);
   if (a.num_samples < 1) throw ValueError("--num-samples must be >= 1");
   if (a.max_new_tokens < 0) throw ValueError("--max-new-tokens must be >= 0");
@@ -51,7 +57,6 @@ void run_generate(const GenerateArgs& a) {
   } catch (const ValueError& e) {
     throw ValueError(std::string("--weights: ") + e.what());
   }
-  if (!std::filesystem::is_directory(a.dir)) throw IOError(a.dir + ": no such model directory");
   const std::string tok_path = a.dir + "/tokenizer.json";
   if (!std::filesystem::exists(tok_path)) throw IOError(a.dir + ": missing tokenizer.json");
   TextCodec tok = load_codec(tok_path);
@@ -104,20 +109,18 @@ void run_generate(const GenerateArgs& a) {
                  kernels::weight_format_name(weights));
 }
 
-}  // namespace
-
 void add_generate_command(CLI::App& app) {
   auto* g = app.add_subcommand("generate", "Sample text from a model directory made by `qkv train`");
   static GenerateArgs a;
   g->add_option("dir", a.dir, "Model directory (config.json, model.safetensors, tokenizer.json)")->required();
-  g->add_option("--prompt", a.prompt, "Text to continue (default: a newline)");
+  g->add_option("--prompt", a.prompt, "Text to continue")->default_str("\\n");
   g->add_option("--max-new-tokens", a.max_new_tokens, "Tokens to generate per sample")->capture_default_str();
   g->add_option("--temperature", a.temperature, "Softmax temperature (0 = greedy)")->capture_default_str();
   g->add_option("--top-k", a.top_k, "Keep the k most likely tokens (0 = all)")->capture_default_str();
   g->add_option("--top-p", a.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str();
   g->add_option("--seed", a.seed, "Random seed")->capture_default_str();
   g->add_option("--num-samples", a.num_samples, "Samples to draw (one batch)")->capture_default_str();
-  g->add_option("--threads", a.threads, "Threads (0 = physical cores)");
+  g->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   g->add_flag("--no-cache", a.no_cache, "Re-run the whole context every step (slow; for comparison)");
   g->add_option("--weights", a.weights,
                 "Weights for inference: f32, bf16 (rounded), or int8 (blocks of 32 with one scale each, "
@@ -126,5 +129,9 @@ void add_generate_command(CLI::App& app) {
   g->add_flag("--stats", a.stats, "Print tokens/s to stderr");
   g->callback([] { run_generate(a); });
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("generate", 70, add_generate_command);
 
 }  // namespace qkv::cli

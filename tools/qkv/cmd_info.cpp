@@ -12,10 +12,13 @@ void apply_threads(int threads) {
   if (threads > 0) set_num_threads(threads);
 }
 
+namespace {
+
 void add_info_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Print the version, CPU features, GEMM backend and threads");
   static int threads = 0;
-  cmd->add_option("--threads", threads, "Threads for every threaded library (0 = physical cores)");
+  cmd->add_option("--threads", threads, "Threads for every threaded library (0 = physical cores)")
+      ->capture_default_str();
   cmd->callback([] {
     apply_threads(threads);
     const CpuFeatures& f = cpu_features();
@@ -30,5 +33,9 @@ void add_info_command(CLI::App& app) {
     std::printf("openmp:   OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s\n", wait ? wait : "(unset)", spin ? spin : "(unset)");
   });
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("info", 10, add_info_command);
 
 }  // namespace qkv::cli

@@ -1,6 +1,6 @@
 // `qkv plot`: figures as PNG or SVG. This file owns the `plot` group and
-// `plot pe`; other files add siblings (`plot attention`, `plot loss`) to the
-// CLI::App* that add_plot_command returns.
+// `plot pe`; other files register siblings with
+// QKV_REGISTER_SUBCOMMAND("plot", …) (cmd_plot_attention.cpp).
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -21,11 +21,15 @@ PlotFormat plot_format(const std::string& path) {
   throw ValueError("-o " + path + ": unknown extension '" + ext + "' (use .png or .svg)");
 }
 
-CLI::App* add_plot_command(CLI::App& app) {
+namespace {
+
+void add_plot_command(CLI::App& app) {
   auto* plot = app.add_subcommand("plot", "Draw figures (PNG or SVG, chosen by the -o extension)");
   plot->require_subcommand(1);
+}
 
-  auto* pe = plot->add_subcommand(
+void add_plot_pe_command(CLI::App& plot) {
+  auto* pe = plot.add_subcommand(
       "pe", "Heatmap of the sinusoidal positional encoding PE(pos,2i)=sin(pos/10000^(2i/d)), PE(pos,2i+1)=cos(...)");
   static int64_t len = 100, dim = 512;
   static std::string out;
@@ -49,7 +53,11 @@ CLI::App* add_plot_command(CLI::App& app) {
     std::printf("wrote %s (%lld positions x %lld dimensions)\n", out.c_str(), static_cast<long long>(len),
                 static_cast<long long>(dim));
   });
-  return plot;
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("plot", 50, add_plot_command);
+QKV_REGISTER_SUBCOMMAND("plot", "pe", 10, add_plot_pe_command);
 
 }  // namespace qkv::cli

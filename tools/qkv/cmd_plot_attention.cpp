@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "text_codec.h"
+#include "qkv/tokenizers/text_codec.h"
 #include "qkv/autograd/autograd.h"
 #include "qkv/ops/ops.h"
 #include "qkv/train/checkpoint.h"
@@ -12,6 +12,9 @@
 
 namespace qkv::cli {
 namespace {
+
+using tokenizers::TextCodec;
+using tokenizers::load_codec;
 
 struct Args {
   std::string dir, text, out;
@@ -74,8 +77,6 @@ void run(const Args& a) {
   std::printf("wrote %s (%ld x %ld attention weights)\n", a.out.c_str(), static_cast<long>(T), static_cast<long>(T));
 }
 
-}  // namespace
-
 void add_plot_attention_command(CLI::App& plot) {
   auto* c = plot.add_subcommand("attention", "Heatmap of one head's attention weights over a text, with token labels");
   static Args a;
@@ -86,5 +87,9 @@ void add_plot_attention_command(CLI::App& plot) {
   c->add_option("-o,--out", a.out, "Output file: .png or .svg")->required();
   c->callback([] { run(a); });
 }
+
+}  // namespace
+
+QKV_REGISTER_SUBCOMMAND("plot", "attention", 20, add_plot_attention_command);
 
 }  // namespace qkv::cli

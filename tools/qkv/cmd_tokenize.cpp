@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "qkv/core/error.h"
+#include "qkv/tokenizers/text_codec.h"
 #include "qkv/tokenizers/tokenizer.h"
 
 namespace qkv::cli {
@@ -36,6 +37,9 @@ void run_tokenize(const TokenizeArgs& a) {
     std::fprintf(stderr, "wrote %s (vocab size %lld)\n", a.save.c_str(), (long long)tok.vocab_size());
     return;
   }
+  // A character vocabulary refuses a character it lacks (as `generate` does)
+  // instead of dropping it: checked with the strict CharTokenizer first.
+  const std::optional<tokenizers::CharTokenizer> chars = tokenizers::load_char_tokenizer(a.tokenizer);
   tokenizers::EncodeOptions opts{.add_special_tokens = a.add_special, .parse_special = !a.no_parse_special};
   std::string line, out;
   size_t line_no = 0;
@@ -54,6 +58,13 @@ void run_tokenize(const TokenizeArgs& a) {
       if (!j.is_object() || !j.contains("text") || !j["text"].is_string())
         throw ValueError("stdin line " + std::to_string(line_no) + ": expected an object with a string field \"text\"");
       text = j["text"].get<std::string>();
+    }
+    if (chars) {
+      try {
+        chars->encode(text);
+      } catch (const ValueError& e) {
+        throw ValueError("stdin line " + std::to_string(line_no) + ": " + e.what());
+      }
     }
     tokenizers::Encoding e = tok.encode(text, opts);
     out.clear();
@@ -95,8 +106,6 @@ std::vector<int64_t> parse_ids(const std::string& line, size_t line_no) {
   return ids;
 }
 
-}  // namespace
-
 void add_tokenize_command(CLI::App& app) {
   static TokenizeArgs a;
   auto* cmd = app.add_subcommand("tokenize", "Tokenize stdin lines; one JSON object {ids, tokens, offsets} per line");
@@ -108,9 +117,12 @@ void add_tokenize_command(CLI::App& app) {
   cmd->add_flag("--ids", a.ids_only, "Print space-separated ids only");
   cmd->add_flag("--no-parse-special", a.no_parse_special,
                 "Treat special tokens written in the text (<|endoftext|>, [MASK]) as plain text");
-  cmd->add_option("--save", a.save, "Write the loaded tokenizer as tokenizer.json to this path and exit");
+  cmd->add_option("--save", a.save, "Write the loaded tokenizer as tokenizer.json to this path and exit")
+      ->default_str("none");
   cmd->callback([] { run_tokenize(a); });
+}
 
+void add_decode_command(CLI::App& app) {
   static std::string dec_tok;
   static bool keep_special = false;
   auto* dec = app.add_subcommand("decode", "Decode stdin lines of ids (space/comma separated) to text");
@@ -134,5 +146,10 @@ void add_tokenize_command(CLI::App& app) {
     }
   });
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("tokenize", 30, add_tokenize_command);
+QKV_REGISTER_COMMAND("decode", 31, add_decode_command);
 
 }  // namespace qkv::cli

@@ -7,7 +7,8 @@
 #include <set>
 
 #include "commands.h"
-#include "text_codec.h"
+#include "config_flags.h"
+#include "qkv/tokenizers/text_codec.h"
 #include "qkv/io/file.h"
 #include "qkv/io/json.h"
 #include "qkv/models/gpt.h"
@@ -17,6 +18,10 @@
 namespace qkv::cli {
 namespace {
 
+using tokenizers::TextCodec;
+using tokenizers::load_codec;
+using tokenizers::char_codec;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -24,26 +29,32 @@ struct TrainArgs {
   std::string data, tokenizer = "char", config, out;
   bool resume = false;
   int threads = 0;
-  models::GPTConfig model;
-  train::TrainConfig train;
+  // One flag per config field (config_flags.h); vocab_size comes from the tokenizer.
+  std::unique_ptr<ConfigFlags<models::GPTConfig>> model;
+  std::unique_ptr<ConfigFlags<train::TrainConfig>> train;
 };
 
-const std::set<std::string> kModelKeys = {"vocab_size", "n_layer", "n_head",  "n_embd",    "block_size",
-                                          "dropout",    "bias",    "activation", "model_type"};
-
-void run_train(TrainArgs a, CLI::App* cmd) {
-  apply_threads(a.threads);
-  auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
-  // 1. Configs: defaults < --config JSON (or the checkpoint when resuming) < flags.
-  json model_j = a.model.to_json(), train_j = a.train.to_json();
-  auto merge_file = [&](const json& j, const std::string& what) {
-    if (!j.is_object()) throw ValueError(what + ": expected a JSON object");
-    for (const auto& [k, v] : j.items()) {
-      if (kModelKeys.count(k)) model_j[k] = v;
-      else if (train_j.contains(k)) train_j[k] = v;
-      else throw ValueError(what + ": unknown field \"" + k + "\"");
+// A --config file: each key goes to the table that knows it (nanoGPT's
+// spellings are aliases); an unknown key suggests the nearest known one.
+void merge_config_file(const json& j, const std::string& what, json& model_j, json& train_j) {
+  if (!j.is_object()) throw ValueError(what + ": expected a JSON object");
+  const auto& mt = models::GPTConfig::fields();
+  const auto& tt = train::TrainConfig::fields();
+  for (const auto& [k, v] : j.items()) {
+    if (k == "model_type") model_j[k] = v;
+    else if (const auto* f = mt.find(k)) model_j[f->key] = v;
+    else if (const auto* f = tt.find(k)) train_j[f->key] = v;
+    else {
+      auto spellings = mt.spellings();
+      for (auto& s : tt.spellings()) spellings.push_back(s);
+      throw ValueError(what + ": unknown field \"" + k + "\"" + config::did_you_mean(config::closest(k, spellings)));
     }
-  };
+  }
+}
+
+// Configs as JSON: defaults < --config file (or the checkpoint when resuming) < flags.
+std::pair<json, json> merged_configs(const TrainArgs& a) {
+  json model_j = models::GPTConfig{}.to_json(), train_j = train::TrainConfig{}.to_json();
   if (a.resume) {
     const std::string st = a.out + "/trainer_state.json";
     if (!fs::exists(st)) throw IOError(a.out + ": cannot --resume: no trainer_state.json (no earlier run here)");
@@ -53,27 +64,16 @@ void run_train(TrainArgs a, CLI::App* cmd) {
     model_j = s["model_config"];
     train_j = s["train_config"];
   }
-  if (!a.config.empty()) merge_file(io::read_json(a.config), a.config);
-  // Explicit flags win.
-  struct F { const char* flag; const char* key; bool model; json value; };
-  const std::vector<F> flags = {
-      {"--n-layer", "n_layer", true, a.model.n_layer},       {"--n-head", "n_head", true, a.model.n_head},
-      {"--n-embd", "n_embd", true, a.model.n_embd},          {"--block-size", "block_size", true, a.model.block_size},
-      {"--dropout", "dropout", true, a.model.dropout},       {"--bias", "bias", true, a.model.bias},
-      {"--activation", "activation", true, a.model.activation},
-      {"--batch-size", "batch_size", false, a.train.batch_size}, {"--max-iters", "max_iters", false, a.train.max_iters},
-      {"--lr", "lr", false, a.train.lr},                     {"--min-lr", "min_lr", false, a.train.min_lr},
-      {"--warmup-iters", "warmup_iters", false, a.train.warmup_iters},
-      {"--lr-decay-iters", "lr_decay_iters", false, a.train.lr_decay_iters},
-      {"--decay-lr", "decay_lr", false, a.train.decay_lr},   {"--beta1", "beta1", false, a.train.beta1},
-      {"--beta2", "beta2", false, a.train.beta2},            {"--weight-decay", "weight_decay", false, a.train.weight_decay},
-      {"--grad-clip", "grad_clip", false, a.train.grad_clip}, {"--grad-accum", "grad_accum", false, a.train.grad_accum},
-      {"--eval-interval", "eval_interval", false, a.train.eval_interval},
-      {"--eval-iters", "eval_iters", false, a.train.eval_iters}, {"--seed", "seed", false, a.train.seed},
-      {"--val-fraction", "val_fraction", false, a.train.val_fraction},
-      {"--log-interval", "log_interval", false, a.train.log_interval}};
-  for (const F& f : flags)
-    if (given(f.flag)) (f.model ? model_j : train_j)[f.key] = f.value;
+  if (!a.config.empty()) merge_config_file(io::read_json(a.config), a.config, model_j, train_j);
+  a.model->apply_given(model_j);
+  a.train->apply_given(train_j);
+  return {model_j, train_j};
+}
+
+void run_train(const TrainArgs& a) {
+  apply_threads(a.threads);
+  // 1. Configs.
+  auto [model_j, train_j] = merged_configs(a);
 
   // 2. Corpus and tokenizer.
   if (a.data.empty()) throw ValueError("--data FILE is required");
@@ -126,12 +126,12 @@ void run_train(TrainArgs a, CLI::App* cmd) {
                trainer.best_val_loss(), a.out.c_str(), a.out.c_str(), a.out.c_str());
 }
 
-}  // namespace
-
 void add_train_command(CLI::App& app) {
-  auto* train = app.add_subcommand("train", "Train a model");
-  train->require_subcommand(1);
-  auto* g = train->add_subcommand("gpt", "Train a decoder-only GPT on a text file (nanoGPT's flags)");
+  app.add_subcommand("train", "Train a model")->require_subcommand(1);
+}
+
+void add_train_gpt_command(CLI::App& train) {
+  auto* g = train.add_subcommand("gpt", "Train a decoder-only GPT on a text file (nanoGPT's flags)");
   static TrainArgs a;
   // A flag given twice takes its last value (scripts append overrides).
   g->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -140,37 +140,23 @@ void add_train_command(CLI::App& app) {
                 "\"char\" (built from the data), or a tokenizer DIR/file (tokenizer.json, GPT-2 vocab.json + "
                 "merges.txt, BERT vocab.txt)")
       ->capture_default_str();
-  g->add_option("--config", a.config, "JSON file with model and trainer fields (flags override it)");
+  g->add_option("--config", a.config,
+                "JSON file with model and trainer fields, qkv or nanoGPT names (flags override it)")
+      ->default_str("none");
   g->add_option("--out", a.out, "Output model directory")->required();
   g->add_flag("--resume", a.resume, "Continue the run in --out exactly where it stopped");
-  g->add_option("--threads", a.threads, "Threads (0 = physical cores)");
-  g->add_option("--n-layer", a.model.n_layer, "Transformer blocks")->capture_default_str();
-  g->add_option("--n-head", a.model.n_head, "Attention heads")->capture_default_str();
-  g->add_option("--n-embd", a.model.n_embd, "Model width")->capture_default_str();
-  g->add_option("--block-size", a.model.block_size, "Context length")->capture_default_str();
-  g->add_option("--dropout", a.model.dropout, "Dropout probability")->capture_default_str();
-  g->add_option("--bias", a.model.bias, "Biases in Linear/LayerNorm (true/false)")->capture_default_str();
-  g->add_option("--activation", a.model.activation, "gelu or gelu_tanh")->capture_default_str();
-  g->add_option("--batch-size", a.train.batch_size, "Sequences per micro-batch")->capture_default_str();
-  g->add_option("--max-iters", a.train.max_iters, "Optimizer steps")->capture_default_str();
-  g->add_option("--lr", a.train.lr, "Peak learning rate")->capture_default_str();
-  g->add_option("--min-lr", a.train.min_lr, "Final learning rate of the cosine decay")->capture_default_str();
-  g->add_option("--warmup-iters", a.train.warmup_iters, "Linear warm-up steps")->capture_default_str();
-  g->add_option("--lr-decay-iters", a.train.lr_decay_iters, "Step where the cosine decay ends")->capture_default_str();
-  g->add_option("--decay-lr", a.train.decay_lr, "Warm-up + cosine decay (true) or constant lr (false)")
-      ->capture_default_str();
-  g->add_option("--beta1", a.train.beta1, "AdamW β1")->capture_default_str();
-  g->add_option("--beta2", a.train.beta2, "AdamW β2")->capture_default_str();
-  g->add_option("--weight-decay", a.train.weight_decay, "AdamW decoupled weight decay")->capture_default_str();
-  g->add_option("--grad-clip", a.train.grad_clip, "Global gradient-norm clip (0 = off)")->capture_default_str();
-  g->add_option("--grad-accum", a.train.grad_accum, "Micro-batches per step")->capture_default_str();
-  g->add_option("--eval-interval", a.train.eval_interval, "Steps between evaluations/checkpoints")
-      ->capture_default_str();
-  g->add_option("--eval-iters", a.train.eval_iters, "Batches per evaluation")->capture_default_str();
-  g->add_option("--seed", a.train.seed, "Random seed")->capture_default_str();
-  g->add_option("--val-fraction", a.train.val_fraction, "Share of the data held out")->capture_default_str();
-  g->add_option("--log-interval", a.train.log_interval, "Steps between log lines (non-TTY)")->capture_default_str();
-  g->callback([g] { run_train(a, g); });
+  g->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
+  // Model fields, then trainer fields (defaults and bounds from their tables).
+  a.model = std::make_unique<ConfigFlags<models::GPTConfig>>(*g, models::GPTConfig::fields(),
+                                                             std::set<std::string>{"vocab_size"}, "Model");
+  a.train = std::make_unique<ConfigFlags<train::TrainConfig>>(*g, train::TrainConfig::fields(),
+                                                              std::set<std::string>{}, "Training");
+  g->callback([] { run_train(a); });
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("train", 60, add_train_command);
+QKV_REGISTER_SUBCOMMAND("train", "gpt", 10, add_train_gpt_command);
 
 }  // namespace qkv::cli

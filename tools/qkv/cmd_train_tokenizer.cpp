@@ -21,7 +21,20 @@ std::string read_text(const std::string& path) {
   ss << f.rdbuf();
   return ss.str();
 }
-}  // namespace
+
+// The files train-tokenizer may write; an --out holding any of them is refused
+// (before any work is done) unless --overwrite.
+void refuse_to_overwrite(const std::string& out, bool overwrite) {
+  namespace fs = std::filesystem;
+  if (overwrite || !fs::exists(out)) return;
+  if (!fs::is_directory(out)) throw IOError(out + ": exists and is not a directory");
+  std::string found;
+  for (const char* f : {"tokenizer.json", "vocab.json", "merges.txt", "vocab.txt"})
+    if (fs::exists(fs::path(out) / f)) found += (found.empty() ? "" : ", ") + std::string(f);
+  if (!found.empty())
+    throw IOError(out + " already holds a tokenizer (" + found +
+                  "); pass --overwrite to replace it or choose another --out");
+}
 
 void add_train_tokenizer_command(CLI::App& app) {
   struct Args {
@@ -30,19 +43,24 @@ void add_train_tokenizer_command(CLI::App& app) {
     int64_t min_frequency = 2;
     std::vector<std::string> special, files;
     int threads = 0;
+    bool overwrite = false;
   };
   static Args a;
   auto* cmd = app.add_subcommand("train-tokenizer", "Train a bpe | wordpiece | char tokenizer on text files");
   cmd->add_option("--type", a.type, "bpe (byte-level, GPT-2 style), wordpiece (BERT style) or char")
-      ->check(CLI::IsMember({"bpe", "wordpiece", "char"}));
-  cmd->add_option("--vocab-size", a.vocab_size, "Vocabulary size incl. special tokens and alphabet (bpe, wordpiece)");
-  cmd->add_option("--min-frequency", a.min_frequency, "Never merge a pair seen fewer times");
-  cmd->add_option("--special", a.special, "Special tokens (ids 0.. in order)");
+      ->check(CLI::IsMember({"bpe", "wordpiece", "char"}))
+      ->capture_default_str();
+  cmd->add_option("--vocab-size", a.vocab_size, "Vocabulary size incl. special tokens and alphabet (bpe, wordpiece)")
+      ->capture_default_str();
+  cmd->add_option("--min-frequency", a.min_frequency, "Never merge a pair seen fewer times")->capture_default_str();
+  cmd->add_option("--special", a.special, "Special tokens (ids 0.. in order)")->default_str("none");
   cmd->add_option("--out", a.out, "Output directory (created)")->required();
-  cmd->add_option("--threads", a.threads, "Threads for word counting (0 = physical cores)");
+  cmd->add_option("--threads", a.threads, "Threads for word counting (0 = physical cores)")->capture_default_str();
+  cmd->add_flag("--overwrite", a.overwrite, "Replace the tokenizer files already in --out");
   cmd->add_option("files", a.files, "Training text files")->required();
   cmd->callback([] {
     apply_threads(a.threads);
+    refuse_to_overwrite(a.out, a.overwrite);
     std::vector<std::string> texts;
     for (const std::string& f : a.files) texts.push_back(read_text(f));
     std::filesystem::create_directories(a.out);
@@ -70,5 +88,9 @@ void add_train_tokenizer_command(CLI::App& app) {
                 names.c_str(), a.out.c_str());
   });
 }
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("train-tokenizer", 40, add_train_tokenizer_command);
 
 }  // namespace qkv::cli

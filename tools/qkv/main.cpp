@@ -1,9 +1,10 @@
-// qkv — the command line. Thin over the library: one file per subcommand.
+// qkv — the command line. Thin over the library: one file per subcommand,
+// each registering itself (registry.h).
 #include <cstdio>
 #include <exception>
 #include <string>
 
-#include "commands.h"
+#include "registry.h"
 #include "qkv/qkv.h"
 
 int main(int argc, char** argv) {
@@ -13,13 +14,7 @@ int main(int argc, char** argv) {
   CLI::App app{"qkv — Transformers in C++: tensors, autograd, models, training, inference"};
   app.set_version_flag("--version", std::string("qkv ") + qkv::kVersion);
   app.require_subcommand(1);
-  qkv::cli::add_info_command(app);
-  qkv::cli::add_demo_command(app);
-  qkv::cli::add_tokenize_command(app);
-  qkv::cli::add_train_tokenizer_command(app);
-  qkv::cli::add_plot_attention_command(*qkv::cli::add_plot_command(app));
-  qkv::cli::add_train_command(app);
-  qkv::cli::add_generate_command(app);
+  qkv::cli::add_registered_commands(app);  // every cmd_*.cpp registers itself (registry.h)
   std::string names;
   bool known = false;
   for (const CLI::App* sub : app.get_subcommands({})) {

@@ -1,7 +1,8 @@
 // qkv/core/threading.h — one thread count for every threaded library.
 //
 // qkv runs its kernels with OpenMP and its GEMM through a BLAS that has its own
-// threads; set_num_threads() sets both. The default is QKV_NUM_THREADS if set,
+// threads; set_num_threads() sets both (the GEMM follows through
+// on_num_threads_change, so core knows nothing of kernels). The default is QKV_NUM_THREADS if set,
 // else the number of physical cores.
 //
 // Waiting between parallel regions: libgomp's default spins for ~300000
@@ -23,6 +24,13 @@ namespace qkv {
 
 int num_threads();
 void set_num_threads(int n);
+// A library with its own threads (the GEMM backend in kernels/) registers a
+// function here to follow the count: it is called with the count when the
+// count is first set (lazily, at the first num_threads()/set_num_threads()
+// call — at once if that has already happened) and on every set_num_threads().
+// Registrations usually run during static initialisation.
+using ThreadCountListener = void (*)(int n);
+void on_num_threads_change(ThreadCountListener fn);
 int physical_cores();
 inline constexpr const char* kDefaultSpinCount = "1000";
 // If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set: sets GOMP_SPINCOUNT to

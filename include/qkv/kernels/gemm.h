@@ -21,7 +21,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
 // Name of the backend compiled in, e.g. "OpenBLAS 0.3.21 (openmp)".
 const char* gemm_backend_name();
 
-// Tell the backend how many threads to use (called by qkv::set_num_threads).
+// Tell the backend how many threads to use. qkv::set_num_threads calls it (gemm.cpp
+// registers it with qkv::on_num_threads_change).
 void gemm_set_num_threads(int n);
 
 }  // namespace qkv::kernels

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "qkv/core/config_fields.h"
+
 namespace qkv::models {
 
 struct GPTConfig {
@@ -17,10 +19,13 @@ struct GPTConfig {
   bool bias = true;          // biases in Linear and LayerNorm (GPT-2: true)
   std::string activation = "gelu";  // "gelu" (erf, nanoGPT) or "gelu_tanh" (GPT-2's gelu_new)
 
+  // Every field above, once: JSON key, help, bounds (qkv/core/config_fields.h).
+  static const config::Table<GPTConfig>& fields();
   void validate() const;  // ValueError naming the field
-  nlohmann::json to_json() const;
-  // Unknown keys are rejected (a typo must not silently train another model);
-  // missing keys keep their defaults. ValueError names the key.
+  nlohmann::json to_json() const;  // the fields plus "model_type": "gpt"
+  // Unknown keys are rejected (a typo must not silently train another model;
+  // the message suggests the nearest key); missing keys keep their defaults.
+  // ValueError names the key.
   static GPTConfig from_json(const nlohmann::json& j);
   bool operator==(const GPTConfig&) const = default;
 };

@@ -6,4 +6,5 @@
 #include "qkv/nn/init.h"
 #include "qkv/nn/layers.h"
 #include "qkv/nn/module.h"
+#include "qkv/nn/param_groups.h"
 #include "qkv/nn/positional.h"

@@ -1,6 +1,6 @@
 // qkv/optim/optimizer.h — the optimizer interface and parameter groups.
 //
-//   auto groups = optim::decay_groups(model, 0.1f);      // decay / no-decay
+//   auto groups = nn::decay_groups(model, 0.1f);         // decay / no-decay (qkv/nn/param_groups.h)
 //   optim::AdamW opt(groups, 1e-3f, 0.9f, 0.99f);
 //   for (int64_t it = 0; it < iters; ++it) {
 //     opt.set_lr(schedule->lr(it));
@@ -21,29 +21,16 @@
 #include <utility>
 #include <vector>
 
+#include "qkv/core/param_group.h"
 #include "qkv/core/tensor.h"
-
-namespace qkv::nn {
-class Module;
-}
 
 namespace qkv::optim {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
-struct ParamGroup {
-  std::vector<Tensor> params;
-  float weight_decay = 0.0f;
-};
-
-// The AdamW split (explicit rule): a parameter is decayed iff it has dim ≥ 2
-// (matmul weights) and is not an embedding table (the weight of an
-// nn::Embedding or nn::LearnedPositionalEmbedding — also when tied to an output
-// projection) unless decay_embeddings. Biases and LayerNorm parameters (dim 1)
-// never decay. Returns two groups, always in this order:
-// {decayed, weight_decay}, {not decayed, 0}. Either may be empty.
-// (nanoGPT decays every dim ≥ 2 tensor: pass decay_embeddings = true.)
-std::vector<ParamGroup> decay_groups(const nn::Module& m, float weight_decay, bool decay_embeddings = false);
+// {params, weight_decay}; defined in core so that nn::decay_groups can make
+// groups without nn and optim knowing each other.
+using ParamGroup = qkv::ParamGroup;
 
 class Optimizer {
  public:

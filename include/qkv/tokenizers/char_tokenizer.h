@@ -29,7 +29,7 @@ class CharTokenizer {
   static CharTokenizer from_chars(const std::vector<std::string>& chars);
 
   // Throws ValueError naming the first unknown character, its code point and
-  // its position (character index and byte offset).
+  // its position: "at character index 3 (byte offset 5)", both 0-based.
   std::vector<int64_t> encode(std::string_view text) const;
   // Throws ValueError naming the first id out of range and its position.
   std::string decode(const std::vector<int64_t>& ids) const;

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "qkv/core/config_fields.h"
+
 namespace qkv::train {
 
 struct TrainConfig {  // names as nanoGPT's train.py
@@ -24,9 +26,14 @@ struct TrainConfig {  // names as nanoGPT's train.py
   float val_fraction = 0.1f;
   int64_t log_interval = 10;     // plain log lines (non-TTY) every N steps
 
-  void validate() const;
+  // Every field above, once: JSON key, help, bounds, nanoGPT aliases
+  // (learning_rate, gradient_accumulation_steps); qkv/core/config_fields.h.
+  static const config::Table<TrainConfig>& fields();
+  void validate() const;  // ValueError naming the flag ("--lr must be > 0, got -1")
   nlohmann::json to_json() const;
-  static TrainConfig from_json(const nlohmann::json& j);  // unknown keys rejected
+  // Unknown keys rejected (with the nearest key suggested), wrong types named;
+  // missing keys keep their defaults. Does not validate.
+  static TrainConfig from_json(const nlohmann::json& j);
   bool operator==(const TrainConfig&) const = default;
 };
 

@@ -4,12 +4,13 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <atomic>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
-
-#include "qkv/kernels/gemm.h"
+#include <vector>
 
 namespace qkv {
 namespace {
@@ -22,11 +23,33 @@ int initial_threads() {
   return physical_cores();
 }
 
+// Libraries with their own thread pools (the GEMM backend) register here; core
+// knows nothing of them (docs/ARCHITECTURE.md, Layers).
+struct Listeners {
+  std::mutex mu;
+  std::vector<ThreadCountListener> fns;
+  std::atomic<bool> initialised{false};  // thread_setting() has run
+};
+Listeners& listeners() {
+  static Listeners l;  // constructed on first use: registrations run during static initialisation
+  return l;
+}
+
+void notify(int n) {
+  std::vector<ThreadCountListener> fns;
+  {
+    std::lock_guard<std::mutex> lock(listeners().mu);
+    fns = listeners().fns;
+  }
+  for (ThreadCountListener fn : fns) fn(n);
+}
+
 int& thread_setting() {
   static int n = [] {
     int v = initial_threads();
     omp_set_num_threads(v);
-    kernels::gemm_set_num_threads(v);
+    notify(v);
+    listeners().initialised = true;
     return v;
   }();
   return n;
@@ -55,7 +78,17 @@ void set_num_threads(int n) {
   if (n < 1) n = 1;
   thread_setting() = n;
   omp_set_num_threads(n);
-  kernels::gemm_set_num_threads(n);
+  notify(n);
+}
+
+void on_num_threads_change(ThreadCountListener fn) {
+  {
+    std::lock_guard<std::mutex> lock(listeners().mu);
+    listeners().fns.push_back(fn);
+  }
+  // Registered after the count was first set: catch up now. Otherwise the
+  // first num_threads()/set_num_threads() call will tell it.
+  if (listeners().initialised) fn(thread_setting());
 }
 
 void ensure_wait_policy(char** argv) {

@@ -18,6 +18,7 @@
 #include "qkv/kernels/gemm.h"
 
 #include "qkv/core/error.h"
+#include "qkv/core/threading.h"
 
 #include <omp.h>
 
@@ -160,5 +161,10 @@ void gemm_set_num_threads(int n) {
 #endif
   // BLIS and OWN take the count per call from g_threads.
 }
+
+namespace {
+// qkv::set_num_threads (core) reaches the backend through this listener.
+[[maybe_unused]] const bool g_follows_thread_count = (on_num_threads_change(&gemm_set_num_threads), true);
+}  // namespace
 
 }  // namespace qkv::kernels

@@ -1,65 +1,50 @@
-// GPTConfig: validation and config.json (see qkv/models/gpt_config.h).
+// GPTConfig: its field table, validation and config.json (see qkv/models/gpt_config.h).
 #include "qkv/models/gpt_config.h"
 
 #include "qkv/core/error.h"
 
 namespace qkv::models {
 
+const config::Table<GPTConfig>& GPTConfig::fields() {
+  using config::field;
+  static const config::Table<GPTConfig> t(
+      "GPT config",
+      {
+          field("vocab_size", &GPTConfig::vocab_size, "Tokens in the vocabulary, V").above(0),
+          field("n_layer", &GPTConfig::n_layer, "Transformer blocks").above(0),
+          field("n_head", &GPTConfig::n_head, "Attention heads per block, NH").above(0),
+          field("n_embd", &GPTConfig::n_embd, "Model width C (d_model)").above(0),
+          field("block_size", &GPTConfig::block_size, "Context length: learned positions").above(0),
+          field("dropout", &GPTConfig::dropout, "Dropout probability").at_least(0).below(1),
+          field("bias", &GPTConfig::bias, "Biases in Linear and LayerNorm: true or false"),
+          field("activation", &GPTConfig::activation, "GELU: exact (erf) or GPT-2's tanh approximation").one_of({"gelu", "gelu_tanh"}),
+      });
+  return t;
+}
+
 void GPTConfig::validate() const {
-  auto positive = [](int64_t v, const char* name) {
-    if (v <= 0) throw ValueError(std::string("GPTConfig: ") + name + " must be > 0, got " + std::to_string(v));
-  };
-  positive(vocab_size, "vocab_size");
-  positive(n_layer, "n_layer");
-  positive(n_head, "n_head");
-  positive(n_embd, "n_embd");
-  positive(block_size, "block_size");
+  fields().validate(*this);
   if (n_embd % n_head != 0)
-    throw ValueError("GPTConfig: n_embd " + std::to_string(n_embd) + " must be divisible by n_head " +
+    throw ValueError("GPT config: n_embd " + std::to_string(n_embd) + " must be divisible by n_head " +
                      std::to_string(n_head));
-  if (!(dropout >= 0.0f && dropout < 1.0f))
-    throw ValueError("GPTConfig: dropout must be in [0, 1), got " + std::to_string(dropout));
-  if (activation != "gelu" && activation != "gelu_tanh")
-    throw ValueError("GPTConfig: activation must be \"gelu\" or \"gelu_tanh\", got \"" + activation + "\"");
 }
 
 nlohmann::json GPTConfig::to_json() const {
-  return {{"model_type", "gpt"},        {"vocab_size", vocab_size}, {"n_layer", n_layer},
-          {"n_head", n_head},           {"n_embd", n_embd},         {"block_size", block_size},
-          {"dropout", dropout},         {"bias", bias},             {"activation", activation}};
+  nlohmann::json j = fields().to_json(*this);
+  j["model_type"] = "gpt";
+  return j;
 }
 
 GPTConfig GPTConfig::from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw ValueError("GPT config: expected a JSON object");
-  GPTConfig c;
-  for (const auto& [key, val] : j.items()) {
-    auto need = [&](bool ok, const char* what) {
-      if (!ok) throw ValueError("GPT config: field \"" + key + "\" must be " + what + ", got " + val.dump());
-    };
-    if (key == "model_type") {
-      need(val.is_string() && val.get<std::string>() == "gpt", "\"gpt\"");
-    } else if (key == "vocab_size" || key == "n_layer" || key == "n_head" || key == "n_embd" ||
-               key == "block_size") {
-      need(val.is_number_integer(), "an integer");
-      int64_t v = val.get<int64_t>();
-      if (key == "vocab_size") c.vocab_size = v;
-      if (key == "n_layer") c.n_layer = v;
-      if (key == "n_head") c.n_head = v;
-      if (key == "n_embd") c.n_embd = v;
-      if (key == "block_size") c.block_size = v;
-    } else if (key == "dropout") {
-      need(val.is_number(), "a number");
-      c.dropout = val.get<float>();
-    } else if (key == "bias") {
-      need(val.is_boolean(), "true or false");
-      c.bias = val.get<bool>();
-    } else if (key == "activation") {
-      need(val.is_string(), "a string");
-      c.activation = val.get<std::string>();
-    } else {
-      throw ValueError("GPT config: unknown field \"" + key + "\"");
-    }
+  nlohmann::json rest = j;
+  if (j.contains("model_type")) {
+    const nlohmann::json& t = j["model_type"];
+    if (!t.is_string() || t.get<std::string>() != "gpt")
+      throw ValueError("GPT config: field \"model_type\" must be \"gpt\", got " + t.dump());
+    rest.erase("model_type");
   }
+  GPTConfig c = fields().from_json(rest);
   c.validate();
   return c;
 }

@@ -1,12 +1,10 @@
-// Optimizer base: parameter groups, per-parameter step counts, state save/load;
-// decay_groups.
+// Optimizer base: parameter groups, per-parameter step counts, state save/load.
+// (The decay/no-decay split is nn::decay_groups: optim does not know modules.)
 #include "qkv/optim/optimizer.h"
 
 #include <map>
 #include <set>
 
-#include "qkv/nn/layers.h"
-#include "qkv/nn/positional.h"
 
 namespace qkv::optim {
 
@@ -110,21 +108,6 @@ void Optimizer::load_state(const NamedTensors& st) {
       const Tensor& src = got[name + "." + std::to_string(i)];
       if (!src.same(bufs[i])) bufs[i].copy_(src);
     }
-}
-
-std::vector<ParamGroup> decay_groups(const nn::Module& m, float weight_decay, bool decay_embeddings) {
-  std::set<const TensorImpl*> tables;  // embedding tables
-  for (auto& [_, mod] : m.named_modules()) {
-    if (auto* e = dynamic_cast<const nn::Embedding*>(mod)) tables.insert(e->weight.impl_ptr().get());
-    if (auto* e = dynamic_cast<const nn::LearnedPositionalEmbedding*>(mod)) tables.insert(e->weight.impl_ptr().get());
-  }
-  std::vector<ParamGroup> groups{{{}, weight_decay}, {{}, 0.0f}};
-  for (const Tensor& p : m.parameters()) {
-    const bool table = tables.count(p.impl_ptr().get()) > 0;
-    const bool decay = p.dim() >= 2 && (decay_embeddings || !table);
-    groups[decay ? 0 : 1].params.push_back(p);
-  }
-  return groups;
 }
 
 }  // namespace qkv::optim

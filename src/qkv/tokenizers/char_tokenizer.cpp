@@ -71,8 +71,8 @@ std::vector<int64_t> CharTokenizer::encode(std::string_view text) const {
     auto it = ids_.find(text.substr(i, c.len));
     if (it == ids_.end())
       throw ValueError("CharTokenizer::encode: character " + describe(c.cp, text.substr(i, c.len)) +
-                       " at position " + std::to_string(index) + " (byte " + std::to_string(i) +
-                       ") is not in the vocabulary of " + std::to_string(chars_.size()) + " characters");
+                       " at character index " + std::to_string(index) + " (byte offset " +
+                       std::to_string(i) + ") is not in the vocabulary of " + std::to_string(chars_.size()) + " characters");
     ids.push_back(it->second);
     i += c.len;
   }

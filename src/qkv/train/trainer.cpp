@@ -13,6 +13,7 @@
 #include "qkv/io/file.h"
 #include "qkv/io/json.h"
 #include "qkv/io/safetensors.h"
+#include "qkv/nn/param_groups.h"
 #include "qkv/ops/ops.h"
 #include "qkv/optim/clip.h"
 #include "qkv/train/checkpoint.h"
@@ -91,7 +92,7 @@ Trainer::Trainer(models::GPT& model, const TrainConfig& cfg, std::vector<int64_t
                        " (corpus of " + std::to_string(tokens.size()) + " tokens; use a longer corpus or a smaller --block-size)");
   // AdamW with decoupled decay on matmul weights only (biases, LayerNorm and
   // embeddings excluded — the default; nanoGPT decays embeddings too).
-  opt_ = std::make_unique<optim::AdamW>(optim::decay_groups(model_, cfg_.weight_decay), cfg_.lr, cfg_.beta1,
+  opt_ = std::make_unique<optim::AdamW>(nn::decay_groups(model_, cfg_.weight_decay), cfg_.lr, cfg_.beta1,
                                         cfg_.beta2);
   schedule_ = cfg_.decay_lr ? optim::warmup_cosine(cfg_.lr, cfg_.min_lr, cfg_.warmup_iters, cfg_.lr_decay_iters)
                             : optim::constant_lr(cfg_.lr);
