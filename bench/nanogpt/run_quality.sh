@@ -11,7 +11,7 @@
 #   env: SEEDS="1 2 3"   WORK=/tmp/qkv-quality (runs + results.jsonl; finished
 #        runs found there are scored again, not retrained)
 #        TAG=qkv          label of the qkv runs (e.g. before/after a change)
-#        SKIP_NANOGPT=1 / SKIP_QKV=1
+#        SKIP_NANOGPT=1 / SKIP_QKV=1 (both: only print the table for SEEDS)
 #        NANOGPT_SRC=DIR  a checkout of karpathy/nanoGPT (default: exported
 #                         from the `fetch` mirror /work/.mirror/karpathy+nanoGPT)
 #        DATA=../shared/data/tinyshakespeare/input.txt
@@ -86,7 +86,7 @@ fi
 
 # ---------------------------------------------------------------- qkv
 if [[ -z ${SKIP_QKV:-} ]]; then
-  echo "# qkv $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src include || echo '+changes') as $TAG"
+  echo "# qkv: $BUILD/bin/qkv as $TAG (this checkout: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src include || echo ', src changed'))"
   for seed in $SEEDS; do
     out=$WORK/$TAG-s$seed
     if [[ -f $out/trainer_state.json ]] && grep -q '"step": *2000' "$out/trainer_state.json"; then
