@@ -18,6 +18,7 @@ struct TrainConfig {  // names as nanoGPT's train.py
   bool decay_lr = true;          // false: constant lr
   float beta1 = 0.9f, beta2 = 0.99f;
   float weight_decay = 0.1f;
+  bool decay_embeddings = true;  // nanoGPT decays every matrix, embeddings included
   float grad_clip = 1.0f;        // 0 = off
   int64_t grad_accum = 1;        // micro-batches per step
   int64_t eval_interval = 250;

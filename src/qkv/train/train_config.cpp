@@ -23,6 +23,7 @@ const config::Table<TrainConfig>& TrainConfig::fields() {
           field("beta1", &T::beta1, "AdamW β1").at_least(0).below(1),
           field("beta2", &T::beta2, "AdamW β2").at_least(0).below(1),
           field("weight_decay", &T::weight_decay, "AdamW decoupled weight decay of the matmul weights").at_least(0),
+          field("decay_embeddings", &T::decay_embeddings, "Weight decay on the embedding tables too (nanoGPT's rule)"),
           field("grad_clip", &T::grad_clip, "Global gradient-norm clip, 0 = off").at_least(0),
           field("grad_accum", &T::grad_accum, "Micro-batches per step").above(0).alias("gradient_accumulation_steps"),
           field("eval_interval", &T::eval_interval, "Steps between evaluations/checkpoints").above(0),
