@@ -18,7 +18,7 @@
 #include "qkv/nn/nn.h"
 #include "qkv/optim/optim.h"
 #include "qkv/tokenizers/tokenizer.h"
-#include "qkv/train/checkpoint.h"
+#include "qkv/models/registry.h"
 #include "qkv/train/trainer.h"
 #include "qkv/version.h"
 #include "qkv/viz/viz.h"

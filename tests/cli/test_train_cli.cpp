@@ -110,9 +110,20 @@ TEST_F(TrainCli, ResumeAndReuseErrors) {
   const std::string m = dir + "/model";
   ASSERT_EQ(qkv_run(tiny(m)).code, 0);
   expect_fail(qkv_run(tiny(m)), "pass --resume");
-  expect_fail(qkv_run(tiny(m) + " --resume --n-embd 32"), "cannot resume");
-  expect_fail(qkv_run(tiny(m) + " --resume --lr 0.5"), "cannot resume");
+  expect_fail(qkv_run(tiny(m) + " --resume --n-embd 32"), "n_embd 16 → 32 (checkpoint → this run)");
+  expect_fail(qkv_run(tiny(m) + " --resume --lr 0.5"), "lr 0.001 → 0.5");
   expect_fail(qkv_run(tiny(dir + "/other") + " --resume"), "cannot --resume");
+  expect_fail(qkv_run(tiny(m) + " --allow-new-data"), "--allow-new-data applies only with --resume");
+  // Another corpus (same characters, other order): refused, then allowed.
+  const std::string other = dir + "/other.txt";
+  std::ofstream(other) << "whether tis nobler in the mind to suffer\n" + std::string(40, '\n') +
+                              "to be or not to be, that is the question.\n";
+  std::string with_other = tiny(m);
+  with_other.replace(with_other.find(corpus), corpus.size(), other);
+  expect_fail(qkv_run(with_other + " --resume --max-iters 5"), "pass --allow-new-data");
+  Out r = qkv_run(with_other + " --resume --max-iters 5 --allow-new-data");
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_EQ(qkv::io::read_json(m + "/trainer_state.json")["data_fingerprint"]["path"].get<std::string>(), other);
 }
 
 TEST_F(TrainCli, BrokenModelDirectories) {

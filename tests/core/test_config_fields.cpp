@@ -127,7 +127,7 @@ TEST(ConfigFields, GPTConfigKeepsItsKeysAndErrors) {
 
 TEST(ConfigFields, TrainConfigKeepsItsKeysFlagNamesAndAliases) {
   const json j = train::TrainConfig{}.to_json();
-  EXPECT_EQ(j.size(), 17u);
+  EXPECT_EQ(j.size(), 18u);
   EXPECT_EQ(train::TrainConfig::from_json(j), train::TrainConfig{});
   train::TrainConfig c = train::TrainConfig::from_json(json{{"learning_rate", 6e-4}, {"gradient_accumulation_steps", 5}});
   EXPECT_EQ(c.lr, 6e-4f);

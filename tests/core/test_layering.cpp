@@ -29,7 +29,8 @@ const std::map<std::string, std::set<std::string>> kMayUse = {
     {"optim", {"ops"}},
     {"tokenizers", {"core"}},
     {"data", {"tokenizers", "core"}},
-    {"models", {"nn"}},
+    // io: model directories (config.json + model.safetensors, models/registry.h).
+    {"models", {"nn", "io"}},
     {"generate", {"models"}},
     // io: checkpoints are safetensors + JSON files; viz: the loss curve.
     {"train", {"models", "optim", "data", "io", "viz"}},

@@ -3,9 +3,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "qkv/io/json.h"
-#include "qkv/train/checkpoint.h"
+#include "qkv/models/gpt.h"
+#include "qkv/models/registry.h"
 #include "qkv/train/trainer.h"
 
 using namespace qkv;
@@ -37,6 +39,15 @@ train::TrainConfig tcfg(int64_t iters) {
   return t;
 }
 
+void expect_value_error(const std::function<void()>& f, std::initializer_list<const char*> needles) {
+  try {
+    f();
+    ADD_FAILURE() << "no ValueError";
+  } catch (const ValueError& e) {
+    for (const char* n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << n << " in: " << e.what();
+  }
+}
+
 // A periodic stream 0 1 2 3 4 0 1 … : perfectly predictable.
 std::vector<int64_t> corpus(size_t n = 600) {
   std::vector<int64_t> v(n);
@@ -50,26 +61,37 @@ std::string tmpdir(const std::string& name) {
   return d;
 }
 
+// A GPT (initialised from `seed`), its causal-LM task over `tokens`, and a
+// trainer writing to `dir`, in construction order.
+struct GptRun {
+  Generator gen;
+  models::GPT model;
+  train::CausalLMTask task;
+  train::Trainer trainer;
+  GptRun(const train::TrainConfig& tc, const std::string& dir, const models::GPTConfig& c = cfg(),
+        const std::vector<int64_t>& tokens = corpus(), uint64_t seed = 1)
+      : gen(seed), model(c, gen), task(model, tokens, c.block_size, tc.val_fraction), trainer(task, tc, dir) {}
+};
+
 }  // namespace
 
 TEST(Trainer, LearnsAPeriodicSequence) {
   std::string dir = tmpdir("learn");
-  Generator gen(1);
-  models::GPT m(cfg(), gen);
   train::TrainConfig tc = tcfg(60);
   tc.lr = 1e-2f;
   tc.min_lr = 1e-3f;
   tc.lr_decay_iters = 60;
   tc.eval_interval = 20;
-  train::Trainer t(m, tc, corpus(), dir);
+  GptRun s(tc, dir);
+  train::Trainer& t = s.trainer;
   t.run();
   ASSERT_FALSE(t.evals().empty());
   EXPECT_LT(t.evals().back().val_loss, 0.5f * t.evals().front().val_loss);
   for (const char* f : {"config.json", "model.safetensors", "optimizer.safetensors", "trainer_state.json",
                         "log.jsonl", "loss.svg", "best/model.safetensors", "best/config.json"})
     EXPECT_TRUE(fs::exists(dir + "/" + f)) << f;
-  auto loaded = train::load_model(dir);
-  EXPECT_EQ(loaded->config, m.config);
+  auto loaded = models::load_model_as<models::GPT>(dir);
+  EXPECT_EQ(loaded->config, s.model.config);
   fs::remove_all(dir);
 }
 
@@ -77,24 +99,21 @@ TEST(Trainer, ResumeReproducesTheUninterruptedRun) {
   std::string a = tmpdir("full"), b = tmpdir("split");
   std::vector<float> full;
   {
-    Generator gen(1);
-    models::GPT m(cfg(), gen);
-    train::Trainer t(m, tcfg(20), corpus(), a);
+    GptRun s(tcfg(20), a);
+    train::Trainer& t = s.trainer;
     t.run();
     full = t.step_losses();
   }
   std::vector<float> first, second;
   {
-    Generator gen(1);
-    models::GPT m(cfg(), gen);
-    train::Trainer t(m, tcfg(10), corpus(), b);
+    GptRun s(tcfg(10), b);
+    train::Trainer& t = s.trainer;
     t.run();
     first = t.step_losses();
   }
   {
-    Generator gen(99);  // different init: everything must come from the checkpoint
-    models::GPT m(cfg(), gen);
-    train::Trainer t(m, tcfg(20), corpus(), b);
+    GptRun s(tcfg(20), b, cfg(), corpus(), 99);  // different init: everything must come from the checkpoint
+    train::Trainer& t = s.trainer;
     t.resume();
     EXPECT_EQ(t.step(), 10);
     t.run();
@@ -110,47 +129,45 @@ TEST(Trainer, ResumeReproducesTheUninterruptedRun) {
 
 TEST(Trainer, BadInputIsRejectedBeforeAnythingIsWritten) {
   std::string dir = tmpdir("bad");
-  Generator gen(1);
-  models::GPT m(cfg(), gen);
-  EXPECT_THROW(train::Trainer(m, tcfg(5), corpus(12), dir), ValueError);  // shorter than block_size + 1
-  EXPECT_THROW(train::Trainer(m, tcfg(5), {0, 1, 7, 2}, dir), ValueError);  // id outside the vocabulary
+  EXPECT_THROW(GptRun(tcfg(5), dir, cfg(), corpus(12)), ValueError);  // shorter than block_size + 1
+  EXPECT_THROW(GptRun(tcfg(5), dir, cfg(), {0, 1, 7, 2}), ValueError);  // id outside the vocabulary
   train::TrainConfig bad = tcfg(5);
   bad.batch_size = 0;
-  EXPECT_THROW(train::Trainer(m, bad, corpus(), dir), ValueError);
+  EXPECT_THROW(GptRun(bad, dir), ValueError);
   EXPECT_FALSE(fs::exists(dir));
 }
 
 TEST(Trainer, ResumeRejectsAnotherConfigAndInterruptedSaves) {
   std::string dir = tmpdir("resume_bad");
   {
-    Generator gen(1);
-    models::GPT m(cfg(), gen);
-    train::Trainer t(m, tcfg(5), corpus(), dir);
+    GptRun s(tcfg(5), dir);
+    train::Trainer& t = s.trainer;
     t.run();
   }
   {  // another model shape
     models::GPTConfig c2 = cfg();
     c2.n_embd = 32;
-    Generator gen(1);
-    models::GPT m(c2, gen);
-    train::Trainer t(m, tcfg(10), corpus(), dir);
-    EXPECT_THROW(t.resume(), ValueError);
+    GptRun s(tcfg(10), dir, c2);
+    expect_value_error([&] { s.trainer.resume(); }, {"cannot resume", "n_embd 16 → 32", "checkpoint → this run"});
   }
-  {  // another learning rate
-    Generator gen(1);
-    models::GPT m(cfg(), gen);
+  {  // another learning rate and batch size: each named with both values
     train::TrainConfig tc = tcfg(10);
     tc.lr = 1e-2f;
-    train::Trainer t(m, tc, corpus(), dir);
-    EXPECT_THROW(t.resume(), ValueError);
+    tc.batch_size = 3;
+    GptRun s(tc, dir);
+    expect_value_error([&] { s.trainer.resume(); }, {"batch_size 4 → 3", "lr 0.003 → 0.01"});
+  }
+  {  // other data: refused unless allowed
+    GptRun s(tcfg(10), dir);
+    s.trainer.set_data_fingerprint({{"path", "other.txt"}, {"bytes", 7}, {"fnv1a64", "00000000000000aa"}});
+    EXPECT_NO_THROW(s.trainer.resume());  // the first run recorded no fingerprint: nothing to compare
   }
   {  // trainer_state.json claims another step than the safetensors files
     nlohmann::json st = io::read_json(dir + "/trainer_state.json");
     st["step"] = 3;
     io::write_json_atomic(dir + "/trainer_state.json", st);
-    Generator gen(1);
-    models::GPT m(cfg(), gen);
-    train::Trainer t(m, tcfg(10), corpus(), dir);
+    GptRun s(tcfg(10), dir);
+    train::Trainer& t = s.trainer;
     try {
       t.resume();
       ADD_FAILURE() << "resumed an inconsistent checkpoint";
@@ -165,14 +182,14 @@ TEST(Checkpoint, LoadModelNamesTheFileAtFault) {
   std::string dir = tmpdir("ckpt");
   Generator gen(1);
   models::GPT m(cfg(), gen);
-  train::save_model(dir, m, 0);
-  EXPECT_NO_THROW(train::load_model(dir));
+  models::save_model(dir, m, 0);
+  EXPECT_NO_THROW(models::load_model(dir));
   {  // config whose shapes disagree with the weights
     nlohmann::json j = m.config.to_json();
     j["n_embd"] = 32;
     io::write_json_atomic(dir + "/config.json", j);
     try {
-      train::load_model(dir);
+      models::load_model(dir);
       ADD_FAILURE();
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("model.safetensors"), std::string::npos) << e.what();
@@ -181,16 +198,16 @@ TEST(Checkpoint, LoadModelNamesTheFileAtFault) {
   }
   {  // truncated weights
     fs::resize_file(dir + "/model.safetensors", fs::file_size(dir + "/model.safetensors") - 10);
-    EXPECT_THROW(train::load_model(dir), Error);
+    EXPECT_THROW(models::load_model(dir), Error);
   }
   fs::remove(dir + "/model.safetensors");
   try {
-    train::load_model(dir);
+    models::load_model(dir);
     ADD_FAILURE();
   } catch (const IOError& e) {
     EXPECT_NE(std::string(e.what()).find("missing model.safetensors"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(train::load_model(dir + "/nope"), IOError);
+  EXPECT_THROW(models::load_model(dir + "/nope"), IOError);
   fs::remove_all(dir);
 }
 
@@ -201,16 +218,14 @@ TEST(Trainer, StopKeepsTheWorkAndResumesExactly) {
   std::string a = tmpdir("nostop"), b = tmpdir("stopped");
   std::vector<float> full, first, second;
   {
-    Generator gen(1);
-    models::GPT m(cfg(), gen);
-    train::Trainer t(m, tcfg(12), corpus(), a);
+    GptRun s(tcfg(12), a);
+    train::Trainer& t = s.trainer;
     EXPECT_TRUE(t.run());
     full = t.step_losses();
   }
   {
-    Generator gen(1);
-    models::GPT m(cfg(), gen);
-    train::Trainer t(m, tcfg(12), corpus(), b);
+    GptRun s(tcfg(12), b);
+    train::Trainer& t = s.trainer;
     std::atomic<bool> stop{true};  // requested before the first step ends
     t.set_stop_flag(&stop);
     EXPECT_FALSE(t.run());
@@ -218,9 +233,8 @@ TEST(Trainer, StopKeepsTheWorkAndResumesExactly) {
     first = t.step_losses();
   }
   {
-    Generator gen(99);
-    models::GPT m(cfg(), gen);
-    train::Trainer t(m, tcfg(12), corpus(), b);
+    GptRun s(tcfg(12), b, cfg(), corpus(), 99);
+    train::Trainer& t = s.trainer;
     t.resume();
     EXPECT_EQ(t.step(), 1);
     EXPECT_TRUE(t.run());

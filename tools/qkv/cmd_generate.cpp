@@ -7,7 +7,8 @@
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/generate/generate.h"
 #include "qkv/ops/quantized.h"
-#include "qkv/train/checkpoint.h"
+#include "qkv/models/gpt.h"
+#include "qkv/models/registry.h"
 
 namespace qkv::cli {
 namespace {
@@ -60,7 +61,7 @@ void run_generate(const GenerateArgs& a) {
   const std::string tok_path = a.dir + "/tokenizer.json";
   if (!std::filesystem::exists(tok_path)) throw IOError(a.dir + ": missing tokenizer.json");
   TextCodec tok = load_codec(tok_path);
-  std::unique_ptr<models::GPT> model = train::load_model(a.dir);
+  auto model = models::load_model_as<models::GPT>(a.dir, "qkv generate");
   model->quantize(weights);  // f32: nothing to do (load_model returns it in eval mode)
   if (tok.vocab_size != model->config.vocab_size)
     throw ValueError(tok_path + " has " + std::to_string(tok.vocab_size) + " tokens but config.json says vocab_size " +

@@ -7,7 +7,8 @@
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/autograd/autograd.h"
 #include "qkv/ops/ops.h"
-#include "qkv/train/checkpoint.h"
+#include "qkv/models/gpt.h"
+#include "qkv/models/registry.h"
 #include "qkv/viz/viz.h"
 
 namespace qkv::cli {
@@ -31,7 +32,7 @@ void run(const Args& a) {
   PlotFormat fmt = plot_format(a.out);
   if (a.text.empty()) throw ValueError("--text must not be empty");
   TextCodec tok = load_codec(a.dir + "/tokenizer.json");
-  std::unique_ptr<models::GPT> model = train::load_model(a.dir);
+  auto model = models::load_model_as<models::GPT>(a.dir, "qkv plot-attention");
   const auto& cfg = model->config;
   if (a.layer < 0 || a.layer >= cfg.n_layer)
     throw ValueError("--layer " + std::to_string(a.layer) + " out of range: the model has " +

@@ -1,6 +1,8 @@
 // `qkv train gpt`: train a GPT on a text file (nanoGPT's flags), with exact
 // resume. The model directory it writes is what `qkv generate` reads.
 #include <csignal>
+#include <ctime>
+#include <unistd.h>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -9,10 +11,10 @@
 #include "commands.h"
 #include "config_flags.h"
 #include "qkv/tokenizers/text_codec.h"
+#include "qkv/data/fingerprint.h"
 #include "qkv/io/file.h"
 #include "qkv/io/json.h"
 #include "qkv/models/gpt.h"
-#include "qkv/train/checkpoint.h"
 #include "qkv/train/trainer.h"
 
 namespace qkv::cli {
@@ -27,7 +29,7 @@ using nlohmann::json;
 
 struct TrainArgs {
   std::string data, tokenizer = "char", config, out;
-  bool resume = false;
+  bool resume = false, allow_new_data = false;
   int threads = 0;
   // One flag per config field (config_flags.h); vocab_size comes from the tokenizer.
   std::unique_ptr<ConfigFlags<models::GPTConfig>> model;
@@ -62,7 +64,7 @@ std::pair<json, json> merged_configs(const TrainArgs& a) {
     if (!s.contains("model_config") || !s.contains("train_config"))
       throw ValueError(st + ": missing model_config/train_config");
     model_j = s["model_config"];
-    train_j = s["train_config"];
+    train_j = train::TrainConfig::upgrade_saved_json(s["train_config"]);
   }
   if (!a.config.empty()) merge_config_file(io::read_json(a.config), a.config, model_j, train_j);
   a.model->apply_given(model_j);
@@ -80,6 +82,7 @@ void run_train(const TrainArgs& a) {
   if (!fs::is_regular_file(a.data)) throw IOError(a.data + ": no such file");
   const std::string text = io::read_file(a.data);
   if (text.empty()) throw ValueError(a.data + ": the corpus is empty");
+  if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
   TextCodec tok = a.resume ? load_codec(a.out + "/tokenizer.json")
                  : a.tokenizer == "char" ? char_codec(text)
                                          : load_codec(a.tokenizer);
@@ -104,18 +107,30 @@ void run_train(const TrainArgs& a) {
                static_cast<long>(mc.n_embd), static_cast<long>(mc.block_size), static_cast<long>(mc.vocab_size));
   std::fprintf(stderr, "data: %s, %zu bytes → %zu tokens (train %.0f%%, val %.0f%%)\n", a.data.c_str(),
                text.size(), ids.size(), 100 * (1 - tc.val_fraction), 100 * tc.val_fraction);
-  train::Trainer trainer(model, tc, std::move(ids), a.out);
+  train::CausalLMTask task(model, ids, mc.block_size, tc.val_fraction);
+  train::Trainer trainer(task, tc, a.out);
+  trainer.set_data_fingerprint(data::file_fingerprint(a.data));
   if (a.resume) {
-    trainer.resume();
+    trainer.resume(a.allow_new_data);
     std::fprintf(stderr, "resuming %s at step %ld\n", a.out.c_str(), static_cast<long>(trainer.step()));
   } else if (fs::exists(a.out + "/trainer_state.json")) {
     throw ValueError(a.out + " already holds a training run; pass --resume to continue it or choose another --out");
   }
   // Ctrl-C / SIGTERM: finish the current step, save it, say how to continue.
+  // A second signal a second or more later ends the process at once; repeats
+  // within that second are one request (`timeout` and shells can deliver the
+  // same interrupt twice: to the process and to its group).
   static std::atomic<bool> stop{false};
+  static std::atomic<int64_t> first_ns{0};
   struct sigaction sa {};
-  sa.sa_handler = [](int) { stop.store(true); };
-  sa.sa_flags = SA_RESETHAND;  // a second signal ends the process at once
+  sa.sa_handler = [](int) {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe
+    const int64_t now = static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+    int64_t expected = 0;
+    if (first_ns.compare_exchange_strong(expected, now)) stop.store(true);
+    else if (now - expected > 1000000000) _exit(130);
+  };
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   trainer.set_stop_flag(&stop);
@@ -145,6 +160,8 @@ void add_train_gpt_command(CLI::App& train) {
       ->default_str("none");
   g->add_option("--out", a.out, "Output model directory")->required();
   g->add_flag("--resume", a.resume, "Continue the run in --out exactly where it stopped");
+  g->add_flag("--allow-new-data", a.allow_new_data,
+              "With --resume: continue even though --data is not the file the run was trained on");
   g->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   // Model fields, then trainer fields (defaults and bounds from their tables).
   a.model = std::make_unique<ConfigFlags<models::GPTConfig>>(*g, models::GPTConfig::fields(),

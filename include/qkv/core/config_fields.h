@@ -54,6 +54,10 @@ struct FieldDiff {
 };
 // "lr 0.001 → 0.5, n_embd 16 → 32" (empty for no differences).
 std::string describe(const std::vector<FieldDiff>& diffs);
+// The top-level keys whose values differ between two JSON objects (a key
+// only one side has shows "(absent)" on the other), sorted by key: the diff
+// of configs known only as JSON (any model family's config.json).
+std::vector<FieldDiff> diff_json(const nlohmann::json& a, const nlohmann::json& b);
 
 // "snake_key" → "--snake-key" (the CLI spelling).
 std::string flag_name(std::string_view key);

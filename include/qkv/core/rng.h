@@ -7,6 +7,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace qkv {
 
@@ -25,6 +26,13 @@ class Generator {
   void fill_normal(float* out, int64_t n, float mean = 0.0f, float std = 1.0f);
   std::array<uint64_t, 4> state() const { return s_; }
   void set_state(const std::array<uint64_t, 4>& s) { s_ = s; }
+  // The state as 64 hex digits (checkpoints keep it as text: JSON numbers
+  // above 2^53 do not survive every reader).
+  std::string state_hex() const;
+  // Parses state_hex()'s text; ValueError ("…must be 64 hex digits", "…has a
+  // non-hex character at position N", "…is all zero": xoshiro256** never
+  // reaches that state) prefixed by `what`. Nothing changes on error.
+  void set_state_hex(const std::string& hex, const std::string& what = "generator state");
 
  private:
   std::array<uint64_t, 4> s_{};

@@ -19,6 +19,7 @@
 #include "qkv/core/rng.h"
 #include "qkv/models/decoder.h"
 #include "qkv/models/gpt_config.h"
+#include "qkv/models/model.h"
 #include "qkv/nn/kv_cache.h"
 #include "qkv/nn/layers.h"
 #include "qkv/nn/transformer_layer.h"
@@ -41,7 +42,7 @@ struct GPTInputs {
   nn::KVCache* cache = nullptr;
 };
 
-class GPT : public nn::Module, public Decoder {
+class GPT : public CausalLM, public Decoder {
  public:
   // Builds the model and initialises it as GPT-2 (normal 0.02; residual
   // projections c_proj scaled by 1/√(2·n_layer); zero biases; LayerNorm 1/0).
@@ -55,8 +56,15 @@ class GPT : public nn::Module, public Decoder {
   Tensor next_token_logits(const Tensor& idx, Generator& gen, nn::KVCache* cache = nullptr) const;
   // The blocks' output (B,T,C) before ln_f, with explicit positions/padding.
   Tensor hidden(const Tensor& idx, Generator& gen, const GPTInputs& in = {}) const;
-  // Mean next-token cross-entropy of logits (B,T,V) against targets (B,T).
+  // Mean next-token cross-entropy of logits (B,T,V) against targets (B,T)
+  // (targets of -100 are skipped).
   static Tensor loss(const Tensor& logits, const Tensor& targets);
+
+  // models::Model / CausalLM: "gpt", config.to_json(), and forward() with an
+  // optional padding mask (true = real token).
+  std::string model_type() const override { return "gpt"; }
+  nlohmann::json config_json() const override { return config.to_json(); }
+  Tensor lm_logits(const Tensor& ids, Generator& gen, const Tensor& attention_mask = {}) const override;
   nn::KVCache make_cache(int64_t batch) const;  // one self-attention slot per block, block_size long
 
   // models::Decoder: left-padded prompts; past block_size the context is

@@ -17,6 +17,9 @@ namespace qkv::nn {
 // never decay. Returns two groups, always in this order:
 // {decayed, weight_decay}, {not decayed, 0}. Either may be empty.
 // (nanoGPT decays every dim ≥ 2 tensor: pass decay_embeddings = true.)
+// Frozen parameters (requires_grad false, e.g. a base model under LoRA) are
+// left out, so the optimizer keeps no state for them. Each group carries the
+// parameters' state_dict names (the optimizer's state keys).
 std::vector<ParamGroup> decay_groups(const Module& m, float weight_decay, bool decay_embeddings = false);
 
 }  // namespace qkv::nn

@@ -46,12 +46,16 @@ class Optimizer {
   const std::vector<ParamGroup>& param_groups() const { return groups_; }
 
   // Everything needed to resume exactly: "step_count" (int64 [1]), "lr"
-  // (float32 [1]), per parameter i (flat index over the groups, in order)
-  // "step.i" (int64 [1]) and the optimizer's buffers ("exp_avg.i", ...).
+  // (float32 [1]), and per parameter "step.<key>" (int64 [1]) and the
+  // optimizer's buffers ("exp_avg.<key>", ...), where <key> is the
+  // parameter's name when the groups carry names (ParamGroup::names) and its
+  // flat index over the groups otherwise.
   // The buffer tensors are the live state (not copies); clone to snapshot.
   virtual NamedTensors state() const;
   // Copies a state() back in; throws ValueError naming missing, unexpected
-  // and mis-shaped entries (nothing is changed then).
+  // and mis-shaped entries (nothing is changed then). With named groups,
+  // index keys ("exp_avg.3", state saved before names existed) are accepted
+  // too, by position.
   virtual void load_state(const NamedTensors& state);
 
  protected:
@@ -63,12 +67,15 @@ class Optimizer {
   // parameter that has a grad, advancing its step count first.
   template <class F> void for_each_with_grad(F f);
   int64_t param_step(size_t i) const { return param_steps_[i]; }
+  // The state key of flat parameter i: its name, or its index.
+  const std::string& key(size_t i) const { return keys_[i]; }
 
   const char* name_;
   std::vector<ParamGroup> groups_;
   float lr_;
   int64_t step_count_ = 0;
   std::vector<int64_t> param_steps_;
+  std::vector<std::string> keys_;  // per flat parameter
   std::vector<std::pair<std::string, std::vector<Tensor>>> buffers_;
 };
 

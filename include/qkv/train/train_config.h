@@ -35,6 +35,9 @@ struct TrainConfig {  // names as nanoGPT's train.py
   // Unknown keys rejected (with the nearest key suggested), wrong types named;
   // missing keys keep their defaults. Does not validate.
   static TrainConfig from_json(const nlohmann::json& j);
+  // A checkpoint's train_config with the fields added since it was written
+  // set to what that run used (not today's default): decay_embeddings false.
+  static nlohmann::json upgrade_saved_json(nlohmann::json j);
   bool operator==(const TrainConfig&) const = default;
 };
 

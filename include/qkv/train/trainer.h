@@ -1,29 +1,44 @@
-// qkv/train/trainer.h — training a GPT on a token stream (nanoGPT's train.py
-// loop, with exact resume).
+// qkv/train/trainer.h — the training loop, written once for every task
+// (nanoGPT's train.py loop, with exact resume).
 //
-// Data: the stream is split into train (first 1 − val_fraction) and val (the
-// rest); a batch is batch_size random contiguous blocks of block_size + 1
-// tokens (inputs and next-token targets). Every eval_interval steps (and at
-// the end) the mean loss over eval_iters batches of each split is logged to
-// DIR/log.jsonl, the last checkpoint is saved in DIR, the best (lowest val
-// loss) in DIR/best, and the loss curve is drawn to DIR/loss.svg.
-// Resume restores model, optimizer, step, best loss and every RNG stream, so
-// the continued run produces the same losses as an uninterrupted one.
+//   models::GPT model(cfg, gen);
+//   train::CausalLMTask task(model, ids, cfg.block_size, tc.val_fraction);   // or any train::Task
+//   train::Trainer trainer(task, tc, "runs/x");
+//   trainer.set_data_fingerprint(data::file_fingerprint(path));
+//   if (resuming) trainer.resume();
+//   trainer.run([&](const std::string& dir) { tokenizer.save(dir + "/tokenizer.json"); });
+//
+// Each step: grad_accum micro-batches from the task (loss / grad_accum
+// backpropagated), global-norm clipping, AdamW at the schedule's lr. Every
+// eval_interval steps (and at the end) the mean loss over eval_iters batches
+// of each split is logged to DIR/log.jsonl, the checkpoint is saved in DIR,
+// the best (lowest val loss) in DIR/best, and the curve drawn to DIR/loss.svg.
+//
+// DIR holds config.json + model.safetensors (models/registry.h), plus
+//   optimizer.safetensors  the optimizer state, keyed by parameter name
+//   trainer_state.json     step, best val loss, data cursor + RNG, dropout
+//                          RNG, trainer and model configs, data fingerprint
+// each file tagged with its step and trainer_state.json written last, so a
+// resume tells one save from the mix an interrupted save leaves. Resume
+// restores all of it: the continued run's losses equal an uninterrupted
+// run's, bit for bit.
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "qkv/models/gpt.h"
-#include "qkv/train/train_config.h"
+#include "qkv/data/cursor.h"
 #include "qkv/optim/adam.h"
 #include "qkv/optim/schedule.h"
+#include "qkv/train/task.h"
+#include "qkv/train/train_config.h"
 
 namespace qkv::train {
-
 
 struct EvalRecord {
   int64_t step;
@@ -33,20 +48,25 @@ struct EvalRecord {
 
 class Trainer {
  public:
-  // `tokens`: the whole corpus as ids (< model vocab_size). The model
-  // config's block_size sets the context. Throws ValueError when a split is
-  // shorter than block_size + 1 tokens.
-  Trainer(models::GPT& model, const TrainConfig& cfg, std::vector<int64_t> tokens, std::string out_dir);
-  // Restores DIR's checkpoint (model, optimizer, step, RNGs). Throws
-  // ValueError if the checkpoint's model or trainer config differs from this
-  // run's (except max_iters, eval settings and log_interval), or if its files
-  // are from different steps (an interrupted save).
-  void resume();
-  // Trains from the current step to max_iters. `extra_files` are written into
-  // every checkpoint directory (e.g. tokenizer.json) by the callback.
-  // Returns false when stopped early by the stop flag: the checkpoint in DIR
-  // then holds the last completed step, and --resume continues exactly there.
-  bool run(const std::function<void(const std::string& dir)>& write_extra_files = nullptr);
+  using ExtraFiles = std::function<void(const std::string& dir)>;
+
+  // Validates cfg; builds AdamW over the task model's trainable parameters
+  // (nn::decay_groups: frozen ones get no state). Writes nothing.
+  Trainer(Task& task, const TrainConfig& cfg, std::string out_dir);
+  // What identifies the training data (data::file_fingerprint): saved with
+  // every checkpoint and compared by resume().
+  void set_data_fingerprint(nlohmann::json fingerprint) { fingerprint_ = std::move(fingerprint); }
+  // Restores DIR's checkpoint (model, optimizer, step, data cursor, RNGs).
+  // ValueError naming each differing field and both values if the model or
+  // trainer config differs (max_iters, eval settings and log_interval may
+  // change); if the data fingerprint differs, unless allow_new_data; or if the
+  // files are from different steps (an interrupted save).
+  void resume(bool allow_new_data = false);
+  // Trains from the current step to max_iters. `extra_files` writes further
+  // files (tokenizer.json) into every checkpoint directory. Returns false
+  // when stopped early by the stop flag: the checkpoint in DIR then holds the
+  // last completed step, and resume() continues exactly there.
+  bool run(const ExtraFiles& extra_files = nullptr);
   // Checked after every optimizer step (e.g. set by a SIGINT/SIGTERM handler);
   // null = never stop early. The flag must outlive run().
   void set_stop_flag(const std::atomic<bool>* flag) { stop_ = flag; }
@@ -54,26 +74,36 @@ class Trainer {
   int64_t step() const { return step_; }
   float best_val_loss() const { return best_val_; }
   const std::vector<EvalRecord>& evals() const { return evals_; }
+  const data::DataCursor& data_cursor() const { return cursor_; }
   // Losses of every training step run by this object (for tests).
   const std::vector<float>& step_losses() const { return step_losses_; }
 
  private:
-  void get_batch(bool train, Generator& gen, Tensor& x, Tensor& y) const;
-  std::pair<float, float> estimate_loss();
-  void save(const std::function<void(const std::string&)>& extra, bool best);
+  float train_step();                        // one optimizer step; returns its mean loss
+  std::pair<float, float> estimate_loss();   // (train, val) over eval_iters batches each
+  // Estimate, log, save (best too when val improves), plot.
+  EvalRecord evaluate(float lr, double ms_per_iter, const ExtraFiles& extra);
+  void append_log(const EvalRecord& r) const;
+  void plot_losses() const;
+  // trainer_state.cpp: the checkpoint.
+  void save(const ExtraFiles& extra, bool best);
+  void save_best(const ExtraFiles& extra) const;
+  void check_resumable(const nlohmann::json& state, bool allow_new_data) const;
+  void load_evals();
 
-  models::GPT& model_;
+  Task& task_;
   TrainConfig cfg_;
-  std::vector<int64_t> train_, val_;
   std::string dir_;
   int64_t step_ = 0;
   float best_val_ = 1e30f;
+  data::DataCursor cursor_;
   Generator data_gen_, dropout_gen_;
   std::unique_ptr<optim::AdamW> opt_;
   std::unique_ptr<optim::Schedule> schedule_;
+  nlohmann::json fingerprint_;
   std::vector<EvalRecord> evals_;
   std::vector<float> step_losses_;
-  double ms_per_iter_ = 0;
+  int64_t step_tokens_ = 0;  // tokens in the last step's micro-batches
   const std::atomic<bool>* stop_ = nullptr;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <set>
 
 namespace qkv::config {
 
@@ -12,6 +13,20 @@ std::string describe(const std::vector<FieldDiff>& diffs) {
   std::string s;
   for (const FieldDiff& d : diffs) s += (s.empty() ? "" : ", ") + d.key + " " + d.a + " → " + d.b;
   return s;
+}
+
+std::vector<FieldDiff> diff_json(const nlohmann::json& a, const nlohmann::json& b) {
+  std::set<std::string> keys;
+  for (const nlohmann::json* side : {&a, &b})
+    if (side->is_object())
+      for (const auto& [k, _] : side->items()) keys.insert(k);
+  auto value = [](const nlohmann::json& j, const std::string& k) {
+    return j.is_object() && j.contains(k) ? j[k].dump() : std::string("(absent)");
+  };
+  std::vector<FieldDiff> out;
+  for (const std::string& k : keys)
+    if (value(a, k) != value(b, k)) out.push_back({k, value(a, k), value(b, k)});
+  return out;
 }
 
 std::string flag_name(std::string_view key) {

@@ -1,6 +1,9 @@
 #include "qkv/core/rng.h"
 
 #include <cmath>
+#include <cstdio>
+
+#include "qkv/core/error.h"
 
 namespace qkv {
 namespace {
@@ -12,6 +15,31 @@ uint64_t splitmix64(uint64_t& x) {
 }
 inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 }  // namespace
+
+std::string Generator::state_hex() const {
+  std::string hex;
+  for (uint64_t w : s_) {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(w));
+    hex += buf;
+  }
+  return hex;
+}
+
+void Generator::set_state_hex(const std::string& hex, const std::string& what) {
+  if (hex.size() != 64)
+    throw ValueError(what + " must be 64 hex digits, got " + std::to_string(hex.size()) + " characters");
+  std::array<uint64_t, 4> st{};
+  for (size_t i = 0; i < 64; ++i) {
+    const char c = hex[i];
+    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) throw ValueError(what + " has a non-hex character at position " + std::to_string(i));
+    st[i / 16] = (st[i / 16] << 4) | static_cast<uint64_t>(d);
+  }
+  // xoshiro256** maps the all-zero state to itself: it would yield only zeros.
+  if ((st[0] | st[1] | st[2] | st[3]) == 0) throw ValueError(what + " is all zero");
+  s_ = st;
+}
 
 void Generator::manual_seed(uint64_t seed) {
   uint64_t x = seed;

@@ -81,6 +81,10 @@ Tensor GPT::next_token_logits(const Tensor& idx, Generator& gen, nn::KVCache* ca
   return last_logits(hidden(idx, gen, {.cache = cache}));
 }
 
+Tensor GPT::lm_logits(const Tensor& ids, Generator& gen, const Tensor& attention_mask) const {
+  return lm_head(ln_f->forward(hidden(ids, gen, {.key_mask = attention_mask})));
+}
+
 Tensor GPT::loss(const Tensor& logits, const Tensor& targets) { return cross_entropy(logits, targets); }
 
 }  // namespace qkv::models

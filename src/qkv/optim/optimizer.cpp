@@ -14,11 +14,15 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups, float lr, const char* name)
     : name_(name), groups_(std::move(groups)), lr_(lr) {
   if (!(lr >= 0.0f)) throw ValueError(std::string(name) + ": lr must be >= 0, got " + std::to_string(lr));
   std::set<const TensorImpl*> seen;
+  std::set<std::string> names;
   size_t n = 0;
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     const ParamGroup& g = groups_[gi];
     if (!(g.weight_decay >= 0.0f))
       throw ValueError(std::string(name) + ": weight_decay must be >= 0, got " + std::to_string(g.weight_decay));
+    if (!g.names.empty() && g.names.size() != g.params.size())
+      throw ValueError(std::string(name) + ": group " + std::to_string(gi) + " has " + std::to_string(g.names.size()) +
+                       " names for " + std::to_string(g.params.size()) + " parameters");
     for (size_t j = 0; j < g.params.size(); ++j) {
       const Tensor& p = g.params[j];
       const std::string where = std::string(name) + ": group " + std::to_string(gi) + " parameter " + std::to_string(j);
@@ -27,6 +31,9 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups, float lr, const char* name)
       if (!p.is_contiguous()) throw ValueError(where + " is not contiguous");
       if (!seen.insert(p.impl_ptr().get()).second)
         throw ValueError(where + " appears more than once (tied weights must be passed once)");
+      keys_.push_back(g.names.empty() ? std::to_string(n) : g.names[j]);
+      if (!names.insert(keys_.back()).second)
+        throw ValueError(where + ": the name \"" + keys_.back() + "\" is used twice");
       ++n;
     }
   }
@@ -55,9 +62,9 @@ NamedTensors Optimizer::state() const {
   out.emplace_back("step_count", tensor_i64({step_count_}, {1}));
   out.emplace_back("lr", tensor({lr_}, {1}));
   for (size_t i = 0; i < param_steps_.size(); ++i)
-    out.emplace_back("step." + std::to_string(i), tensor_i64({param_steps_[i]}, {1}));
+    out.emplace_back("step." + keys_[i], tensor_i64({param_steps_[i]}, {1}));
   for (const auto& [name, bufs] : buffers_)
-    for (size_t i = 0; i < bufs.size(); ++i) out.emplace_back(name + "." + std::to_string(i), bufs[i]);
+    for (size_t i = 0; i < bufs.size(); ++i) out.emplace_back(name + "." + keys_[i], bufs[i]);
   return out;
 }
 
@@ -66,12 +73,22 @@ void Optimizer::load_state(const NamedTensors& st) {
   std::map<std::string, Shape> want;
   want["step_count"] = {1};
   want["lr"] = {1};
-  for (size_t i = 0; i < param_steps_.size(); ++i) want["step." + std::to_string(i)] = {1};
+  // Index keys of a state saved before the groups had names → name keys.
+  std::map<std::string, std::string> by_index;
+  for (size_t i = 0; i < param_steps_.size(); ++i) {
+    want["step." + keys_[i]] = {1};
+    by_index["step." + std::to_string(i)] = "step." + keys_[i];
+  }
   for (const auto& [name, bufs] : buffers_)
-    for (size_t i = 0; i < bufs.size(); ++i) want[name + "." + std::to_string(i)] = bufs[i].shape();
+    for (size_t i = 0; i < bufs.size(); ++i) {
+      want[name + "." + keys_[i]] = bufs[i].shape();
+      by_index[name + "." + std::to_string(i)] = name + "." + keys_[i];
+    }
   std::map<std::string, Tensor> got;
   std::string unexpected, missing, mismatched;
-  for (const auto& [n, t] : st) {
+  for (const auto& [saved, t] : st) {
+    auto idx = by_index.find(saved);
+    const std::string& n = want.count(saved) || idx == by_index.end() ? saved : idx->second;
     auto it = want.find(n);
     if (it == want.end()) {
       unexpected += (unexpected.empty() ? "" : ", ") + n;
@@ -97,7 +114,7 @@ void Optimizer::load_state(const NamedTensors& st) {
     return v;
   };
   std::vector<int64_t> steps(param_steps_.size());
-  for (size_t i = 0; i < steps.size(); ++i) steps[i] = as_int("step." + std::to_string(i));
+  for (size_t i = 0; i < steps.size(); ++i) steps[i] = as_int("step." + keys_[i]);
   const int64_t count = as_int("step_count");
   const float lr = got["lr"].to_vector()[0];
   set_lr(lr);
@@ -105,7 +122,7 @@ void Optimizer::load_state(const NamedTensors& st) {
   param_steps_ = steps;
   for (auto& [name, bufs] : buffers_)
     for (size_t i = 0; i < bufs.size(); ++i) {
-      const Tensor& src = got[name + "." + std::to_string(i)];
+      const Tensor& src = got[name + "." + keys_[i]];
       if (!src.same(bufs[i])) bufs[i].copy_(src);
     }
 }

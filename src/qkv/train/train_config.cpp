@@ -50,4 +50,10 @@ nlohmann::json TrainConfig::to_json() const { return fields().to_json(*this); }
 
 TrainConfig TrainConfig::from_json(const nlohmann::json& j) { return fields().from_json(j); }
 
+nlohmann::json TrainConfig::upgrade_saved_json(nlohmann::json j) {
+  // Before decay_embeddings existed the trainer decayed no embedding table.
+  if (j.is_object() && !j.contains("decay_embeddings")) j["decay_embeddings"] = false;
+  return j;
+}
+
 }  // namespace qkv::train

@@ -1,0 +1,114 @@
+// The model registry and model directories (see qkv/models/registry.h).
+#include "qkv/models/registry.h"
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "qkv/io/json.h"
+#include "qkv/io/safetensors.h"
+#include "qkv/models/gpt.h"
+
+namespace qkv::models {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <class M, class Config>
+ModelFactory factory_of() {
+  return [](const nlohmann::json& j, Generator& gen) -> std::unique_ptr<Model> {
+    return std::make_unique<M>(Config::from_json(j), gen);
+  };
+}
+
+struct Registry {
+  std::mutex mu;
+  std::map<std::string, ModelFactory> factories{
+      // The built-in families: one line each.
+      {"gpt", factory_of<GPT, GPTConfig>()},
+  };
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+std::string known_types() {
+  std::string s;
+  for (const std::string& t : model_types()) s += (s.empty() ? "" : ", ") + ("\"" + t + "\"");
+  return s;
+}
+
+}  // namespace
+
+void register_model_type(const std::string& model_type, ModelFactory factory) {
+  if (model_type.empty() || !factory) throw ValueError("register_model_type: empty model_type or factory");
+  std::lock_guard<std::mutex> lock(registry().mu);
+  registry().factories[model_type] = std::move(factory);
+}
+
+std::vector<std::string> model_types() {
+  std::lock_guard<std::mutex> lock(registry().mu);
+  std::vector<std::string> out;
+  for (const auto& [k, _] : registry().factories) out.push_back(k);
+  return out;
+}
+
+std::unique_ptr<Model> create_model(const nlohmann::json& config, Generator& gen) {
+  if (!config.is_object()) throw ValueError("model config: expected a JSON object");
+  if (!config.contains("model_type") || !config["model_type"].is_string())
+    throw ValueError("model config: missing \"model_type\" (one of " + known_types() + ")");
+  const std::string type = config["model_type"].get<std::string>();
+  ModelFactory make;
+  {
+    std::lock_guard<std::mutex> lock(registry().mu);
+    auto it = registry().factories.find(type);
+    if (it != registry().factories.end()) make = it->second;
+  }
+  if (!make) throw ValueError("model config: unknown model_type \"" + type + "\" (known: " + known_types() + ")");
+  return make(config, gen);
+}
+
+void save_model(const std::string& dir, const Model& model, int64_t step) {
+  fs::create_directories(dir);
+  io::write_json_atomic(dir + "/config.json", model.config_json());
+  // Tied weights appear under one name only (GPT: wte.weight, no lm_head).
+  io::save_safetensors(dir + "/model.safetensors", model.state_dict(),
+                       {{"format", "pt"}, {"step", std::to_string(step)}, {"producer", "qkv"}});
+}
+
+std::unique_ptr<Model> load_model(const std::string& dir) {
+  if (!fs::exists(dir)) throw IOError(dir + ": no such model directory");
+  if (!fs::is_directory(dir)) throw IOError(dir + ": not a directory (expected a model directory)");
+  for (const char* f : {"config.json", "model.safetensors"})
+    if (!fs::exists(dir + "/" + f)) throw IOError(dir + ": missing " + f);
+  std::unique_ptr<Model> model;
+  try {
+    Generator gen(0);  // initial weights are overwritten below
+    model = create_model(io::read_json(dir + "/config.json"), gen);
+  } catch (const ValueError& e) {
+    throw ValueError(dir + "/config.json: " + e.what());
+  }
+  io::NamedTensors st = io::load_safetensors(dir + "/model.safetensors");
+  try {
+    model->load_state_dict(st.tensors, true);
+  } catch (const Error& e) {
+    throw ValueError(dir + "/model.safetensors does not fit " + dir + "/config.json: " + e.what());
+  }
+  model->eval();
+  return model;
+}
+
+int64_t safetensors_step(const std::string& path) {
+  io::NamedTensors st = io::load_safetensors(path);
+  auto it = st.metadata.find("step");
+  if (it == st.metadata.end()) return -1;
+  try {
+    return std::stoll(it->second);
+  } catch (...) {
+    throw IOError(path + ": metadata \"step\" is not an integer: " + it->second);
+  }
+}
+
+}  // namespace qkv::models

@@ -1,0 +1,146 @@
+// The trainer's checkpoint: save, and resume with its checks (see
+// qkv/train/trainer.h for the directory's files).
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "qkv/core/config_fields.h"
+#include "qkv/data/fingerprint.h"
+#include "qkv/io/json.h"
+#include "qkv/io/safetensors.h"
+#include "qkv/models/registry.h"
+#include "qkv/train/trainer.h"
+
+namespace qkv::train {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Settings that may change between a run and its resume.
+constexpr const char* kChangeable[] = {"max_iters", "eval_interval", "eval_iters", "log_interval"};
+
+// The data cursor: its own field, or (checkpoints before data/) the data RNG
+// with the micro-batch count of a causal-LM run.
+data::DataCursor saved_cursor(const json& st, int64_t step, int64_t grad_accum) {
+  if (st.contains("data_cursor")) return data::DataCursor::from_json(st["data_cursor"]);
+  if (!st.contains("data_rng")) throw ValueError("missing field \"data_cursor\"");
+  Generator g;
+  g.set_state_hex(st["data_rng"].get<std::string>(), "data_rng");
+  return data::DataCursor::capture(0, step * grad_accum, g);
+}
+
+const json& field(const json& st, const std::string& path, const char* k) {
+  if (!st.contains(k)) throw ValueError(path + ": missing field \"" + k + "\"");
+  return st[k];
+}
+
+}  // namespace
+
+void Trainer::save(const ExtraFiles& extra, bool best) {
+  fs::create_directories(dir_);
+  // Order: optimizer, model, trainer_state.json last (the commit marker).
+  io::save_safetensors(dir_ + "/optimizer.safetensors", opt_->state(), {{"step", std::to_string(step_)}});
+  models::save_model(dir_, task_.model(), step_);
+  if (extra) extra(dir_);
+  json st = {{"step", step_},
+             {"best_val_loss", best_val_},
+             {"data_cursor", data::DataCursor::capture(cursor_.epoch, cursor_.position, data_gen_).to_json()},
+             {"dropout_rng", dropout_gen_.state_hex()},
+             {"train_config", cfg_.to_json()},
+             {"model_config", task_.model().config_json()}};
+  if (!fingerprint_.is_null()) st["data_fingerprint"] = fingerprint_;
+  io::write_json_atomic(dir_ + "/trainer_state.json", st);
+  if (best) save_best(extra);
+}
+
+void Trainer::save_best(const ExtraFiles& extra) const {
+  // The best model as a whole directory: written beside, then swapped in.
+  const std::string tmp = dir_ + "/.best.tmp", old = dir_ + "/.best.old", target = dir_ + "/best";
+  fs::remove_all(tmp);
+  models::save_model(tmp, task_.model(), step_);
+  if (extra) extra(tmp);
+  fs::remove_all(old);
+  if (fs::exists(target)) fs::rename(target, old);
+  fs::rename(tmp, target);
+  fs::remove_all(old);
+}
+
+void Trainer::check_resumable(const json& st, bool allow_new_data) const {
+  const std::string path = dir_ + "/trainer_state.json";
+  // A key the checkpoint lacks was added to the config after it was written
+  // (the run used that key's default): not a difference.
+  std::vector<config::FieldDiff> model_diff;
+  for (const config::FieldDiff& d : config::diff_json(field(st, path, "model_config"), task_.model().config_json()))
+    if (d.a != "(absent)") model_diff.push_back(d);
+  if (!model_diff.empty())
+    throw ValueError("cannot resume " + dir_ + ": the model differs from its checkpoint: " +
+                     config::describe(model_diff) + " (checkpoint → this run)");
+  std::vector<config::FieldDiff> train_diff;
+  for (const config::FieldDiff& d : TrainConfig::fields().diff(
+           TrainConfig::from_json(TrainConfig::upgrade_saved_json(field(st, path, "train_config"))), cfg_))
+    if (std::find(std::begin(kChangeable), std::end(kChangeable), d.key) == std::end(kChangeable))
+      train_diff.push_back(d);
+  if (!train_diff.empty())
+    throw ValueError("cannot resume " + dir_ + ": the trainer settings differ from its checkpoint: " +
+                     config::describe(train_diff) +
+                     " (checkpoint → this run; only max_iters, eval_interval, eval_iters and log_interval may change)");
+  if (st.contains("data_fingerprint") && !fingerprint_.is_null() && !allow_new_data &&
+      !data::same_data(st["data_fingerprint"], fingerprint_))
+    throw ValueError("cannot resume " + dir_ + ": it was trained on " +
+                     data::describe_fingerprint(st["data_fingerprint"]) + ", this run reads " +
+                     data::describe_fingerprint(fingerprint_) +
+                     "; pass --allow-new-data to continue on the new data");
+  const int64_t step = field(st, path, "step").get<int64_t>();
+  const int64_t ms = models::safetensors_step(dir_ + "/model.safetensors");
+  const int64_t os = models::safetensors_step(dir_ + "/optimizer.safetensors");
+  if (ms != step || os != step)
+    throw ValueError("cannot resume " + dir_ + ": it is inconsistent (trainer_state.json step " + std::to_string(step) +
+                     ", model.safetensors step " + std::to_string(ms) + ", optimizer.safetensors step " +
+                     std::to_string(os) + "): a save was interrupted");
+}
+
+void Trainer::resume(bool allow_new_data) {
+  for (const char* f : {"trainer_state.json", "optimizer.safetensors", "model.safetensors", "config.json"})
+    if (!fs::exists(dir_ + "/" + f))
+      throw IOError(dir_ + ": cannot resume: missing " + f + " (was this directory made by `qkv train`?)");
+  const std::string path = dir_ + "/trainer_state.json";
+  const json st = io::read_json(path);
+  check_resumable(st, allow_new_data);
+  const int64_t step = field(st, path, "step").get<int64_t>();
+  data::DataCursor cursor;
+  try {
+    cursor = saved_cursor(st, step, cfg_.grad_accum);
+    Generator dropout;
+    dropout.set_state_hex(field(st, path, "dropout_rng").get<std::string>(), "dropout_rng");
+    dropout_gen_ = dropout;
+  } catch (const ValueError& e) {
+    throw ValueError(path + ": " + e.what());
+  }
+  task_.model().load_state_dict(io::load_safetensors(dir_ + "/model.safetensors").tensors, true);
+  opt_->load_state(io::load_safetensors(dir_ + "/optimizer.safetensors").tensors);
+  cursor.restore(data_gen_);
+  cursor_ = cursor;
+  best_val_ = field(st, path, "best_val_loss").get<float>();
+  step_ = step;
+  load_evals();
+}
+
+void Trainer::load_evals() {
+  // Earlier evaluations, for the loss plot and to skip re-evaluating this step.
+  std::ifstream log(dir_ + "/log.jsonl");
+  std::string line;
+  while (std::getline(log, line)) {
+    try {
+      json r = json::parse(line);
+      if (r["step"].get<int64_t>() > step_) continue;
+      evals_.push_back({r["step"].get<int64_t>(), r["train_loss"].get<float>(), r["val_loss"].get<float>(),
+                        r["lr"].get<float>(), r["ms_per_iter"].get<double>(), r["tokens_per_sec"].get<double>()});
+    } catch (const std::exception&) {
+      // a torn last line from an interrupted run: ignore
+    }
+  }
+}
+
+}  // namespace qkv::train
