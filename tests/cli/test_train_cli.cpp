@@ -8,9 +8,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "qkv/io/json.h"
+#include "qkv/tokenizers/text_codec.h"
 #include "support/shell.h"
 
 namespace fs = std::filesystem;
@@ -51,6 +54,69 @@ class TrainCli : public ::testing::Test {
 void expect_fail(const Out& o, const std::string& needle) {
   EXPECT_NE(o.code, 0) << o.text;
   EXPECT_NE(o.text.find(needle), std::string::npos) << "expected '" << needle << "' in:\n" << o.text;
+}
+
+// A run with stdout and stderr apart: stdout goes through a file (the shell
+// helper merges stderr into what it captures).
+struct Split {
+  int code;
+  std::string out, err;
+};
+
+Split qkv_split(const std::string& args, const std::string& out_file) {
+  qkv::testing::ShellRun r =
+      qkv::testing::shell("{ " + std::string(QKV_CLI_PATH) + " " + args + " > " + out_file + "; }");
+  std::ifstream f(out_file, std::ios::binary);
+  return {r.code, std::string(std::istreambuf_iterator<char>(f), {}), r.out};
+}
+
+// The lines of `text`, each required to end with '\n'.
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t at = 0;
+  for (size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(text.substr(at, nl - at));
+  EXPECT_EQ(at, text.size()) << "output does not end with a newline:\n" << text;
+  return lines;
+}
+
+bool valid_utf8(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();  // the strict default error handler throws on invalid UTF-8
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
+// Checks one `generate --jsonl` line against docs/CLI.md and returns it parsed.
+nlohmann::json check_jsonl_line(const std::string& line, const qkv::tokenizers::TextCodec& tok, size_t sample,
+                                uint64_t seed) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(line);  // rejects invalid UTF-8
+  } catch (const nlohmann::json::exception& e) {
+    ADD_FAILURE() << e.what() << " in line: " << line;
+    return j;
+  }
+  const std::vector<std::string> fields{"prompt", "sample", "text", "ids", "prompt_ids", "new_tokens",
+                                        "tokens_per_sec", "seed"};
+  std::vector<std::string> keys;
+  const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(line);
+  for (const auto& [k, v] : ordered.items()) keys.push_back(k);
+  EXPECT_EQ(keys, fields) << line;
+  EXPECT_EQ(j["sample"].get<size_t>(), sample);
+  EXPECT_EQ(j["seed"].get<uint64_t>(), seed);
+  const auto ids = j["ids"].get<std::vector<int64_t>>();
+  EXPECT_EQ(j["new_tokens"].get<size_t>(), ids.size());
+  EXPECT_TRUE(j["tokens_per_sec"].is_number()) << line;
+  EXPECT_GE(j["tokens_per_sec"].get<double>(), 0.0);
+  const std::string text = tok.decode(ids);
+  if (valid_utf8(text)) {
+    EXPECT_EQ(j["text"], text) << line;  // the ids decode to the text
+  } else {
+    EXPECT_NE(j["text"].get<std::string>().find("\xEF\xBF\xBD"), std::string::npos) << line;  // U+FFFD
+  }
+  return j;
 }
 
 }  // namespace
@@ -167,6 +233,70 @@ TEST_F(TrainCli, GenerateWithQuantizedWeights) {
   EXPECT_NE(h.text.find("--weights"), std::string::npos) << h.text;
 }
 
+// `generate --jsonl` (docs/CLI.md): one JSON line per sample and nothing else
+// on stdout; sample i's ids are those of the plain run with the same seed.
+TEST_F(TrainCli, GenerateJsonl) {
+  const std::string m = dir + "/model";
+  ASSERT_EQ(qkv_run(tiny(m)).code, 0);
+  const qkv::tokenizers::TextCodec tok = qkv::tokenizers::load_codec(m);
+  const std::vector<int64_t> prompt_ids = tok.encode("to be");
+  const std::string run = "generate " + m + " --prompt \"to be\" --max-new-tokens 12 --seed 7";
+  Split js = qkv_split(run + " --num-samples 2 --jsonl --stats", dir + "/out.jsonl");
+  ASSERT_EQ(js.code, 0) << js.err;
+  EXPECT_NE(js.err.find("generated 24 tokens"), std::string::npos) << js.err;  // --stats: stderr only
+  const std::vector<std::string> lines = lines_of(js.out);
+  ASSERT_EQ(lines.size(), 2u) << js.out;
+  // The plain runs: sample i's text then a separator line; one sample streams.
+  Split plain = qkv_split(run + " --num-samples 2", dir + "/plain.txt");
+  Split one = qkv_split(run, dir + "/one.txt");
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  ASSERT_EQ(one.code, 0) << one.err;
+  const std::string sep = "\n---------------\n";
+  double run_tps = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const nlohmann::json j = check_jsonl_line(lines[i], tok, i, 7);
+    EXPECT_EQ(j["prompt"], "to be");
+    EXPECT_EQ(j["prompt_ids"].get<std::vector<int64_t>>(), prompt_ids);
+    std::vector<int64_t> full = prompt_ids;
+    for (int64_t id : j["ids"].get<std::vector<int64_t>>()) full.push_back(id);
+    EXPECT_EQ(full.size(), prompt_ids.size() + 12);
+    // A character vocabulary encodes its own decoding back to the same ids.
+    const size_t at = plain.out.find(sep);
+    ASSERT_NE(at, std::string::npos) << plain.out;
+    EXPECT_EQ(tok.encode(plain.out.substr(0, at)), full) << "sample " << i << ": " << lines[i];
+    plain.out.erase(0, at + sep.size());
+    if (i == 0) {
+      EXPECT_EQ(one.out, tok.decode(full) + sep);  // the streamed single sample
+      run_tps = j["tokens_per_sec"].get<double>();
+    }
+    EXPECT_EQ(j["tokens_per_sec"].get<double>(), run_tps);  // the run's, on every line
+    EXPECT_GT(run_tps, 0.0);
+  }
+  EXPECT_EQ(plain.out, "");
+  // Nothing generated: still one line, tokens_per_sec still a number.
+  Split none = qkv_split("generate " + m + " --max-new-tokens 0 --jsonl", dir + "/none.jsonl");
+  ASSERT_EQ(none.code, 0) << none.err;
+  EXPECT_EQ(none.err, "");
+  ASSERT_EQ(lines_of(none.out).size(), 1u) << none.out;
+  const nlohmann::json j = check_jsonl_line(lines_of(none.out)[0], tok, 0, 1337);
+  EXPECT_EQ(j["prompt"], "\n");
+  EXPECT_EQ(j["text"], "");
+  EXPECT_EQ(j["tokens_per_sec"].get<double>(), 0.0);
+  // Errors: on stderr, exit non-zero, stdout empty.
+  Split bad = qkv_split("generate " + m + " --prompt \"Zzz#\" --jsonl", dir + "/bad.jsonl");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_EQ(bad.out, "");
+  EXPECT_NE(bad.err.find("qkv: error: --prompt"), std::string::npos) << bad.err;
+  if (fs::exists("/dev/full")) {  // a write that fails is an error, not a silent exit 0
+    qkv::testing::ShellRun full =
+        qkv::testing::shell("{ " + std::string(QKV_CLI_PATH) + " generate " + m + " --jsonl --max-new-tokens 2 > /dev/full; }");
+    EXPECT_NE(full.code, 0) << full.out;
+    EXPECT_NE(full.out.find("qkv: error: cannot write to stdout"), std::string::npos) << full.out;
+  }
+  Out h = qkv_run("generate --help");
+  EXPECT_NE(h.text.find("--jsonl"), std::string::npos) << h.text;
+}
+
 TEST_F(TrainCli, TrainsWithATrainedBpeTokenizer) {
   Out tk = qkv_run("train-tokenizer --type bpe --vocab-size 300 --out " + dir + "/tok " + corpus);
   ASSERT_EQ(tk.code, 0) << tk.text;
@@ -180,6 +310,22 @@ TEST_F(TrainCli, TrainsWithATrainedBpeTokenizer) {
   EXPECT_EQ(g.code, 0) << g.text;
   EXPECT_EQ(g.text.rfind("to be", 0), 0u) << g.text;
   expect_fail(qkv_run(tiny(dir + "/x") + " --tokenizer " + dir + "/no_such_tok"), "no_such_tok");
+  // --jsonl with bytes that are not UTF-8: a prompt cut inside "€" (E2 82 AC),
+  // and byte tokens sampled hot; every line is still valid JSON.
+  const qkv::tokenizers::TextCodec tok = qkv::tokenizers::load_codec(m);
+  Split js = qkv_split("generate " + m + " --prompt \"$(printf 'to be \\342\\202')\" --max-new-tokens 40"
+                       " --temperature 3 --num-samples 3 --jsonl", dir + "/bytes.jsonl");
+  ASSERT_EQ(js.code, 0) << js.err;
+  const std::vector<std::string> lines = lines_of(js.out);
+  ASSERT_EQ(lines.size(), 3u) << js.out;
+  bool bad_bytes = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const nlohmann::json j = check_jsonl_line(lines[i], tok, i, 1337);
+    EXPECT_EQ(j["prompt"].get<std::string>().rfind("to be \xEF\xBF\xBD", 0), 0u) << lines[i];
+    EXPECT_EQ(j["prompt_ids"].get<std::vector<int64_t>>(), tok.encode("to be \xE2\x82"));
+    bad_bytes = bad_bytes || !valid_utf8(tok.decode(j["ids"].get<std::vector<int64_t>>()));
+  }
+  EXPECT_TRUE(bad_bytes) << "no sample decoded to invalid UTF-8; the case above went untested";
 }
 
 // Ctrl-C during training: the finished steps are saved, the message says

@@ -1,7 +1,10 @@
-// `qkv generate DIR`: sample text from a trained model directory.
+// `qkv generate DIR`: sample text from a trained model directory, as text
+// (streamed for one sample) or, with --jsonl, one JSON object per sample.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 
 #include "commands.h"
 #include "qkv/tokenizers/text_codec.h"
@@ -22,9 +25,13 @@ struct GenerateArgs {
   float temperature = 0.8f, top_p = 1.0f;
   uint64_t seed = 1337;
   int threads = 0;
-  bool no_cache = false, stats = false;
+  bool no_cache = false, stats = false, jsonl = false;
   std::string weights = "f32";
 };
+
+constexpr std::string_view kSampleEnd = "\n---------------\n";  // after each sample of plain output
+
+void put(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
 // Length of the longest prefix of `s` that does not end inside a UTF-8
 // character (a byte-level token may carry half of one).
@@ -37,11 +44,16 @@ size_t whole_utf8_prefix(const std::string& s) {
   return s.size() - (lead - 1) >= need ? s.size() : lead - 1;
 }
 
-void run_generate(const GenerateArgs& a) {
-  if (!std::filesystem::is_directory(a.dir))
-    throw IOError(a.dir + (std::filesystem::exists(a.dir) ? ": not a directory" : ": no such directory") +
-                  " (expected a model directory made by `qkv train gpt`)");
-  apply_threads(a.threads);
+// Everything a run needs, checked and loaded.
+struct Loaded {
+  TextCodec tok;
+  std::unique_ptr<models::GPT> model;
+  std::vector<int64_t> prompt;  // ids
+  generate::GenerateOptions opt;
+  WeightFormat weights;
+};
+
+generate::GenerateOptions options_from(const GenerateArgs& a) {
   if (a.num_samples < 1) throw ValueError("--num-samples must be >= 1");
   if (a.max_new_tokens < 0) throw ValueError("--max-new-tokens must be >= 0");
   if (a.prompt.empty()) throw ValueError("--prompt must not be empty (the default is a newline)");
@@ -52,62 +64,112 @@ void run_generate(const GenerateArgs& a) {
   opt.sampling.top_p = a.top_p;
   opt.sampling.validate();
   opt.use_cache = !a.no_cache;
-  WeightFormat weights;
+  return opt;
+}
+
+Loaded load(const GenerateArgs& a) {
+  if (!std::filesystem::is_directory(a.dir))
+    throw IOError(a.dir + (std::filesystem::exists(a.dir) ? ": not a directory" : ": no such directory") +
+                  " (expected a model directory made by `qkv train gpt`)");
+  apply_threads(a.threads);
+  Loaded s{.opt = options_from(a)};
   try {
-    weights = kernels::parse_weight_format(a.weights);
+    s.weights = kernels::parse_weight_format(a.weights);
   } catch (const ValueError& e) {
     throw ValueError(std::string("--weights: ") + e.what());
   }
   const std::string tok_path = a.dir + "/tokenizer.json";
   if (!std::filesystem::exists(tok_path)) throw IOError(a.dir + ": missing tokenizer.json");
-  TextCodec tok = load_codec(tok_path);
-  auto model = models::load_model_as<models::GPT>(a.dir, "qkv generate");
-  model->quantize(weights);  // f32: nothing to do (load_model returns it in eval mode)
-  if (tok.vocab_size != model->config.vocab_size)
-    throw ValueError(tok_path + " has " + std::to_string(tok.vocab_size) + " tokens but config.json says vocab_size " +
-                     std::to_string(model->config.vocab_size));
-  std::vector<int64_t> prompt;
+  s.tok = load_codec(tok_path);
+  s.model = models::load_model_as<models::GPT>(a.dir, "qkv generate");
+  s.model->quantize(s.weights);  // f32: nothing to do (load_model returns it in eval mode)
+  if (s.tok.vocab_size != s.model->config.vocab_size)
+    throw ValueError(tok_path + " has " + std::to_string(s.tok.vocab_size) + " tokens but config.json says vocab_size " +
+                     std::to_string(s.model->config.vocab_size));
   try {
-    prompt = tok.encode(a.prompt);
+    s.prompt = s.tok.encode(a.prompt);
   } catch (const ValueError& e) {
     throw ValueError(std::string("--prompt: ") + e.what());
   }
-  Generator gen(a.seed);
-  std::vector<std::vector<int64_t>> prompts(a.num_samples, prompt);
-  auto t0 = std::chrono::steady_clock::now();
-  // One sample streams its text as the tokens come (the decoded prefix grows;
-  // print what is new once it is whole UTF-8); several print at the end.
-  std::vector<int64_t> so_far = prompt;
-  size_t shown = 0;
-  auto stream = [&](size_t, int64_t token) {
-    so_far.push_back(token);
-    const std::string text = tok.decode(so_far);
-    const size_t end = std::max(shown, whole_utf8_prefix(text));
-    std::fwrite(text.data() + shown, 1, end - shown, stdout);
+  return s;
+}
+
+// Plain output of one sample as its tokens come: the decoded prefix grows,
+// and what is new is printed once it is whole UTF-8.
+class TextStream {
+ public:
+  TextStream(const TextCodec& tok, const std::vector<int64_t>& prompt) : tok_(tok), so_far_(prompt) {
+    const std::string p = tok_.decode(prompt);
+    put(p);
     std::fflush(stdout);
-    shown = end;
-  };
-  const bool streaming = a.num_samples == 1;
-  if (streaming) {
-    const std::string p = tok.decode(prompt);
-    std::fwrite(p.data(), 1, p.size(), stdout);
-    std::fflush(stdout);
-    shown = p.size();
+    shown_ = p.size();
   }
-  auto out = generate::generate(*model, prompts, opt, gen, streaming ? generate::TokenCallback(stream) : nullptr);
-  double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  void add(int64_t token) {
+    so_far_.push_back(token);
+    const std::string text = tok_.decode(so_far_);
+    const size_t end = std::max(shown_, whole_utf8_prefix(text));
+    put(std::string_view(text).substr(shown_, end - shown_));
+    std::fflush(stdout);
+    shown_ = end;
+  }
+  // The rest of `text` (the whole sample, decoded at once) and the separator.
+  void finish(const std::string& text) const {
+    put(std::string_view(text).substr(std::min(shown_, text.size())));
+    put(kSampleEnd);
+  }
+
+ private:
+  const TextCodec& tok_;
+  std::vector<int64_t> so_far_;
+  size_t shown_ = 0;
+};
+
+// One --jsonl line (docs/CLI.md): strings that are not valid UTF-8 get U+FFFD
+// for their bad bytes, so the line is always valid JSON; the ids stay exact.
+std::string sample_json(const GenerateArgs& a, const Loaded& s, const std::vector<int64_t>& seq, size_t sample,
+                        double tokens_per_sec) {
+  const std::vector<int64_t> ids(seq.begin() + static_cast<std::ptrdiff_t>(s.prompt.size()), seq.end());
+  nlohmann::ordered_json j;
+  j["prompt"] = a.prompt;
+  j["sample"] = sample;
+  j["text"] = s.tok.decode(ids);
+  j["ids"] = ids;
+  j["prompt_ids"] = s.prompt;
+  j["new_tokens"] = ids.size();
+  j["tokens_per_sec"] = tokens_per_sec;
+  j["seed"] = a.seed;
+  return compact_json(j) + '\n';
+}
+
+void run_generate(const GenerateArgs& a) {
+  Loaded s = load(a);
+  Generator gen(a.seed);
+  const std::vector<std::vector<int64_t>> prompts(a.num_samples, s.prompt);
+  // One sample in plain mode streams its text as the tokens come; several
+  // print when done; --jsonl prints only its lines.
+  std::optional<TextStream> stream;
+  generate::TokenCallback on_token;
+  if (a.num_samples == 1 && !a.jsonl) {
+    stream.emplace(s.tok, s.prompt);
+    on_token = [&stream](size_t, int64_t token) { stream->add(token); };
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto out = generate::generate(*s.model, prompts, s.opt, gen, on_token);
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   int64_t produced = 0;
+  for (const auto& seq : out) produced += static_cast<int64_t>(seq.size() - s.prompt.size());
+  const double tokens_per_sec = produced > 0 && sec > 0 ? produced / sec : 0.0;  // always a finite number
   for (size_t i = 0; i < out.size(); ++i) {
-    produced += static_cast<int64_t>(out[i].size() - prompt.size());
-    const std::string text = tok.decode(out[i]);
-    if (streaming) std::fwrite(text.data() + std::min(shown, text.size()), 1, text.size() - std::min(shown, text.size()), stdout);
-    else std::fwrite(text.data(), 1, text.size(), stdout);
-    std::printf("\n---------------\n");
+    if (a.jsonl) put(sample_json(a, s, out[i], i, tokens_per_sec));
+    else if (stream) stream->finish(s.tok.decode(out[i]));
+    else put(s.tok.decode(out[i]) + std::string(kSampleEnd));
+    std::fflush(stdout);
   }
   if (a.stats)
     std::fprintf(stderr, "generated %ld tokens in %.2f s (%.1f tokens/s, KV cache %s, %s weights)\n",
-                 static_cast<long>(produced), sec, produced / sec, a.no_cache ? "off" : "on",
-                 kernels::weight_format_name(weights));
+                 static_cast<long>(produced), sec, tokens_per_sec, a.no_cache ? "off" : "on",
+                 kernels::weight_format_name(s.weights));
+  if (std::ferror(stdout) || std::fflush(stdout) != 0) throw IOError("cannot write to stdout");
 }
 
 void add_generate_command(CLI::App& app) {
@@ -128,6 +190,10 @@ void add_generate_command(CLI::App& app) {
                 "as llama.cpp's Q8_0): fewer bytes per weight, faster decoding (docs/CLI.md)")
       ->capture_default_str();
   g->add_flag("--stats", a.stats, "Print tokens/s to stderr");
+  g->add_flag("--jsonl", a.jsonl,
+              "Print only JSON lines, one per sample in order once generation ends (no streaming): "
+              "prompt, sample, text (the continuation alone), ids, prompt_ids, new_tokens, "
+              "tokens_per_sec (the whole run's), seed; invalid UTF-8 becomes U+FFFD (docs/CLI.md)");
   g->callback([] { run_generate(a); });
 }
 

@@ -12,6 +12,10 @@
 
 namespace qkv::cli {
 
+std::string compact_json(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 namespace {
 
 struct TokenizeArgs {
@@ -27,7 +31,7 @@ std::string encoding_json(const tokenizers::Encoding& e) {
   nlohmann::ordered_json offsets = nlohmann::ordered_json::array();
   for (auto [s, f] : e.offsets) offsets.push_back({s, f});
   j["offsets"] = offsets;
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return compact_json(j);
 }
 
 void run_tokenize(const TokenizeArgs& a) {

@@ -2,6 +2,7 @@
 // with the registry (registry.h): one cmd_*.cpp file per command.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "registry.h"
@@ -14,5 +15,8 @@ enum class PlotFormat { Png, Svg };
 PlotFormat plot_format(const std::string& path);
 // Applies --threads (0 = keep the default) to every threaded library (cmd_info.cpp).
 void apply_threads(int threads);
+// `j` on one line, for JSON-lines output: strings that are not valid UTF-8 get
+// U+FFFD for their bad bytes instead of failing the dump (cmd_tokenize.cpp).
+std::string compact_json(const nlohmann::ordered_json& j);
 
 }  // namespace qkv::cli
