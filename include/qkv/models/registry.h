@@ -23,6 +23,7 @@
 
 #include "qkv/core/error.h"
 #include "qkv/core/rng.h"
+#include "qkv/io/safetensors.h"
 #include "qkv/models/model.h"
 
 namespace qkv::models {
@@ -56,7 +57,8 @@ std::unique_ptr<T> load_model_as(const std::string& dir, const std::string& what
   }
   throw ValueError(dir + " holds a '" + m->model_type() + "' model, which " + what + " cannot use");
 }
-// The step recorded in a safetensors file's metadata, or -1 if none.
-int64_t safetensors_step(const std::string& path);
+// The step recorded in a loaded safetensors file's metadata ("step"), or -1
+// if none; IOError naming `path` when it is not an integer.
+int64_t safetensors_step(const io::NamedTensors& file, const std::string& path);
 
 }  // namespace qkv::models

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "qkv/data/cursor.h"
+#include "qkv/io/safetensors.h"
 #include "qkv/optim/adam.h"
 #include "qkv/optim/schedule.h"
 #include "qkv/train/task.h"
@@ -88,7 +89,9 @@ class Trainer {
   // trainer_state.cpp: the checkpoint.
   void save(const ExtraFiles& extra, bool best);
   void save_best(const ExtraFiles& extra) const;
-  void check_resumable(const nlohmann::json& state, bool allow_new_data) const;
+  void check_resumable(const nlohmann::json& state, bool allow_new_data) const;  // configs, data
+  // The safetensors files belong to trainer_state.json's step (else a save was interrupted).
+  void check_same_save(int64_t step, const io::NamedTensors& model, const io::NamedTensors& optimizer) const;
   void load_evals();
 
   Task& task_;

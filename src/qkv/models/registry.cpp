@@ -100,10 +100,9 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
   return model;
 }
 
-int64_t safetensors_step(const std::string& path) {
-  io::NamedTensors st = io::load_safetensors(path);
-  auto it = st.metadata.find("step");
-  if (it == st.metadata.end()) return -1;
+int64_t safetensors_step(const io::NamedTensors& file, const std::string& path) {
+  auto it = file.metadata.find("step");
+  if (it == file.metadata.end()) return -1;
   try {
     return std::stoll(it->second);
   } catch (...) {

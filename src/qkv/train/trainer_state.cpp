@@ -92,9 +92,11 @@ void Trainer::check_resumable(const json& st, bool allow_new_data) const {
                      data::describe_fingerprint(st["data_fingerprint"]) + ", this run reads " +
                      data::describe_fingerprint(fingerprint_) +
                      "; pass --allow-new-data to continue on the new data");
-  const int64_t step = field(st, path, "step").get<int64_t>();
-  const int64_t ms = models::safetensors_step(dir_ + "/model.safetensors");
-  const int64_t os = models::safetensors_step(dir_ + "/optimizer.safetensors");
+}
+
+void Trainer::check_same_save(int64_t step, const io::NamedTensors& model, const io::NamedTensors& optimizer) const {
+  const int64_t ms = models::safetensors_step(model, dir_ + "/model.safetensors");
+  const int64_t os = models::safetensors_step(optimizer, dir_ + "/optimizer.safetensors");
   if (ms != step || os != step)
     throw ValueError("cannot resume " + dir_ + ": it is inconsistent (trainer_state.json step " + std::to_string(step) +
                      ", model.safetensors step " + std::to_string(ms) + ", optimizer.safetensors step " +
@@ -110,16 +112,20 @@ void Trainer::resume(bool allow_new_data) {
   check_resumable(st, allow_new_data);
   const int64_t step = field(st, path, "step").get<int64_t>();
   data::DataCursor cursor;
+  Generator dropout;
   try {
     cursor = saved_cursor(st, step, cfg_.grad_accum);
-    Generator dropout;
     dropout.set_state_hex(field(st, path, "dropout_rng").get<std::string>(), "dropout_rng");
-    dropout_gen_ = dropout;
   } catch (const ValueError& e) {
     throw ValueError(path + ": " + e.what());
   }
-  task_.model().load_state_dict(io::load_safetensors(dir_ + "/model.safetensors").tensors, true);
-  opt_->load_state(io::load_safetensors(dir_ + "/optimizer.safetensors").tensors);
+  // Each file is read once: its step metadata is checked, then its tensors loaded.
+  const io::NamedTensors model = io::load_safetensors(dir_ + "/model.safetensors");
+  const io::NamedTensors optimizer = io::load_safetensors(dir_ + "/optimizer.safetensors");
+  check_same_save(step, model, optimizer);
+  task_.model().load_state_dict(model.tensors, true);
+  opt_->load_state(optimizer.tensors);
+  dropout_gen_ = dropout;
   cursor.restore(data_gen_);
   cursor_ = cursor;
   best_val_ = field(st, path, "best_val_loss").get<float>();
