@@ -287,6 +287,15 @@ Tensor attention_ref(const Tensor& q, const Tensor& k, const Tensor& v, const At
     if (o.mask.dtype() == DType::Float32) s = add(s, o.mask);
     else s = masked_fill(s, logical_not(o.mask), -kInf);
   }
+  if (o.alibi_slopes.defined()) {  // −m_h·|t + S − T − s| per head (the dim before T)
+    const std::vector<float> m = o.alibi_slopes.to_vector();
+    const int64_t H = static_cast<int64_t>(m.size());
+    std::vector<float> bias(static_cast<size_t>(H * T * S));
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t j = 0; j < S; ++j) bias[(h * T + t) * S + j] = -m[h] * std::fabs(float(t + S - T - j));
+    s = add(s, tensor(bias, {H, T, S}));
+  }
   if (o.causal) {  // t attends to s ≤ t + (S − T)
     Tensor allowed = tril(ones({T, S}, DType::Bool), S - T);
     s = masked_fill(s, logical_not(allowed), -kInf);
@@ -1129,6 +1138,7 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
     float dropout = 0.0f;
     LayoutFn layout = nullptr;
     unsigned checks = kGrad | kRef;
+    bool alibi = false;  // ALiBi slopes 2^-1, 2^-2, … per head
   };
   // Operands as slices of wider rows (unit last stride, row stride > width),
   // and as transposed storage (the op must fall back to a copy).
@@ -1139,6 +1149,11 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
       o.causal = a.causal;
       o.dropout_p = a.dropout;
       if (a.mask) o.mask = in.back();
+      if (a.alibi) {
+        std::vector<float> m;
+        for (int64_t h = 0; h < a.H; ++h) m.push_back(std::ldexp(1.0f, static_cast<int>(-1 - h)));
+        o.alibi_slopes = tensor(m, {a.H});
+      }
       return o;
     };
   };
@@ -1166,6 +1181,8 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
            return t.transpose(1, 2).contiguous().transpose(1, 2);
          })},
         {"big_threads", 2, 32, 32, 4, 16, 16, true, false, 0.0f, nullptr, kBig},
+        {"alibi_causal_T3_S7", 2, 3, 7, 3, 4, 4, true, false, 0.0f, nullptr, kGrad | kRef, true},
+        {"alibi_bidirectional_mask", 2, 5, 7, 2, 4, 3, false, true, 0.0f, nullptr, kGrad | kRef, true},
     };
     as[5].layout = sliced;
     for (const A& a : as) {
@@ -1206,6 +1223,8 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
            return t.transpose(1, 2).contiguous().transpose(1, 2);
          })},
         {"big_threads", 2, 32, 32, 4, 16, 16, true, false, 0.0f, nullptr, kBig},
+        {"alibi_causal", 2, 6, 6, 3, 4, 4, true, false, 0.0f, nullptr, kGrad | kRef, true},
+        {"alibi_big_threads", 2, 32, 32, 4, 16, 16, true, false, 0.0f, nullptr, kBig, true},
     };
     as[4].layout = on(0, [](const Tensor& t) { return t.narrow(-1, 1, t.size(-1) - 3); });
     for (const A& a : as) {
@@ -1495,6 +1514,71 @@ void indexing_cases(std::vector<OpCase>& cs) {
   cs.push_back(c);
 }
 
+// RoPE (Su et al. 2021) in plain double loops: pair (a, b) of head h turns
+// by p·scale·theta^(−2i/rot).
+Tensor rope_ref(const Tensor& x, const std::vector<int64_t>& pos, bool per_batch, int64_t H, const RopeOptions& o) {
+  const int64_t B = x.size(0), T = x.size(1), C = x.size(2), hs = C / H, rot = o.rot_dim ? o.rot_dim : hs;
+  const std::vector<float> in = x.contiguous().to_vector();
+  std::vector<float> out = in;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t i = 0; i < rot / 2; ++i) {
+          const bool half = o.layout == RopeLayout::RotateHalf;
+          const int64_t base = (b * T + t) * C + h * hs, ia = base + (half ? i : 2 * i),
+                        ib = base + (half ? i + rot / 2 : 2 * i + 1);
+          const double p = static_cast<double>(pos[per_batch ? b * T + t : t]) * o.position_scale;
+          const double ang = p * std::pow(o.theta, -2.0 * static_cast<double>(i) / static_cast<double>(rot));
+          out[ia] = static_cast<float>(in[ia] * std::cos(ang) - in[ib] * std::sin(ang));
+          out[ib] = static_cast<float>(in[ia] * std::sin(ang) + in[ib] * std::cos(ang));
+        }
+  return tensor(out, x.shape());
+}
+
+void rotary_cases(std::vector<OpCase>& cs) {
+  OpCase c;
+  c.op = "rotary_embedding";
+  struct R {
+    std::string name;
+    Shape x;
+    int64_t H;
+    RopeOptions o;
+    std::vector<int64_t> pos;  // empty = 0..T−1; B·T entries = per batch row
+    LayoutFn layout = nullptr;
+    unsigned checks = kGrad | kRef;
+  };
+  const RopeOptions half{}, adjacent{0, 10000.0, 1.0, RopeLayout::Adjacent};
+  const RopeOptions partial{4, 100.0, 1.0, RopeLayout::RotateHalf}, scaled{6, 1e6, 0.25, RopeLayout::Adjacent};
+  std::vector<R> rs = {
+      {"rotate_half", {2, 5, 16}, 2, half, {}},
+      {"adjacent", {2, 5, 16}, 2, adjacent, {}},
+      {"partial_dim4_base100", {1, 6, 24}, 3, partial, {}},
+      {"adjacent_partial6_interp_base1e6", {1, 4, 16}, 2, scaled, {3, 10, 11, 40}},
+      {"positions_per_batch", {2, 3, 8}, 1, half, {0, 0, 1, 5, 6, 7}},
+      {"sliced_input", {2, 4, 8}, 2, adjacent, {}, on(0, step2)},
+      {"big_threads", {4, 64, 256}, 4, half, {}, nullptr, kBig},
+  };
+  for (const R& r : rs) {
+    Shape xs = r.x;
+    if (r.layout) xs.back() *= 2;  // step2 keeps every other column
+    Variant v = V(r.name, [xs](Generator& g) { return Inputs{randn(xs, g)}; }, r.layout, r.checks);
+    const bool per_batch = !r.pos.empty() && static_cast<int64_t>(r.pos.size()) == r.x[0] * r.x[1];
+    Tensor positions;
+    if (!r.pos.empty()) positions = per_batch ? tensor_i64(r.pos, {r.x[0], r.x[1]}) : tensor_i64(r.pos, {r.x[1]});
+    std::vector<int64_t> pos = r.pos;
+    if (pos.empty())
+      for (int64_t t = 0; t < r.x[1]; ++t) pos.push_back(t);
+    const int64_t H = r.H;
+    const RopeOptions o = r.o;
+    v.call = [positions, H, o](const Inputs& in) { return rotary_embedding(in[0], positions, H, o); };
+    v.reference = [pos, per_batch, H, o](const Inputs& in) { return rope_ref(in[0], pos, per_batch, H, o); };
+    c.variants.push_back(v);
+  }
+  c.tol.ref_atol = 1e-5;
+  c.tol.ref_rtol = 1e-5;
+  cs.push_back(c);
+}
+
 }  // namespace
 
 const std::vector<OpCase>& op_cases() {
@@ -1506,6 +1590,7 @@ const std::vector<OpCase>& op_cases() {
     nn_cases(cs);
     attention_cases(cs);
     multi_head_attention_cases(cs);
+    rotary_cases(cs);
     shape_cases(cs);
     indexing_cases(cs);
     return cs;

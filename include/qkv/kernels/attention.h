@@ -39,6 +39,7 @@ struct AttentionShape {
   const int64_t* mask_off = nullptr;   // (BH) offsets
   int64_t mask_st = 0, mask_ss = 0;
   const float* dropout = nullptr;      // (BH,T,S): 0 or 1/(1−p), applied to P
+  const float* alibi = nullptr;        // (H) slopes m: adds −m_h·|t + S − T − s| (ALiBi)
 
   void set_heads_major() {
     q = dq = HeadLayout::heads_major(H, T, hs);

@@ -54,6 +54,7 @@
   X(scaled_dot_product_attention, 3, "softmax(QK^T/sqrt(d_k) + mask) V, fused")     \
   X(multi_head_attention, 3, "attention over H heads side by side in (B,T,H*d)")    \
   X(multi_head_self_attention, 1, "the same from a fused (B,T,3C) q|k|v projection")\
+  X(rotary_embedding, 1, "RoPE: rotate channel pairs of each head by position")   \
   /* shape and copies */                                                            \
   X(view, 1, "reshape/view/flatten/squeeze/unsqueeze")                              \
   X(permute, 1, "permute/transpose")                                                \

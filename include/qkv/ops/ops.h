@@ -107,12 +107,16 @@ Tensor mse_loss(const Tensor& input, const Tensor& target);
 // mask: bool, broadcastable to (…,T,S), true = may attend; or a float mask
 // added to the scores. causal: position t attends to s ≤ t + (S − T).
 // Rows with nothing to attend to produce zeros (not NaN).
+// alibi_slopes (H) float: ALiBi (Press et al. 2022) adds −m_h·|t + S − T − s|
+// to head h's scaled scores inside the kernel (no T×S bias tensor); H is the
+// last batch dim (the n_head of the multi-head ops). No gradient.
 struct AttentionOptions {
   Tensor mask;
   bool causal = false;
   float dropout_p = 0.0f;
   Generator* gen = nullptr;       // required when dropout_p > 0
   std::optional<float> scale;     // default 1/√hs
+  Tensor alibi_slopes;
 };
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                     const AttentionOptions& opt = {});
@@ -129,6 +133,22 @@ Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, i
 // Self-attention straight from a fused projection qkv (B,T,3·C) = q | k | v
 // (GPT-2's c_attn): the gradient is one (B,T,3·C) tensor.
 Tensor multi_head_self_attention(const Tensor& qkv, int64_t n_head, const AttentionOptions& opt = {});
+// Rotary position embedding (Su et al. 2021, RoFormer eq. 34): each pair
+// (x_a, x_b) of a head's first rot_dim channels turns by the angle
+// p·scale·θ_i, θ_i = theta^(−2i/rot_dim), p the row's position:
+//   x_a' = x_a cos − x_b sin,  x_b' = x_a sin + x_b cos.
+// Pairs: RotateHalf (GPT-NeoX, Hugging Face Llama) pairs channel i with
+// i + rot_dim/2; Adjacent (the paper, GPT-J) pairs 2i with 2i+1. Channels
+// from rot_dim on pass through. x (B,T,H·hs) heads side by side; positions
+// int64 (T) or (B,T). Angles are computed in double.
+enum class RopeLayout { RotateHalf, Adjacent };
+struct RopeOptions {
+  int64_t rot_dim = 0;        // even, ≤ hs; 0 = hs
+  double theta = 10000.0;     // the base
+  double position_scale = 1;  // positions × this (linear interpolation: 1/factor)
+  RopeLayout layout = RopeLayout::RotateHalf;
+};
+Tensor rotary_embedding(const Tensor& x, const Tensor& positions, int64_t n_head, const RopeOptions& opt = {});
 
 // ---- indexing
 // PyTorch's index_select: out has a's shape with dim resized to index.numel(),

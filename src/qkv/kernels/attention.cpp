@@ -35,6 +35,14 @@ void apply_masks(const AttentionShape& a, int64_t bh, int64_t t0, int64_t t1, in
       }
     }
   }
+  if (a.alibi) {  // Press et al. 2022: a linear penalty on the query–key distance
+    const float m = a.alibi[bh % a.H];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t tq = t + (a.S - a.T);
+      float* row = sc + (t - t0) * S;
+      for (int64_t s = 0; s < lim; ++s) row[s] -= m * static_cast<float>(tq > s ? tq - s : s - tq);
+    }
+  }
   if (a.causal) {
     for (int64_t t = t0; t < t1; ++t) {
       int64_t first_masked = std::max<int64_t>(0, t + (a.S - a.T) + 1);

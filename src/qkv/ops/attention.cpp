@@ -15,7 +15,21 @@ struct Prepared {
   Tensor mask;              // expanded view of the user mask, or undefined
   std::vector<int64_t> mask_off;
   Tensor dropout_mask;      // (BH,T,S) or undefined
+  Tensor alibi;             // (H) contiguous slopes, or undefined
 };
+
+// Points the kernel at opt.alibi_slopes, one per head; H is the last batch dim.
+void prepare_alibi(Prepared& p, const Shape& batch, const AttentionOptions& opt, const char* op) {
+  if (!opt.alibi_slopes.defined()) return;
+  const Tensor& m = opt.alibi_slopes;
+  const int64_t H = batch.empty() ? 1 : batch.back();
+  if (m.dtype() != DType::Float32 || m.dim() != 1 || m.size(0) != H)
+    throw ShapeError(std::string(op) + ": alibi_slopes must be float32 (H) = (" + std::to_string(H) +
+                     ") for the heads, got " + dtype_name(m.dtype()) + " " + shape_str(m.shape()));
+  p.alibi = m.detach().contiguous();
+  p.a.alibi = p.alibi.data<float>();
+  p.a.H = H;
+}
 
 // Points the kernel at opt.mask (broadcast to batch + (T,S), where batch
 // multiplies out to a.BH problems) and draws the dropout mask.
@@ -66,6 +80,7 @@ void prepare_mask_and_dropout(Prepared& p, const Shape& batch, const AttentionOp
     for (int64_t i = 0, n = p.dropout_mask.numel(); i < n; ++i) dm[i] = opt.gen->uniform() < opt.dropout_p ? 0.0f : keep;
     p.a.dropout = dm;
   }
+  prepare_alibi(p, batch, opt, op);
 }
 
 float default_scale(const AttentionOptions& opt, int64_t hs) {
@@ -103,6 +118,9 @@ Prepared prepare(const Tensor& q, const Tensor& k, const Tensor& v, const Attent
   p.a.hv = v.size(-1);
   p.a.scale = default_scale(opt, p.a.hs);
   p.a.causal = opt.causal;
+  // Heads are the last batch dim when ALiBi needs to know them (the layouts
+  // below are one (T,·) block per problem either way).
+  p.a.H = opt.alibi_slopes.defined() && !p.batch.empty() ? p.batch.back() : 1;
   p.a.set_heads_major();
   p.q = q.detach().expand(full_shape(q)).contiguous().reshape({BH, p.a.T, p.a.hs});
   p.k = k.detach().expand(full_shape(k)).contiguous().reshape({BH, p.a.S, p.a.hs});
