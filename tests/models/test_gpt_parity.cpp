@@ -1,6 +1,7 @@
-// GPT against PyTorch (llm.c's test_gpt2 pattern): the fixture written by
-// tests/fixtures/gpt/make_gpt_fixture.py holds a tiny GPT's weights, a batch,
-// the logits, the loss, every parameter gradient and 10 AdamW-step losses.
+// GPT against PyTorch (llm.c's test_gpt2 pattern): each fixture written by
+// tests/fixtures/gpt/make_gpt_fixture.py holds a tiny GPT's config, weights, a
+// batch, the logits, the loss, every parameter gradient and 10 AdamW-step
+// losses — one fixture per position method (learned, rope, alibi, sinusoidal).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,17 +18,7 @@ using namespace qkv;
 
 namespace {
 
-const std::string kFixture = std::string(QKV_TEST_FIXTURES) + "/gpt/gpt_tiny.safetensors";
-
-models::GPTConfig tiny_config() {
-  models::GPTConfig c;
-  c.vocab_size = 65;
-  c.n_layer = 2;
-  c.n_head = 2;
-  c.n_embd = 32;
-  c.block_size = 16;
-  return c;
-}
+std::string fixture_path(const std::string& name) { return std::string(QKV_TEST_FIXTURES) + "/gpt/" + name + ".safetensors"; }
 
 float max_abs_diff(const Tensor& a, const Tensor& b) {
   EXPECT_EQ(a.shape(), b.shape());
@@ -40,24 +31,30 @@ float max_abs_diff(const Tensor& a, const Tensor& b) {
 struct Loaded {
   io::NamedTensors fx;
   std::unique_ptr<models::GPT> model;
+  int n_params = 0;  // "param." tensors in the fixture
 };
 
-Loaded load() {
+// The model of the fixture's own config (its metadata), with its weights.
+Loaded load(const std::string& name) {
   Loaded l;
-  l.fx = io::load_safetensors(kFixture);
+  l.fx = io::load_safetensors(fixture_path(name));
   Generator gen(0);
-  l.model = std::make_unique<models::GPT>(tiny_config(), gen);
+  l.model = std::make_unique<models::GPT>(models::GPTConfig::from_json(nlohmann::json::parse(l.fx.metadata.at("config"))), gen);
   nn::NamedTensors sd;
-  for (const auto& [name, t] : l.fx.tensors)
-    if (name.rfind("param.", 0) == 0) sd.push_back({name.substr(6), t});
+  for (const auto& [pname, t] : l.fx.tensors)
+    if (pname.rfind("param.", 0) == 0) sd.push_back({pname.substr(6), t}), ++l.n_params;
   l.model->load_state_dict(sd, true);  // strict: every name must match
   return l;
 }
 
+models::GPTConfig tiny_config() { return load("gpt_tiny").model->config; }
+
+class GptParity : public ::testing::TestWithParam<std::string> {};
+
 }  // namespace
 
-TEST(GptParity, LogitsLossAndEveryGradient) {
-  Loaded l = load();
+TEST_P(GptParity, LogitsLossAndEveryGradient) {
+  Loaded l = load(GetParam());
   Generator gen(0);
   Tensor logits = l.model->forward(l.fx.at("idx"), gen);
   float dl = max_abs_diff(logits, l.fx.at("logits"));
@@ -73,11 +70,12 @@ TEST(GptParity, LogitsLossAndEveryGradient) {
     EXPECT_LE(d, 1e-4f) << "grad " << name << " maxdiff " << d;
     ++checked;
   }
-  EXPECT_EQ(checked, 4 + 12 * 2);  // wte wpe ln_f.{w,b} + 12 tensors per block
+  EXPECT_EQ(checked, l.n_params);
+  EXPECT_EQ(checked, (l.model->wpe ? 4 : 3) + 12 * 2);  // wte [wpe] ln_f.{w,b} + 12 tensors per block
 }
 
-TEST(GptParity, TenAdamWStepsMatchTorch) {
-  Loaded l = load();
+TEST_P(GptParity, TenAdamWStepsMatchTorch) {
+  Loaded l = load(GetParam());
   Generator gen(0);
   optim::AdamW opt(nn::decay_groups(*l.model, 0.1f), 1e-3f, 0.9f, 0.99f, 1e-8f);
   Tensor want = l.fx.at("adamw_losses");
@@ -92,8 +90,8 @@ TEST(GptParity, TenAdamWStepsMatchTorch) {
   }
 }
 
-TEST(GptParity, KvCacheDecodeEqualsFullForward) {
-  Loaded l = load();
+TEST_P(GptParity, KvCacheDecodeEqualsFullForward) {
+  Loaded l = load(GetParam());
   l.model->eval();
   Generator gen(0);
   NoGradGuard ng;
@@ -113,8 +111,8 @@ TEST(GptParity, KvCacheDecodeEqualsFullForward) {
   EXPECT_THROW(l.model->forward(idx.narrow(1, 0, 1).contiguous(), gen, &cache), ValueError);
 }
 
-TEST(GptParity, NextTokenLogitsAreTheLastRowOfForward) {
-  Loaded l = load();
+TEST_P(GptParity, NextTokenLogitsAreTheLastRowOfForward) {
+  Loaded l = load(GetParam());
   l.model->eval();
   Generator gen(0);
   NoGradGuard ng;
@@ -136,6 +134,10 @@ TEST(GptParity, NextTokenLogitsAreTheLastRowOfForward) {
   EXPECT_THROW(l.model->next_token_logits(idx.narrow(1, 0, 1).contiguous(), gen, &cache), ValueError);
 }
 
+INSTANTIATE_TEST_SUITE_P(Positions, GptParity,
+                         ::testing::Values("gpt_tiny", "gpt_tiny_rope", "gpt_tiny_alibi", "gpt_tiny_sinusoidal"),
+                         [](const auto& info) { return info.param == "gpt_tiny" ? std::string("learned") : info.param.substr(9); });
+
 TEST(GptConfig, JsonRoundTripAndErrors) {
   models::GPTConfig c = tiny_config();
   EXPECT_EQ(models::GPTConfig::from_json(c.to_json()), c);
@@ -153,4 +155,14 @@ TEST(GptConfig, JsonRoundTripAndErrors) {
   bad({{"block_size", 0}}, "block_size");
   bad({{"dropout", 1.5}}, "dropout");
   bad(nlohmann::json::array(), "object");
+  // Positions (issue #11's bad input): an unknown kind — e.g. a run directory
+  // written by a build that knows more — and rotary dimensions that cannot be.
+  bad({{"pos_encoding", "t5"}}, "pos_encoding");
+  bad({{"pos_encoding", "t5"}}, "learned");  // the message lists the kinds this build knows
+  bad({{"pos_encoding", "rope"}, {"rope_dim", 7}}, "rope_dim 7");
+  bad({{"pos_encoding", "rope"}, {"n_embd", 32}, {"n_head", 4}, {"rope_dim", 10}}, "at most the head size 8");
+  bad({{"pos_encoding", "rope"}, {"n_embd", 36}, {"n_head", 4}}, "must be even");
+  bad({{"rope_scaling", "yarn"}}, "rope_scaling");
+  bad({{"rope_scaling_factor", 0.5}}, "rope_scaling_factor");
+  bad({{"rope_theta", 1}}, "rope_theta");
 }

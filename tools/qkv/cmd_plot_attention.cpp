@@ -54,13 +54,15 @@ void run(const Args& a) {
   const int64_t T = static_cast<int64_t>(ids.size());
   // The blocks below `layer`, then that block's attention asked for its weights.
   Tensor idx = tensor_i64(ids, {1, T});
-  Tensor x = add(model->wte->forward(idx), model->wpe->forward(arange(T)));
+  const Tensor pos = arange(T);
+  Tensor x = model->embed(idx, pos, gen);
   nn::LayerArgs args;
   args.gen = &gen;
   args.self.causal = true;
+  args.self.positions = pos;
   for (int64_t l = 0; l < a.layer; ++l) x = model->h->blocks[l]->forward(x, args);
   const auto& blk = *model->h->blocks[a.layer];
-  Tensor w = blk.attn->forward(blk.ln_1->forward(x), {.causal = true, .need_weights = true})
+  Tensor w = blk.attn->forward(blk.ln_1->forward(x), {.causal = true, .positions = pos, .need_weights = true})
                  .weights.select(0, 0)
                  .select(0, a.head);  // (T,T)
   viz::HeatmapOptions hopt;

@@ -3,6 +3,10 @@
 //
 //   idx (B,T) ─► wte(idx) + wpe(pos) ─► dropout ─► n_layer × Block ─► ln_f ─► · wteᵀ ─► logits (B,T,V)
 //   Block (nn::TransformerLayer, pre-LN): x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))
+// config.pos_encoding chooses the positions: the learned table wpe (GPT-2), a
+// sinusoidal table added in its place, rotary q/k in every attention (rope),
+// ALiBi slopes in every attention, or none. Only the learned table limits the
+// context to block_size; the others run past it (docs/POSITIONS.md).
 //
 // The output projection is tied to the token embedding. Parameter names follow
 // nanoGPT / Hugging Face GPT-2 ("h.0.attn.c_attn.weight"), with PyTorch Linear
@@ -22,6 +26,7 @@
 #include "qkv/models/model.h"
 #include "qkv/nn/kv_cache.h"
 #include "qkv/nn/layers.h"
+#include "qkv/nn/positional.h"
 #include "qkv/nn/transformer_layer.h"
 
 namespace qkv::models {
@@ -47,8 +52,9 @@ class GPT : public CausalLM, public Decoder {
   // Builds the model and initialises it as GPT-2 (normal 0.02; residual
   // projections c_proj scaled by 1/√(2·n_layer); zero biases; LayerNorm 1/0).
   GPT(const GPTConfig& cfg, Generator& gen);
-  // idx (B,T) int64 → logits (B,T,V). Without a cache T ≤ block_size; with one,
-  // cache->length() + T ≤ block_size (ValueError otherwise).
+  // idx (B,T) int64 → logits (B,T,V). With learned positions T ≤ block_size;
+  // with a cache, cache->length() + T ≤ the cache's capacity (ValueError
+  // otherwise).
   Tensor forward(const Tensor& idx, Generator& gen, nn::KVCache* cache = nullptr) const;
   // The logits (B,V) of the token after idx's last position only — what
   // generation needs; ln_f and the output projection run on one row per
@@ -56,6 +62,9 @@ class GPT : public CausalLM, public Decoder {
   Tensor next_token_logits(const Tensor& idx, Generator& gen, nn::KVCache* cache = nullptr) const;
   // The blocks' output (B,T,C) before ln_f, with explicit positions/padding.
   Tensor hidden(const Tensor& idx, Generator& gen, const GPTInputs& in = {}) const;
+  // The blocks' input: dropout(wte(idx) + the position term at pos) (B,T,C);
+  // pos (T) or (B,T) int64. Learned positions past block_size: ValueError.
+  Tensor embed(const Tensor& idx, const Tensor& pos, Generator& gen) const;
   // Mean next-token cross-entropy of logits (B,T,V) against targets (B,T)
   // (targets of -100 are skipped).
   static Tensor loss(const Tensor& logits, const Tensor& targets);
@@ -83,7 +92,8 @@ class GPT : public CausalLM, public Decoder {
   WeightFormat weight_format() const;
 
   GPTConfig config;
-  std::shared_ptr<nn::Embedding> wte, wpe;
+  std::shared_ptr<nn::Embedding> wte, wpe;  // wpe: pos_encoding "learned" only
+  std::shared_ptr<nn::SinusoidalPositionalEncoding> sinusoid;  // pos_encoding "sinusoidal" only
   std::shared_ptr<GPTBlocks> h;
   std::shared_ptr<nn::LayerNorm> ln_f;
   std::shared_ptr<nn::Dropout> drop;

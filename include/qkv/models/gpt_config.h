@@ -18,6 +18,16 @@ struct GPTConfig {
   float dropout = 0.0f;      // embedding, attention and residual dropout
   bool bias = true;          // biases in Linear and LayerNorm (GPT-2: true)
   std::string activation = "gelu";  // "gelu" (erf, nanoGPT) or "gelu_tanh" (GPT-2's gelu_new)
+  // Positions (docs/POSITIONS.md): "learned" (GPT-2's wpe, block_size rows),
+  // "sinusoidal" (added, Vaswani et al.), "rope" (rotary q/k), "alibi"
+  // (distance penalty in the scores) or "none" (causal attention alone).
+  std::string pos_encoding = "learned";
+  float sinusoidal_base = 10000.0f;      // sinusoidal: the base of the wavelengths
+  float rope_theta = 10000.0f;           // rope: the base θ
+  int64_t rope_dim = 0;                  // rope: rotary channels per head (even); 0 = all
+  std::string rope_layout = "rotate_half";  // rope: "rotate_half" (GPT-NeoX/Llama) or "adjacent" (the paper)
+  std::string rope_scaling = "none";     // rope past the training length: "none", "linear" or "ntk"
+  float rope_scaling_factor = 1.0f;      // rope: the scaling's factor (≥ 1)
 
   // Every field above, once: JSON key, help, bounds (qkv/core/config_fields.h).
   static const config::Table<GPTConfig>& fields();

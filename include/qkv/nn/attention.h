@@ -75,7 +75,8 @@ class MultiHeadAttention : public Module {
 
   AttentionConfig config;
   int64_t head_size;
-  QKTransform qk_transform;  // empty = none
+  QKTransform qk_transform;  // empty = none (e.g. nn::RotaryEmbedding)
+  Tensor alibi_slopes;       // (NH) ALiBi slopes (nn::alibi_slopes), applied in the kernel; undefined = none
   // Projections (null when the layout does not use them): fused self-attention
   // has qkv_proj; fused cross-attention q_proj + kv_proj; separate q/k/v_proj.
   std::shared_ptr<Linear> qkv_proj, q_proj, kv_proj, k_proj, v_proj, out_proj;

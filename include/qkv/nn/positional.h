@@ -2,23 +2,29 @@
 #pragma once
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 #include "qkv/core/rng.h"
 #include "qkv/nn/module.h"
+#include "qkv/ops/ops.h"
 
 namespace qkv::nn {
 
-// Vaswani et al. 2017, §3.5: PE(pos, 2i) = sin(pos / 10000^(2i/d)),
-// PE(pos, 2i+1) = cos(pos / 10000^(2i/d)). The table is computed (in double)
-// once for max_len rows and grows itself when a longer range is asked for, so
-// a model works past its training length. No parameters; the table is not part
-// of the state dict (it is a function of d_model alone).
+// Vaswani et al. 2017, §3.5: PE(pos, 2i) = sin(pos / base^(2i/d)),
+// PE(pos, 2i+1) = cos(pos / base^(2i/d)), base 10000 in the paper. The table
+// is computed (in double) once for max_len rows and grows itself when a longer
+// range is asked for, so a model works past its training length. No
+// parameters; the table is not part of the state dict (a function of d_model
+// and base alone).
 class SinusoidalPositionalEncoding : public Module {
  public:
-  explicit SinusoidalPositionalEncoding(int64_t d_model, int64_t max_len = 4096);
+  explicit SinusoidalPositionalEncoding(int64_t d_model, int64_t max_len = 4096, double base = 10000.0);
   // Rows offset .. offset+T−1 of the table: (T, C), no gradient.
   Tensor forward(int64_t T, int64_t offset = 0) const;
+  // The rows of int64 positions of any shape (≥ 0): (…, C), no gradient.
+  Tensor at(const Tensor& positions) const;
   int64_t d_model;
+  double base;
   int64_t table_rows() const;
 
  private:
@@ -36,5 +42,38 @@ class LearnedPositionalEmbedding : public Module {
   int64_t max_len, d_model;
   Tensor weight;
 };
+
+// Rotary position embedding (Su et al. 2021) as a query/key transform of
+// nn::MultiHeadAttention (its qk_transform): q and k of every head turn by
+// their positions, so q·k depends on the distance alone. Running past the
+// training length: `linear` position interpolation (Chen et al. 2023) divides
+// positions by the factor; `ntk` (NTK-aware scaling, bloc97 2023) raises the
+// base to theta·factor^(d/(d−2)) instead, d the rotary dimension.
+struct RopeConfig {
+  int64_t dim = 0;                 // rotary channels per head (even); 0 = the head size
+  double theta = 10000.0;          // the base
+  RopeLayout layout = RopeLayout::RotateHalf;
+  std::string scaling = "none";    // "none" | "linear" | "ntk"
+  double factor = 1.0;             // ≥ 1 (scaling's factor)
+};
+
+class RotaryEmbedding {
+ public:
+  RotaryEmbedding(const RopeConfig& cfg, int64_t n_heads, int64_t head_size);  // ValueError on bad settings
+  // q (B,T,C), k (B,T,C) rotated in place; positions (T) or (B,T) int64, or
+  // undefined = 0 … T−1.
+  void operator()(Tensor& q, Tensor& k, const Tensor& positions) const;
+  const RopeOptions& options() const { return opt_; }
+
+ private:
+  int64_t n_heads_;
+  RopeOptions opt_;
+};
+
+// ALiBi head slopes (Press et al. 2022, §3): for n a power of two the
+// geometric sequence 2^(−8/n), 2^(−16/n), …; otherwise the slopes of the
+// largest power of two p < n followed by every other slope of 2p, the first
+// n − p of them. (n) float32.
+Tensor alibi_slopes(int64_t n_heads);
 
 }  // namespace qkv::nn

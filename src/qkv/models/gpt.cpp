@@ -1,6 +1,8 @@
 // GPT (see qkv/models/gpt.h): embeddings, the blocks, the tied output layer.
 #include "qkv/models/gpt.h"
 
+#include <algorithm>
+
 #include "qkv/nn/init.h"
 #include "qkv/ops/ops.h"
 
@@ -18,15 +20,35 @@ nn::LayerConfig block_config(const GPTConfig& cfg) {
   l.norm = nn::NormPlacement::Pre;
   return l;
 }
+
+// The attention-side position methods: rotary q/k or ALiBi slopes.
+void add_positions(nn::MultiHeadAttention& attn, const GPTConfig& cfg) {
+  if (cfg.pos_encoding == "alibi") attn.alibi_slopes = nn::alibi_slopes(cfg.n_head);
+  if (cfg.pos_encoding != "rope") return;
+  nn::RopeConfig r;
+  r.dim = cfg.rope_dim;
+  r.theta = cfg.rope_theta;
+  r.layout = cfg.rope_layout == "adjacent" ? RopeLayout::Adjacent : RopeLayout::RotateHalf;
+  r.scaling = cfg.rope_scaling;
+  r.factor = cfg.rope_scaling_factor;
+  attn.qk_transform = nn::RotaryEmbedding(r, cfg.n_head, cfg.n_embd / cfg.n_head);
+}
 }  // namespace
 
 GPT::GPT(const GPTConfig& cfg, Generator& gen) : config(cfg) {
   config.validate();
   wte = register_module("wte", std::make_shared<nn::Embedding>(cfg.vocab_size, cfg.n_embd, gen));
-  wpe = register_module("wpe", std::make_shared<nn::Embedding>(cfg.block_size, cfg.n_embd, gen));
+  if (cfg.pos_encoding == "learned")
+    wpe = register_module("wpe", std::make_shared<nn::Embedding>(cfg.block_size, cfg.n_embd, gen));
+  if (cfg.pos_encoding == "sinusoidal")
+    sinusoid = std::make_shared<nn::SinusoidalPositionalEncoding>(cfg.n_embd, cfg.block_size, cfg.sinusoidal_base);
   drop = register_module("drop", std::make_shared<nn::Dropout>(cfg.dropout));
   h = register_module("h", std::make_shared<GPTBlocks>());
-  for (int64_t i = 0; i < cfg.n_layer; ++i) h->append(std::make_shared<nn::TransformerLayer>(block_config(cfg), gen));
+  for (int64_t i = 0; i < cfg.n_layer; ++i) {
+    auto block = std::make_shared<nn::TransformerLayer>(block_config(cfg), gen);
+    add_positions(*block->attn, cfg);
+    h->append(block);
+  }
   ln_f = register_module("ln_f", std::make_shared<nn::LayerNorm>(cfg.n_embd, 1e-5f, cfg.bias));
   nn::init_gpt2(*this, cfg.n_layer, gen);
 }
@@ -40,9 +62,6 @@ Tensor GPT::hidden(const Tensor& idx, Generator& gen, const GPTInputs& in) const
   const int64_t B = idx.size(0), T = idx.size(1);
   const int64_t offset = in.cache ? in.cache->length() : 0;
   if (T < 1) throw ValueError("GPT: empty input sequence");
-  if (offset + T > config.block_size)
-    throw ValueError("GPT: sequence of " + std::to_string(offset + T) + " tokens exceeds block_size " +
-                     std::to_string(config.block_size));
   if (in.cache && in.cache->batch() != B)
     throw ShapeError("GPT: cache was made for batch " + std::to_string(in.cache->batch()) + ", input has " +
                      std::to_string(B));
@@ -53,16 +72,36 @@ Tensor GPT::hidden(const Tensor& idx, Generator& gen, const GPTInputs& in) const
     throw ShapeError("GPT: positions must be (B,T) or (T), got " + shape_str(in.positions.shape()));
   Tensor pos = in.positions.defined() ? in.positions
                                       : arange(static_cast<double>(offset), static_cast<double>(offset + T));
-  Tensor x = drop->forward(add(wte->forward(idx), wpe->forward(pos)), gen);  // (B,T,C)
+  if (in.cache && offset + T > in.cache->capacity())
+    throw ValueError("GPT: " + std::to_string(offset + T) + " tokens do not fit the cache of " +
+                     std::to_string(in.cache->capacity()) + " positions");
+  Tensor x = embed(idx, pos, gen);  // (B,T,C)
   nn::LayerArgs args;
   args.gen = &gen;
   args.self.causal = true;  // with a cache: query t sees keys s ≤ t + (S − T)
   args.self.key_mask = in.key_mask;
+  args.self.positions = pos;  // rotary q/k
   for (int64_t l = 0; l < config.n_layer; ++l) {
     args.self.cache = in.cache ? &in.cache->layer(l) : nullptr;
     x = h->blocks[l]->forward(x, args);
   }
   return x;
+}
+
+Tensor GPT::embed(const Tensor& idx, const Tensor& pos, Generator& gen) const {
+  Tensor x = wte->forward(idx);
+  if (wpe) {
+    int64_t need = 0;
+    for (int64_t p : pos.to_int_vector()) need = std::max(need, p + 1);
+    if (need > config.block_size)
+      throw ValueError("GPT: position " + std::to_string(need - 1) + " is past the learned table of block_size " +
+                       std::to_string(config.block_size) + " positions (a sequence of " + std::to_string(need) +
+                       " tokens); learned positions cannot run longer than they were trained");
+    x = add(x, wpe->forward(pos));
+  } else if (sinusoid) {
+    x = add(x, sinusoid->at(pos));
+  }
+  return drop->forward(x, gen);
 }
 
 Tensor GPT::forward(const Tensor& idx, Generator& gen, nn::KVCache* cache) const {

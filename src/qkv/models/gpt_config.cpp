@@ -14,10 +14,20 @@ const config::Table<GPTConfig>& GPTConfig::fields() {
           field("n_layer", &GPTConfig::n_layer, "Transformer blocks").above(0),
           field("n_head", &GPTConfig::n_head, "Attention heads per block, NH").above(0),
           field("n_embd", &GPTConfig::n_embd, "Model width C (d_model)").above(0),
-          field("block_size", &GPTConfig::block_size, "Context length: learned positions").above(0),
+          field("block_size", &GPTConfig::block_size, "Training context length (rows of a learned position table)").above(0),
           field("dropout", &GPTConfig::dropout, "Dropout probability").at_least(0).below(1),
           field("bias", &GPTConfig::bias, "Biases in Linear and LayerNorm: true or false"),
           field("activation", &GPTConfig::activation, "GELU: exact (erf) or GPT-2's tanh approximation").one_of({"gelu", "gelu_tanh"}),
+          field("pos_encoding", &GPTConfig::pos_encoding, "Positions: learned table, sinusoidal, rotary (rope), ALiBi or none")
+              .one_of({"learned", "sinusoidal", "rope", "alibi", "none"}),
+          field("sinusoidal_base", &GPTConfig::sinusoidal_base, "Sinusoidal positions: base of the wavelengths").above(1),
+          field("rope_theta", &GPTConfig::rope_theta, "RoPE: base theta of the rotation frequencies").above(1),
+          field("rope_dim", &GPTConfig::rope_dim, "RoPE: rotary channels per head, even (0 = the whole head)").at_least(0),
+          field("rope_layout", &GPTConfig::rope_layout, "RoPE channel pairs: rotate_half (GPT-NeoX, Llama) or adjacent (the paper)")
+              .one_of({"rotate_half", "adjacent"}),
+          field("rope_scaling", &GPTConfig::rope_scaling, "RoPE past the training length: none, linear interpolation or ntk")
+              .one_of({"none", "linear", "ntk"}),
+          field("rope_scaling_factor", &GPTConfig::rope_scaling_factor, "RoPE scaling factor (>= 1)").at_least(1),
       });
   return t;
 }
@@ -27,6 +37,12 @@ void GPTConfig::validate() const {
   if (n_embd % n_head != 0)
     throw ValueError("GPT config: n_embd " + std::to_string(n_embd) + " must be divisible by n_head " +
                      std::to_string(n_head));
+  const int64_t head_size = n_embd / n_head;
+  const int64_t rotary = rope_dim == 0 ? head_size : rope_dim;
+  if (pos_encoding == "rope" && (rotary % 2 != 0 || rotary > head_size))
+    throw ValueError("GPT config: rope_dim " + std::to_string(rope_dim) + " (rotary channels " +
+                     std::to_string(rotary) + ") must be even and at most the head size " + std::to_string(head_size) +
+                     " (n_embd / n_head)");
 }
 
 nlohmann::json GPTConfig::to_json() const {

@@ -138,6 +138,7 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
   AttentionOptions opt;
   opt.mask = combine_attention_masks(args.mask, args.key_mask);
   opt.causal = args.causal;
+  opt.alibi_slopes = alibi_slopes;
   if (is_training() && attn_dropout->p > 0) {
     if (!args.gen) throw ValueError(std::string(kOp) + ": attention dropout in training mode needs args.gen");
     opt.dropout_p = attn_dropout->p;

@@ -1,6 +1,7 @@
 // Sinusoidal and learned positional encodings.
 #include "qkv/nn/positional.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "qkv/nn/init.h"
@@ -9,12 +10,12 @@ namespace qkv::nn {
 
 namespace {
 // (rows, d) table of Vaswani et al. 2017 §3.5, in double then rounded.
-Tensor sinusoid_table(int64_t rows, int64_t d) {
+Tensor sinusoid_table(int64_t rows, int64_t d, double base) {
   Tensor t = Tensor::empty({rows, d});
   float* p = t.data<float>();
   for (int64_t pos = 0; pos < rows; ++pos)
     for (int64_t i = 0; 2 * i < d; ++i) {
-      const double angle = static_cast<double>(pos) / std::pow(10000.0, static_cast<double>(2 * i) / d);
+      const double angle = static_cast<double>(pos) / std::pow(base, static_cast<double>(2 * i) / d);
       p[pos * d + 2 * i] = static_cast<float>(std::sin(angle));
       if (2 * i + 1 < d) p[pos * d + 2 * i + 1] = static_cast<float>(std::cos(angle));
     }
@@ -22,11 +23,14 @@ Tensor sinusoid_table(int64_t rows, int64_t d) {
 }
 }  // namespace
 
-SinusoidalPositionalEncoding::SinusoidalPositionalEncoding(int64_t d, int64_t max_len) : d_model(d) {
+SinusoidalPositionalEncoding::SinusoidalPositionalEncoding(int64_t d, int64_t max_len, double base_)
+    : d_model(d), base(base_) {
   if (d <= 0) throw ValueError("SinusoidalPositionalEncoding: d_model must be positive, got " + std::to_string(d));
+  if (!(base > 1) || !std::isfinite(base))
+    throw ValueError("SinusoidalPositionalEncoding: base must be > 1 and finite, got " + std::to_string(base));
   if (max_len <= 0)
     throw ValueError("SinusoidalPositionalEncoding: max_len must be positive, got " + std::to_string(max_len));
-  table_ = sinusoid_table(max_len, d);
+  table_ = sinusoid_table(max_len, d, base);
 }
 
 int64_t SinusoidalPositionalEncoding::table_rows() const {
@@ -40,8 +44,20 @@ Tensor SinusoidalPositionalEncoding::forward(int64_t T, int64_t offset) const {
                      " offset=" + std::to_string(offset));
   std::lock_guard<std::mutex> lock(mu_);
   if (offset + T > table_.size(0))  // grow geometrically; old views keep their storage
-    table_ = sinusoid_table(std::max(offset + T, 2 * table_.size(0)), d_model);
+    table_ = sinusoid_table(std::max(offset + T, 2 * table_.size(0)), d_model, base);
   return table_.narrow(0, offset, T);
+}
+
+Tensor SinusoidalPositionalEncoding::at(const Tensor& positions) const {
+  if (positions.dtype() != DType::Int64)
+    throw ValueError(std::string("SinusoidalPositionalEncoding: positions must be int64, got ") + dtype_name(positions.dtype()));
+  int64_t hi = -1;
+  for (int64_t p : positions.to_int_vector()) {
+    if (p < 0) throw ValueError("SinusoidalPositionalEncoding: negative position " + std::to_string(p));
+    hi = std::max(hi, p);
+  }
+  const Tensor table = forward(hi + 1, 0);  // grows the table if needed
+  return embedding(table, positions);       // (…, C), the table needs no gradient
 }
 
 LearnedPositionalEmbedding::LearnedPositionalEmbedding(int64_t max_len_, int64_t d, Generator& gen)
@@ -59,6 +75,48 @@ Tensor LearnedPositionalEmbedding::forward(int64_t T, int64_t offset) const {
     throw ValueError("LearnedPositionalEmbedding: positions " + std::to_string(offset) + ".." +
                      std::to_string(offset + T - 1) + " out of range: max_len is " + std::to_string(max_len));
   return weight.narrow(0, offset, T);  // (T,C)
+}
+
+RotaryEmbedding::RotaryEmbedding(const RopeConfig& cfg, int64_t n_heads, int64_t head_size) : n_heads_(n_heads) {
+  const int64_t d = cfg.dim == 0 ? head_size : cfg.dim;
+  if (d <= 0 || d % 2 != 0 || d > head_size)
+    throw ValueError("rope: the rotary dimension " + std::to_string(d) + " must be even, positive and at most the head size " +
+                     std::to_string(head_size));
+  if (!(cfg.theta > 1) || !std::isfinite(cfg.theta))
+    throw ValueError("rope: theta must be > 1 and finite, got " + std::to_string(cfg.theta));
+  if (!(cfg.factor >= 1) || !std::isfinite(cfg.factor))
+    throw ValueError("rope: the scaling factor must be >= 1, got " + std::to_string(cfg.factor));
+  opt_.rot_dim = d;
+  opt_.theta = cfg.theta;
+  opt_.layout = cfg.layout;
+  if (cfg.scaling == "linear") {
+    opt_.position_scale = 1.0 / cfg.factor;
+  } else if (cfg.scaling == "ntk") {
+    opt_.theta = d > 2 ? cfg.theta * std::pow(cfg.factor, static_cast<double>(d) / static_cast<double>(d - 2))
+                       : cfg.theta;
+  } else if (cfg.scaling != "none") {
+    throw ValueError("rope: scaling must be none, linear or ntk, got \"" + cfg.scaling + "\"");
+  }
+}
+
+void RotaryEmbedding::operator()(Tensor& q, Tensor& k, const Tensor& positions) const {
+  q = rotary_embedding(q, positions, n_heads_, opt_);
+  k = rotary_embedding(k, positions, n_heads_, opt_);
+}
+
+Tensor alibi_slopes(int64_t n) {
+  if (n <= 0) throw ValueError("alibi_slopes: n_heads must be positive, got " + std::to_string(n));
+  auto geometric = [](int64_t p) {  // 2^(−8/p·(i+1)), i < p
+    std::vector<float> s;
+    for (int64_t i = 0; i < p; ++i) s.push_back(static_cast<float>(std::pow(2.0, -8.0 * (i + 1) / p)));
+    return s;
+  };
+  int64_t p = 1;
+  while (2 * p <= n) p *= 2;
+  std::vector<float> s = geometric(p);
+  const std::vector<float> twice = geometric(2 * p);
+  for (int64_t i = 0; static_cast<int64_t>(s.size()) < n; i += 2) s.push_back(twice[i]);
+  return tensor(s, {n});
 }
 
 }  // namespace qkv::nn
