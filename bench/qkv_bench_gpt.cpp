@@ -4,7 +4,10 @@
 // runs both in one command and prints ratios with bench/compare.py.
 //
 //   qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2]
-//                 [--gen-modes kv_cache,no_cache] [--new-tokens 128] [--weights f32,bf16,int8] CASE...
+//                 [--gen-modes kv_cache,no_cache] [--new-tokens 128] [--weights f32,bf16,int8]
+//                 [--pos learned,rope,alibi,…] CASE...
+//   --pos runs every case once per position method (GPTConfig.pos_encoding);
+//   shapes of the non-learned runs end in the method's name.
 //                 (--gen-modes and --new-tokens: for profiling)
 //   CASE: train_step generate rss   (rss must be the only case: run it as its own process)
 //
@@ -62,12 +65,14 @@ std::string g_configs = "nanogpt,gpt2";
 std::string g_gen_modes = "kv_cache,no_cache";  // for profiling one mode alone
 std::string g_weights = "f32";                  // weight formats of the kv_cache generation
 int64_t g_new_tokens = 128;
+std::string g_pos = "learned";                  // pos_encoding of every model (comma-separated: one run each)
 
 using bench::Timing;
 
 double now_ms(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 using bench::time_it;
+void bench_generate_one(const std::string& pos);
 
 double maxrss_mb() {
   rusage ru{};
@@ -96,8 +101,18 @@ struct Setup {
   int64_t B, T;
 };
 
-Setup setup_for(const std::string& name) {
+std::vector<std::string> positions() {
+  std::vector<std::string> out;
+  for (size_t a = 0, b; a <= g_pos.size(); a = b + 1) {
+    b = std::min(g_pos.find(',', a), g_pos.size());
+    if (b > a) out.push_back(g_pos.substr(a, b - a));
+  }
+  return out;
+}
+
+Setup setup_for(const std::string& name, const std::string& pos = "learned") {
   models::GPTConfig c;
+  c.pos_encoding = pos;
   if (name == "nanogpt") {
     c.vocab_size = 65, c.n_layer = 4, c.n_head = 4, c.n_embd = 128, c.block_size = 64;
     return {"nanogpt", c, 12, 64};
@@ -106,11 +121,14 @@ Setup setup_for(const std::string& name) {
   return {"gpt2", c, 4, 64};
 }
 
+// Shapes of learned-position models keep their names (peers compare by shape).
+std::string pos_suffix(const std::string& pos) { return pos == "learned" ? "" : " " + pos; }
+
 std::string shape_of(const Setup& s) {
   char buf[128];
   std::snprintf(buf, sizeof buf, "%s V%ld L%ld C%ld B%ld T%ld", s.name, (long)s.cfg.vocab_size, (long)s.cfg.n_layer,
                 (long)s.cfg.n_embd, (long)s.B, (long)s.T);
-  return buf;
+  return std::string(buf) + pos_suffix(s.cfg.pos_encoding);
 }
 
 // The model, its optimizer and a few random batches; step() is one training step.
@@ -147,8 +165,9 @@ std::vector<std::string> configs() {
 }
 
 void bench_train_step() {
-  for (const auto& name : configs()) {
-    Trainer tr(setup_for(name));
+  for (const auto& name : configs())
+    for (const auto& pos : positions()) {
+    Trainer tr(setup_for(name, pos));
     bool small = name == "nanogpt";
     Timing t = time_it([&] { tr.step(); }, 2, g_reps, small ? 200.0 : 0.0);
     double tokens = static_cast<double>(tr.s.B * tr.s.T);
@@ -157,11 +176,15 @@ void bench_train_step() {
                   tokens / t.best * 1e3, tokens / t.median * 1e3, maxrss_mb());
     std::snprintf(et, sizeof et, "%.0f tokens/s (best)", tokens / t.best * 1e3);
     report("train_step", shape_of(tr.s), t, ej, et);
-  }
+    }
 }
 
 void bench_generate() {
-  Setup s = setup_for("gpt2");
+  for (const auto& pos : positions()) bench_generate_one(pos);
+}
+
+void bench_generate_one(const std::string& pos) {
+  Setup s = setup_for("gpt2", pos);
   Generator gen(1337);
   models::GPT model(s.cfg, gen);
   model.eval();
@@ -200,10 +223,10 @@ void bench_generate() {
       produced = out[0].size() - prompt.size();
     }
     Timing t = bench::summarize(samples);
-    char ej[200], et[120], shape[96];
+    char ej[200], et[120], shape[128];
     const std::string fmt = run.format == WeightFormat::F32 ? "" : std::string(" ") + kernels::weight_format_name(run.format);
-    std::snprintf(shape, sizeof shape, "gpt2 prompt16 new%ld %s%s", (long)n_new, run.cache ? "kv_cache" : "no_cache",
-                  fmt.c_str());
+    std::snprintf(shape, sizeof shape, "gpt2 prompt16 new%ld %s%s%s", (long)n_new, run.cache ? "kv_cache" : "no_cache",
+                  fmt.c_str(), pos_suffix(pos).c_str());
     std::snprintf(ej, sizeof ej, ",\"tokens_per_sec\":%.2f,\"tokens_per_sec_median\":%.2f,\"new_tokens\":%zu",
                   n_new / t.best * 1e3, n_new / t.median * 1e3, produced);
     std::snprintf(et, sizeof et, "%.2f tokens/s (best)", n_new / t.best * 1e3);
@@ -243,9 +266,11 @@ int main(int argc, char** argv) {
     else if (s == "--gen-modes" && i + 1 < argc) g_gen_modes = argv[++i];
     else if (s == "--new-tokens" && i + 1 < argc) g_new_tokens = std::atoll(argv[++i]);
     else if (s == "--weights" && i + 1 < argc) g_weights = argv[++i];
+    else if (s == "--pos" && i + 1 < argc) g_pos = argv[++i];
     else if (s == "-h" || s == "--help") {
       std::printf("usage: qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2]\n"
-                  "       [--gen-modes kv_cache,no_cache] [--new-tokens 128] [--weights f32,bf16,int8] CASE...\n"
+                  "       [--gen-modes kv_cache,no_cache] [--new-tokens 128] [--weights f32,bf16,int8]\n"
+                  "       [--pos learned,rope,alibi,sinusoidal,none] CASE...\n"
                   "CASE: train_step generate rss (rss alone, in its own process)\n");
       return 0;
     } else cases.push_back(s);

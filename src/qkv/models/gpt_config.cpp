@@ -27,7 +27,7 @@ const config::Table<GPTConfig>& GPTConfig::fields() {
               .one_of({"rotate_half", "adjacent"}),
           field("rope_scaling", &GPTConfig::rope_scaling, "RoPE past the training length: none, linear interpolation or ntk")
               .one_of({"none", "linear", "ntk"}),
-          field("rope_scaling_factor", &GPTConfig::rope_scaling_factor, "RoPE scaling factor (>= 1)").at_least(1),
+          field("rope_scaling_factor", &GPTConfig::rope_scaling_factor, "RoPE: the scaling factor").at_least(1),
       });
   return t;
 }

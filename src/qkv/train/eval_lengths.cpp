@@ -1,0 +1,79 @@
+// score_at_length (see qkv/train/eval_lengths.h): chunks of length/2 targets,
+// each scored from the window of `length` tokens that ends with it.
+#include "qkv/train/eval_lengths.h"
+
+#include <algorithm>
+
+#include "qkv/autograd/autograd.h"
+#include "qkv/ops/ops.h"
+
+namespace qkv::train {
+
+namespace {
+
+// One window: inputs tokens[a, a+L), targets tokens[a+1, a+L+1), of which the
+// positions from `scored` on count.
+struct Window {
+  int64_t a = 0, scored = 0;
+};
+
+// Sum of the cross-entropies of a batch of windows (targets before `scored`
+// are ignored).
+double window_loss_sum(const models::CausalLM& model, const std::vector<int64_t>& tokens,
+                       const std::vector<Window>& ws, int64_t L) {
+  const int64_t B = static_cast<int64_t>(ws.size());
+  std::vector<int64_t> x(static_cast<size_t>(B * L)), y(static_cast<size_t>(B * L));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < L; ++t) {
+      x[b * L + t] = tokens[ws[b].a + t];
+      y[b * L + t] = t >= ws[b].scored ? tokens[ws[b].a + t + 1] : -100;
+    }
+  Generator gen(0);  // eval mode: dropout never draws
+  const Tensor logits = model.lm_logits(tensor_i64(x, {B, L}), gen);
+  CrossEntropyOptions o;
+  o.reduction = CrossEntropyOptions::Reduction::Sum;
+  return static_cast<double>(cross_entropy(logits, tensor_i64(y, {B, L}), o).item());
+}
+
+}  // namespace
+
+LengthScore score_at_length(const models::CausalLM& model, const std::vector<int64_t>& tokens, int64_t L,
+                            const LengthEvalOptions& opt) {
+  if (L < 2) throw ValueError("eval-lengths: a length must be >= 2, got " + std::to_string(L));
+  if (opt.batch < 1) throw ValueError("eval-lengths: batch must be >= 1, got " + std::to_string(opt.batch));
+  const int64_t N = static_cast<int64_t>(tokens.size()), first = opt.first ? opt.first : L;
+  if (first < L)
+    throw ValueError("eval-lengths: the first scored target (" + std::to_string(first) +
+                     ") must come after a whole window of " + std::to_string(L) + " tokens");
+  int64_t end = N;
+  if (opt.max_targets > 0) end = std::min(N, first + opt.max_targets);
+  if (first >= end)
+    throw ValueError("eval-lengths: " + std::to_string(N) + " tokens leave nothing to score after the first " +
+                     std::to_string(first) + " (use more data or shorter lengths)");
+  NoGradGuard ng;
+  LengthScore s;
+  s.length = L;
+  const int64_t S = std::max<int64_t>(L / 2, 1);
+  std::vector<Window> ws;
+  double sum = 0;
+  try {
+    for (int64_t e = first; e < end; e += S) {
+      const int64_t f = std::min(e + S, end);  // targets [e, f)
+      const int64_t a = f - L - 1;             // window inputs [a, a+L) end at f−1
+      ws.push_back({a, e - a - 1});
+      s.targets += f - e;
+      if (static_cast<int64_t>(ws.size()) == opt.batch || f == end) {
+        sum += window_loss_sum(model, tokens, ws, L);
+        ws.clear();
+      }
+    }
+  } catch (const ValueError& e) {  // e.g. past a learned position table
+    s.error = e.what();
+    s.targets = 0;
+    return s;
+  }
+  s.loss = sum / static_cast<double>(s.targets);
+  return s;
+}
+
+}  // namespace qkv::train
