@@ -10,6 +10,7 @@
 #include "qkv/core/error.h"
 #include "qkv/core/tensor.h"
 #include "qkv/viz/canvas.h"
+#include "qkv/nn/positional.h"
 #include "qkv/viz/viz.h"
 #include "viz/png_reader.h"
 
@@ -92,8 +93,8 @@ TEST(VizFont, GlyphsAreDistinctAndWellFormed) {
   EXPECT_EQ(text_width("ab"), 11);
 }
 
-TEST(VizPe, TableMatchesTheFormula) {
-  Tensor pe = qkv::viz::sinusoidal_table(50, 16);
+TEST(VizPe, TableMatchesTheFormula) {  // the table `qkv plot pe` draws (nn's, Vaswani et al. §3.5)
+  Tensor pe = qkv::nn::SinusoidalPositionalEncoding(16, 50).forward(50).contiguous();
   ASSERT_EQ(pe.shape(), (qkv::Shape{50, 16}));
   const float* p = pe.data<float>();
   for (int j = 0; j < 16; ++j) EXPECT_EQ(p[j], j % 2 == 0 ? 0.0f : 1.0f);  // position 0
@@ -101,9 +102,9 @@ TEST(VizPe, TableMatchesTheFormula) {
   EXPECT_NEAR(p[1 * 16 + 1], std::cos(1.0), 1e-6);
   EXPECT_NEAR(p[7 * 16 + 4], std::sin(7 / std::pow(10000.0, 4.0 / 16)), 1e-6);
   EXPECT_NEAR(p[7 * 16 + 5], std::cos(7 / std::pow(10000.0, 4.0 / 16)), 1e-6);
-  EXPECT_EQ(qkv::viz::sinusoidal_table(3, 5).shape(), (qkv::Shape{3, 5}));  // odd d works
-  EXPECT_THROW(qkv::viz::sinusoidal_table(0, 4), qkv::ValueError);
-  EXPECT_THROW(qkv::viz::sinusoidal_table(4, -1), qkv::ValueError);
+  EXPECT_EQ(qkv::nn::SinusoidalPositionalEncoding(5, 3).forward(3).shape(), (qkv::Shape{3, 5}));  // odd d works
+  EXPECT_THROW(qkv::nn::SinusoidalPositionalEncoding(4, 0), qkv::ValueError);
+  EXPECT_THROW(qkv::nn::SinusoidalPositionalEncoding(-1, 4), qkv::ValueError);
 }
 
 TEST(VizHeatmap, PngCellsUseTheColormap) {
@@ -153,7 +154,7 @@ TEST(VizHeatmap, SvgHasCellsAndEscapedTokenLabels) {
   std::vector<std::string> toks(64, "token");
   opt.x_ticks = toks;
   opt.y_ticks = toks;
-  Tensor big = qkv::viz::sinusoidal_table(64, 64);
+  Tensor big = qkv::nn::SinusoidalPositionalEncoding(64, 64).forward(64).contiguous();
   qkv::viz::heatmap_png(d.file("big.png"), big, opt);
   EXPECT_GT(read_png(d.file("big.png")).width, 64);
 }
@@ -246,6 +247,35 @@ TEST(VizCli, PlotPeWritesPngAndSvg) {
   EXPECT_TRUE(contains(r.out, "pe")) << r.out;
 }
 
+TEST(VizCli, PlotPeEveryKindsSimilarity) {
+  ScratchDir d;
+  for (const std::string args : {"--kind sinusoidal --view similarity --len 40 --dim 32 --base 100",
+                                 "--kind rope --len 40 --base 1000000", "--kind rope --len 30 --dim 16",
+                                 "--kind alibi --len 20 --heads 6 --head 5"}) {
+    auto r = qkv_run("plot pe " + args + " -o " + d.file("p.svg"));
+    ASSERT_EQ(r.code, 0) << args << "\n" << r.out;
+    EXPECT_TRUE(contains(r.out, "wrote")) << r.out;
+    EXPECT_TRUE(contains(qkv::testing::read_bytes(d.file("p.svg")), "<svg")) << args;
+  }
+}
+
+// The matrices behind the pictures: 1 on the diagonal (similarities), the
+// RoPE decay Σ cos((i−j)θ_k)/(hs/2), ALiBi's −m|i−j|.
+TEST(VizPe, SimilarityMatrices) {
+  const Tensor s = qkv::nn::sinusoidal_similarity(10, 16);
+  const Tensor r = qkv::nn::rope_similarity(10, 8, {});
+  for (int64_t i = 0; i < 10; ++i) {
+    EXPECT_NEAR(s.data<float>()[i * 10 + i], 1.0f, 1e-5);
+    EXPECT_NEAR(r.data<float>()[i * 10 + i], 1.0f, 1e-5);
+  }
+  double want = 0;  // i − j = 3, θ_k = 10000^(−2k/8)
+  for (int k = 0; k < 4; ++k) want += std::cos(3 * std::pow(10000.0, -2.0 * k / 8)) / 4;
+  EXPECT_NEAR(r.data<float>()[5 * 10 + 2], want, 1e-5);
+  const Tensor b = qkv::nn::alibi_bias(5, 2, 1);  // slopes 1/16, 1/256
+  EXPECT_FLOAT_EQ(b.data<float>()[4 * 5 + 1], -3.0f / 256);
+  EXPECT_THROW(qkv::nn::alibi_bias(5, 2, 2), qkv::ValueError);
+}
+
 TEST(VizCli, PlotPeBadInput) {
   ScratchDir d;
   struct Case {
@@ -253,7 +283,6 @@ TEST(VizCli, PlotPeBadInput) {
   } cases[] = {
       {"--len 0 --dim 8 -o " + d.file("a.png"), "--len must be positive"},
       {"--len -5 --dim 8 -o " + d.file("a.png"), "--len must be positive"},
-      {"--len 4 --dim 0 -o " + d.file("a.png"), "--dim must be positive"},
       {"--len 4 --dim -2 -o " + d.file("a.png"), "--dim must be positive"},
       {"--len 100000 --dim 8 -o " + d.file("a.png"), "at most 8192"},
       {"--len 4 --dim 8 -o " + d.file("a.jpg"), "unknown extension '.jpg'"},
@@ -261,6 +290,14 @@ TEST(VizCli, PlotPeBadInput) {
       {"--len 4 --dim 8 -o " + d.file("missing/a.png"), "cannot write"},
       {"--len abc --dim 8 -o " + d.file("a.png"), "--len"},
       {"--len 4 --dim 8", "-o"},
+      {"--kind t5 -o " + d.file("a.png"), "--kind t5"},
+      {"--kind none -o " + d.file("a.png"), "nothing to draw"},
+      {"--kind learned -o " + d.file("a.png"), "needs --run"},
+      {"--kind rope --view table -o " + d.file("a.png"), "no table"},
+      {"--kind alibi --heads 4 --head 4 -o " + d.file("a.png"), "--head 4"},
+      {"--kind rope --dim 7 -o " + d.file("a.png"), "rot_dim"},
+      {"--run " + d.file("nope") + " -o " + d.file("a.png"), "no such directory"},
+      {"--base 1 -o " + d.file("a.png"), "base must be > 1"},
   };
   for (const Case& c : cases) {
     auto r = qkv_run("plot pe " + c.args);

@@ -76,4 +76,18 @@ class RotaryEmbedding {
 // n − p of them. (n) float32.
 Tensor alibi_slopes(int64_t n_heads);
 
+// What each method makes of distance, as (len, len) matrices for pictures
+// (`qkv plot pe`), computed with the model's own pieces:
+// rows i, columns j = the cosine similarity of the sinusoidal vectors at
+// positions i and j;
+Tensor sinusoidal_similarity(int64_t len, int64_t d_model, double base = 10000.0);
+// q·k / hs of an all-ones query at position i and an all-ones key at j, both
+// rotated by RoPE — Σ_k cos((i − j)θ_k) / (hs/2), the long-term decay of Su et
+// al. §3.4.3 (1 on the diagonal);
+Tensor rope_similarity(int64_t len, int64_t head_size, const RopeOptions& opt);
+// head `head`'s ALiBi bias −m_h·|i − j| (a causal model sees j ≤ i);
+Tensor alibi_bias(int64_t len, int64_t n_heads, int64_t head);
+// the cosine similarity of the rows of a learned table (T, C).
+Tensor row_cosine_similarity(const Tensor& table);
+
 }  // namespace qkv::nn

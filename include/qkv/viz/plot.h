@@ -5,7 +5,7 @@
 // titles, labels and ticks (other characters show as '?'); SVG output uses
 // <rect>, <polyline> and <text>. Every file is written atomically.
 //
-//   Tensor pe = qkv::viz::sinusoidal_table(64, 128);          // (T, C)
+//   Tensor pe = qkv::nn::SinusoidalPositionalEncoding(128).forward(64);   // (T, C)
 //   qkv::viz::heatmap_png("pe.png", pe, {.title = "Positional encoding",
 //                                         .x_label = "dimension", .y_label = "position"});
 //   qkv::viz::line_plot_svg("loss.svg", {{"train", steps, train}, {"val", steps, val}},
@@ -49,10 +49,5 @@ void line_plot_svg(const std::string& path, const std::vector<Series>& series, c
 void line_plot_png(const std::string& path, const std::vector<Series>& series, const std::string& title,
                    const std::string& x_label, const std::string& y_label);
 
-// The sinusoidal positional-encoding table of Vaswani et al. 2017, §3.5, as a
-// (len, dim) Float32 tensor: PE(pos, 2i) = sin(pos / 10000^(2i/dim)),
-// PE(pos, 2i+1) = cos(pos / 10000^(2i/dim)). ValueError if len or dim <= 0.
-// (Here for `qkv plot pe`; nn::SinusoidalPositionalEncoding owns the model's.)
-Tensor sinusoidal_table(int64_t len, int64_t dim);
 
 }  // namespace qkv::viz

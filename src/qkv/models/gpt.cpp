@@ -2,6 +2,7 @@
 #include "qkv/models/gpt.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "qkv/nn/init.h"
 #include "qkv/ops/ops.h"
@@ -98,8 +99,8 @@ Tensor GPT::embed(const Tensor& idx, const Tensor& pos, Generator& gen) const {
                        std::to_string(config.block_size) + " positions (a sequence of " + std::to_string(need) +
                        " tokens); learned positions cannot run longer than they were trained");
     x = add(x, wpe->forward(pos));
-  } else if (sinusoid) {
-    x = add(x, sinusoid->at(pos));
+  } else if (sinusoid) {  // Vaswani et al. §3.4: embeddings × √d_model, then the fixed table
+    x = add(mul(x, std::sqrt(static_cast<float>(config.n_embd))), sinusoid->at(pos));
   }
   return drop->forward(x, gen);
 }

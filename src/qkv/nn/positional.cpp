@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "qkv/autograd/autograd.h"
 #include "qkv/nn/init.h"
 
 namespace qkv::nn {
@@ -117,6 +118,38 @@ Tensor alibi_slopes(int64_t n) {
   const std::vector<float> twice = geometric(2 * p);
   for (int64_t i = 0; static_cast<int64_t>(s.size()) < n; i += 2) s.push_back(twice[i]);
   return tensor(s, {n});
+}
+
+Tensor row_cosine_similarity(const Tensor& table) {
+  if (table.dim() != 2) throw ShapeError("row_cosine_similarity: need a (T, C) table, got " + shape_str(table.shape()));
+  NoGradGuard ng;
+  const Tensor norm = sqrt(add(sum(mul(table, table), {1}, true), 1e-12f));  // (T,1)
+  const Tensor unit = div(table, norm);
+  return matmul(unit, unit.transpose(0, 1));
+}
+
+Tensor sinusoidal_similarity(int64_t len, int64_t d_model, double base) {
+  if (len <= 0) throw ValueError("sinusoidal_similarity: len must be positive, got " + std::to_string(len));
+  return row_cosine_similarity(SinusoidalPositionalEncoding(d_model, len, base).forward(len).contiguous());
+}
+
+Tensor rope_similarity(int64_t len, int64_t head_size, const RopeOptions& opt) {
+  if (len <= 0) throw ValueError("rope_similarity: len must be positive, got " + std::to_string(len));
+  NoGradGuard ng;
+  const Tensor r = rotary_embedding(ones({1, len, head_size}), arange(len), 1, opt).reshape({len, head_size});
+  return mul(matmul(r, r.transpose(0, 1)), 1.0f / static_cast<float>(head_size));
+}
+
+Tensor alibi_bias(int64_t len, int64_t n_heads, int64_t head) {
+  if (len <= 0) throw ValueError("alibi_bias: len must be positive, got " + std::to_string(len));
+  if (head < 0 || head >= n_heads)
+    throw ValueError("alibi_bias: head " + std::to_string(head) + " out of range for " + std::to_string(n_heads) +
+                     " heads");
+  const float m = alibi_slopes(n_heads).to_vector()[static_cast<size_t>(head)];
+  std::vector<float> b(static_cast<size_t>(len * len));
+  for (int64_t i = 0; i < len; ++i)
+    for (int64_t j = 0; j < len; ++j) b[i * len + j] = -m * static_cast<float>(i > j ? i - j : j - i);
+  return tensor(b, {len, len});
 }
 
 }  // namespace qkv::nn

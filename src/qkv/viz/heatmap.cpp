@@ -252,19 +252,4 @@ void heatmap_svg(const std::string& path, const Tensor& values, const HeatmapOpt
   io::write_file_atomic(path, s.str());
 }
 
-Tensor sinusoidal_table(int64_t len, int64_t dim) {
-  if (len <= 0 || dim <= 0)
-    throw ValueError("sinusoidal_table: len and dim must be positive, got len " + std::to_string(len) + ", dim " +
-                     std::to_string(dim));
-  Tensor t = Tensor::empty({len, dim});
-  float* p = t.data<float>();
-  for (int64_t pos = 0; pos < len; ++pos)
-    for (int64_t j = 0; j < dim; ++j) {
-      // Vaswani et al. 2017, §3.5: the pair (2i, 2i+1) shares the frequency 1/10000^(2i/d).
-      double angle = pos / std::pow(10000.0, static_cast<double>(j - j % 2) / dim);
-      p[pos * dim + j] = static_cast<float>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
-    }
-  return t;
-}
-
 }  // namespace qkv::viz

@@ -1,0 +1,139 @@
+// `qkv plot pe`: what a position method is and what it makes of distance —
+// the sinusoidal table (Vaswani et al. §3.5), a run's learned table, and for
+// every kind the position × position similarity (or ALiBi's bias).
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "qkv/io/json.h"
+#include "qkv/models/gpt.h"
+#include "qkv/models/registry.h"
+#include "qkv/nn/positional.h"
+#include "qkv/viz/viz.h"
+
+namespace qkv::cli {
+namespace {
+
+struct Args {
+  std::string kind, view, run, out;
+  int64_t len = 100, dim = 0, heads = 8, head = 0;
+  double base = 10000.0;
+};
+
+// Settings a run directory fixes (its config.json), over the flags.
+void take_from_run(Args& a, models::GPTConfig& cfg) {
+  if (!std::filesystem::is_directory(a.run))
+    throw IOError("--run " + a.run + ": no such directory (expected a run made by `qkv train gpt`)");
+  cfg = models::GPTConfig::from_json(io::read_json(a.run + "/config.json"));
+  if (a.kind.empty()) a.kind = cfg.pos_encoding;
+  if (a.kind != cfg.pos_encoding)
+    throw ValueError("--kind " + a.kind + ": the run at " + a.run + " uses " + cfg.pos_encoding + " positions");
+  a.heads = cfg.n_head;
+  a.dim = a.kind == "rope" ? cfg.n_embd / cfg.n_head : cfg.n_embd;
+  a.base = a.kind == "rope" ? cfg.rope_theta : cfg.sinusoidal_base;
+}
+
+struct Picture {
+  Tensor values;
+  std::string title, x_label, y_label;
+};
+
+Picture rope_picture(const Args& a, const models::GPTConfig* cfg) {
+  RopeOptions o;
+  o.theta = a.base;
+  if (cfg) {
+    o.rot_dim = cfg->rope_dim;
+    o.layout = cfg->rope_layout == "adjacent" ? RopeLayout::Adjacent : RopeLayout::RotateHalf;
+  }
+  char t[160];
+  std::snprintf(t, sizeof t, "RoPE: q.k of equal vectors at positions i, j (base %g, head size %ld)", a.base,
+                static_cast<long>(a.dim));
+  return {nn::rope_similarity(a.len, a.dim, o), t, "key position j", "query position i"};
+}
+
+Picture make_picture(const Args& a, const models::GPTConfig* cfg) {
+  char t[160];
+  if (a.kind == "learned") {
+    if (!cfg) throw ValueError("--kind learned needs --run DIR: a learned table comes from a trained model");
+    auto model = models::load_model_as<models::GPT>(a.run, "qkv plot pe");
+    const Tensor table = model->wpe->weight.detach().narrow(0, 0, std::min(a.len, cfg->block_size)).contiguous();
+    if (a.view == "table") return {table, "Learned positions of " + a.run, "dimension", "position"};
+    return {nn::row_cosine_similarity(table), "Learned positions: cosine similarity (" + a.run + ")", "position j",
+            "position i"};
+  }
+  if (a.kind == "sinusoidal") {
+    if (a.view == "table") {
+      std::snprintf(t, sizeof t, "Sinusoidal positional encoding (%ld x %ld, base %g)", static_cast<long>(a.len),
+                    static_cast<long>(a.dim), a.base);
+      return {nn::SinusoidalPositionalEncoding(a.dim, a.len, a.base).forward(a.len).contiguous(), t, "dimension i",
+              "position"};
+    }
+    std::snprintf(t, sizeof t, "Sinusoidal: cosine similarity of positions (d %ld, base %g)", static_cast<long>(a.dim),
+                  a.base);
+    return {nn::sinusoidal_similarity(a.len, a.dim, a.base), t, "position j", "position i"};
+  }
+  if (a.kind == "rope") return rope_picture(a, cfg);
+  std::snprintf(t, sizeof t, "ALiBi: bias -m|i-j| of head %ld of %ld (m = %g)", static_cast<long>(a.head),
+                static_cast<long>(a.heads), nn::alibi_slopes(a.heads).to_vector()[static_cast<size_t>(a.head)]);
+  return {nn::alibi_bias(a.len, a.heads, a.head), t, "key position j", "query position i"};
+}
+
+void check(Args& a) {
+  if (a.len <= 0) throw ValueError("--len must be positive, got " + std::to_string(a.len));
+  if (a.dim < 0) throw ValueError("--dim must be positive, got " + std::to_string(a.dim));
+  if (a.len > 8192 || a.dim > 8192)
+    throw ValueError("--len and --dim must be at most 8192, got " + std::to_string(a.len) + " and " +
+                     std::to_string(a.dim));
+  if (a.kind == "none") throw ValueError("--kind none: no position method, nothing to draw");
+  if (a.kind != "sinusoidal" && a.kind != "learned" && a.kind != "rope" && a.kind != "alibi")
+    throw ValueError("--kind " + a.kind + ": use sinusoidal, learned, rope or alibi");
+  if (a.view.empty()) a.view = a.kind == "sinusoidal" || a.kind == "learned" ? "table" : "similarity";
+  if (a.view != "table" && a.view != "similarity")
+    throw ValueError("--view " + a.view + ": use table or similarity");
+  if (a.view == "table" && (a.kind == "rope" || a.kind == "alibi"))
+    throw ValueError("--view table: " + a.kind + " has no table of vectors; use --view similarity");
+  if (a.heads < 1 || a.head < 0 || a.head >= a.heads)
+    throw ValueError("--head " + std::to_string(a.head) + " out of range for --heads " + std::to_string(a.heads));
+  if (a.dim == 0) a.dim = a.kind == "rope" ? 64 : 512;
+}
+
+void run(Args a) {
+  const PlotFormat fmt = plot_format(a.out);
+  models::GPTConfig cfg;
+  const bool from_run = !a.run.empty();
+  if (from_run) take_from_run(a, cfg);
+  if (a.kind.empty()) a.kind = "sinusoidal";
+  check(a);
+  const Picture p = make_picture(a, from_run ? &cfg : nullptr);
+  viz::HeatmapOptions opt;
+  opt.title = p.title;
+  opt.x_label = p.x_label;
+  opt.y_label = p.y_label;
+  if (fmt == PlotFormat::Png) viz::heatmap_png(a.out, p.values, opt);
+  else viz::heatmap_svg(a.out, p.values, opt);
+  std::printf("wrote %s (%s %s, %lld x %lld)\n", a.out.c_str(), a.kind.c_str(), a.view.c_str(),
+              static_cast<long long>(p.values.size(0)), static_cast<long long>(p.values.size(1)));
+}
+
+void add_plot_pe_command(CLI::App& plot) {
+  auto* pe = plot.add_subcommand(
+      "pe", "Positions: the sinusoidal table PE(pos,2i)=sin(pos/base^(2i/d)), PE(pos,2i+1)=cos(...), a run's learned "
+            "table, or what sinusoidal, learned, rope and alibi make of distance (--view similarity)");
+  static Args a;
+  pe->add_option("--kind", a.kind, "sinusoidal, learned (needs --run), rope or alibi (default: the run's, else sinusoidal)");
+  pe->add_option("--view", a.view, "table (sinusoidal, learned) or similarity (default: table where there is one)");
+  pe->add_option("--run", a.run, "A run directory: its kind, sizes and bases (and learned table)");
+  pe->add_option("--len", a.len, "Positions (rows, drawn top to bottom)")->capture_default_str();
+  pe->add_option("--dim", a.dim, "Model width (sinusoidal) or head size (rope); 0 = 512 or 64")->capture_default_str();
+  pe->add_option("--base", a.base, "Sinusoidal base or RoPE theta (try 100, 10000, 1000000)")->capture_default_str();
+  pe->add_option("--heads", a.heads, "ALiBi: heads (their slopes)")->capture_default_str();
+  pe->add_option("--head", a.head, "ALiBi: the head to draw (0 = steepest slope)")->capture_default_str();
+  pe->add_option("-o,--out", a.out, "Output file: .png or .svg")->required();
+  pe->callback([] { run(a); });
+}
+
+}  // namespace
+
+QKV_REGISTER_SUBCOMMAND("plot", "pe", 10, add_plot_pe_command);
+
+}  // namespace qkv::cli
