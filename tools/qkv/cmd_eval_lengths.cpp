@@ -131,7 +131,7 @@ void add_eval_lengths_command(CLI::App& app) {
   c->add_option("--batch", a.batch, "Windows per forward pass")->capture_default_str();
   c->add_option("--max-targets", a.max_targets, "Score at most this many targets (0 = the whole split)")
       ->capture_default_str();
-  c->add_option("--plot", a.plot, "Also draw perplexity against length: .png or .svg");
+  c->add_option("--plot", a.plot, "Also draw perplexity against length: .png or .svg")->default_str("none");
   c->add_flag("--json", a.json, "JSON lines: {run, length, loss, perplexity, targets[, error]}");
   c->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   c->callback([] { run(a); });

@@ -99,6 +99,8 @@ void check(Args& a) {
 
 void run(Args a) {
   const PlotFormat fmt = plot_format(a.out);
+  if (a.kind == "auto") a.kind.clear();
+  if (a.view == "auto") a.view.clear();
   models::GPTConfig cfg;
   const bool from_run = !a.run.empty();
   if (from_run) take_from_run(a, cfg);
@@ -120,9 +122,12 @@ void add_plot_pe_command(CLI::App& plot) {
       "pe", "Positions: the sinusoidal table PE(pos,2i)=sin(pos/base^(2i/d)), PE(pos,2i+1)=cos(...), a run's learned "
             "table, or what sinusoidal, learned, rope and alibi make of distance (--view similarity)");
   static Args a;
-  pe->add_option("--kind", a.kind, "sinusoidal, learned (needs --run), rope or alibi (default: the run's, else sinusoidal)");
-  pe->add_option("--view", a.view, "table (sinusoidal, learned) or similarity (default: table where there is one)");
-  pe->add_option("--run", a.run, "A run directory: its kind, sizes and bases (and learned table)");
+  pe->add_option("--kind", a.kind, "sinusoidal, learned (needs --run), rope or alibi; auto = the run's, else sinusoidal")
+      ->default_str("auto");
+  pe->add_option("--view", a.view, "table (sinusoidal, learned) or similarity; auto = table where there is one")
+      ->default_str("auto");
+  pe->add_option("--run", a.run, "A run directory: its kind, sizes and bases (and learned table)")
+      ->default_str("none");
   pe->add_option("--len", a.len, "Positions (rows, drawn top to bottom)")->capture_default_str();
   pe->add_option("--dim", a.dim, "Model width (sinusoidal) or head size (rope); 0 = 512 or 64")->capture_default_str();
   pe->add_option("--base", a.base, "Sinusoidal base or RoPE theta (try 100, 10000, 1000000)")->capture_default_str();
