@@ -71,7 +71,7 @@ TEST_P(GptParity, LogitsLossAndEveryGradient) {
     ++checked;
   }
   EXPECT_EQ(checked, l.n_params);
-  EXPECT_EQ(checked, (l.model->wpe ? 4 : 3) + 12 * 2);  // wte [wpe] ln_f.{w,b} + 12 tensors per block
+  EXPECT_EQ(checked, (l.model->wpe || l.model->rel_bias ? 4 : 3) + 12 * 2);  // wte [wpe|rel_bias] ln_f.{w,b} + 12 per block
 }
 
 TEST_P(GptParity, TenAdamWStepsMatchTorch) {
@@ -135,7 +135,7 @@ TEST_P(GptParity, NextTokenLogitsAreTheLastRowOfForward) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Positions, GptParity,
-                         ::testing::Values("gpt_tiny", "gpt_tiny_rope", "gpt_tiny_alibi", "gpt_tiny_sinusoidal"),
+                         ::testing::Values("gpt_tiny", "gpt_tiny_rope", "gpt_tiny_alibi", "gpt_tiny_sinusoidal", "gpt_tiny_t5"),
                          [](const auto& info) { return info.param == "gpt_tiny" ? std::string("learned") : info.param.substr(9); });
 
 TEST(GptConfig, JsonRoundTripAndErrors) {
@@ -157,12 +157,13 @@ TEST(GptConfig, JsonRoundTripAndErrors) {
   bad(nlohmann::json::array(), "object");
   // Positions (issue #11's bad input): an unknown kind — e.g. a run directory
   // written by a build that knows more — and rotary dimensions that cannot be.
-  bad({{"pos_encoding", "t5"}}, "pos_encoding");
-  bad({{"pos_encoding", "t5"}}, "learned");  // the message lists the kinds this build knows
+  bad({{"pos_encoding", "xpos"}}, "pos_encoding");
+  bad({{"pos_encoding", "xpos"}}, "learned");  // the message lists the kinds this build knows
   bad({{"pos_encoding", "rope"}, {"rope_dim", 7}}, "rope_dim 7");
   bad({{"pos_encoding", "rope"}, {"n_embd", 32}, {"n_head", 4}, {"rope_dim", 10}}, "at most the head size 8");
   bad({{"pos_encoding", "rope"}, {"n_embd", 36}, {"n_head", 4}}, "must be even");
   bad({{"rope_scaling", "yarn"}}, "rope_scaling");
   bad({{"rope_scaling_factor", 0.5}}, "rope_scaling_factor");
   bad({{"rope_theta", 1}}, "rope_theta");
+  bad({{"pos_encoding", "t5"}, {"t5_num_buckets", 32}, {"t5_max_distance", 16}}, "t5_max_distance 16");
 }

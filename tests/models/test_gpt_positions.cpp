@@ -121,17 +121,38 @@ INSTANTIATE_TEST_SUITE_P(
                            {{"pos_encoding", "rope"}, {"rope_layout", "adjacent"}, {"rope_dim", 4},
                             {"rope_scaling", "ntk"}, {"rope_scaling_factor", 4}, {"rope_theta", 1e6}}},
                       Case{"rope_linear", {{"pos_encoding", "rope"}, {"rope_scaling", "linear"}, {"rope_scaling_factor", 2}}},
-                      Case{"alibi_3_heads", {{"pos_encoding", "alibi"}}}),
+                      Case{"alibi_3_heads", {{"pos_encoding", "alibi"}}},
+                      Case{"t5_8_buckets", {{"pos_encoding", "t5"}, {"t5_num_buckets", 8}, {"t5_max_distance", 10}}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(GptPositionsParams, OnlyLearnedPositionsHaveATable) {
   Generator gen(1);
-  for (const char* kind : {"learned", "sinusoidal", "rope", "alibi", "none"}) {
+  for (const char* kind : {"learned", "sinusoidal", "rope", "alibi", "t5", "none"}) {
     models::GPT m(config_of({kind, {{"pos_encoding", kind}}}), gen);
     bool has_wpe = false;
     for (const auto& [name, p] : m.named_parameters()) has_wpe |= name.rfind("wpe.", 0) == 0;
     EXPECT_EQ(has_wpe, std::string(kind) == "learned") << kind;
   }
+}
+
+// Hugging Face T5Attention._relative_position_bucket, worked by hand: exact
+// buckets below n/2, then max_exact + ⌊log(r/max_exact)/log(max_distance/max_exact)·(n − max_exact)⌋.
+TEST(T5Bucket, MatchesHuggingFacesBucketing) {
+  // bidirectional, 32 buckets, max distance 128: n = 16 per side, max_exact 8
+  EXPECT_EQ(nn::t5_bucket(0, true, 32, 128), 0);
+  EXPECT_EQ(nn::t5_bucket(-1, true, 32, 128), 1);
+  EXPECT_EQ(nn::t5_bucket(1, true, 32, 128), 17);
+  EXPECT_EQ(nn::t5_bucket(-8, true, 32, 128), 8);
+  EXPECT_EQ(nn::t5_bucket(-20, true, 32, 128), 10);   // 8 + ⌊2.644⌋
+  EXPECT_EQ(nn::t5_bucket(-200, true, 32, 128), 15);  // capped
+  EXPECT_EQ(nn::t5_bucket(200, true, 32, 128), 31);
+  // causal: keys after the query share bucket 0; max_exact 16
+  EXPECT_EQ(nn::t5_bucket(5, false, 32, 128), 0);
+  EXPECT_EQ(nn::t5_bucket(-5, false, 32, 128), 5);
+  EXPECT_EQ(nn::t5_bucket(-20, false, 32, 128), 17);  // 16 + ⌊1.717⌋
+  EXPECT_EQ(nn::t5_bucket(-1000, false, 32, 128), 31);
+  Generator gen(1);
+  EXPECT_THROW(nn::T5RelativeBias(8, 4, 2, false, gen), ValueError);  // max_distance within the exact buckets
 }
 
 // Press et al. 2022, §3 and their get_slopes: 2^(−8i/n) for n a power of two;

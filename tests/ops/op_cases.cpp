@@ -1061,6 +1061,7 @@ void attention_cases(std::vector<OpCase>& cs) {
     float dropout = 0.0f;
     LayoutFn layout = nullptr;
     unsigned checks = kGrad | kRef;
+    bool mask_grad = false;  // a float mask that is differentiated too (a learned bias)
   };
   auto perm = on_all([](const Tensor& t) { return t.permute({0, 2, 1, 3}); });
   std::vector<A> as = {
@@ -1084,6 +1085,10 @@ void attention_cases(std::vector<OpCase>& cs) {
        kBig},
       {"big_threads_bool_mask", {2, 4, 32, 32}, {2, 4, 40, 32}, {2, 4, 40, 32}, bool_mask({2, 1, 32, 40}, {7}),
        false, std::nullopt, 0.0f, nullptr, kBig},
+      {"float_mask_grad_per_head", {2, 3, 5, 8}, {2, 3, 7, 8}, {2, 3, 7, 6},
+       [](Generator& g) { return randn({3, 5, 7}, g); }, false, std::nullopt, 0.0f, nullptr, kGrad | kRef, true},
+      {"float_mask_grad_causal_dropout", {1, 2, 6, 8}, {1, 2, 6, 8}, {1, 2, 6, 8},
+       [](Generator& g) { return randn({1, 2, 6, 6}, g); }, true, std::nullopt, 0.2f, nullptr, kGrad | kRef, true},
   };
   for (const A& a : as) {
     Shape qs = a.q, ks = a.k, vs = a.v;
@@ -1095,7 +1100,7 @@ void attention_cases(std::vector<OpCase>& cs) {
                     return r;
                   },
                   a.layout, a.checks);
-    if (a.mask) v.no_grad = {3};  // a float mask is an input, not a parameter
+    if (a.mask && !a.mask_grad) v.no_grad = {3};  // a float mask is an input, not a parameter
     bool causal = a.causal;
     std::optional<float> scale = a.scale;
     float p = a.dropout;
@@ -1139,6 +1144,7 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
     LayoutFn layout = nullptr;
     unsigned checks = kGrad | kRef;
     bool alibi = false;  // ALiBi slopes 2^-1, 2^-2, … per head
+    bool bias = false;   // a differentiated float mask (1,H,T,S): a learned relative bias
   };
   // Operands as slices of wider rows (unit last stride, row stride > width),
   // and as transposed storage (the op must fall back to a copy).
@@ -1148,7 +1154,7 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
       AttentionOptions o;
       o.causal = a.causal;
       o.dropout_p = a.dropout;
-      if (a.mask) o.mask = in.back();
+      if (a.mask || a.bias) o.mask = in.back();
       if (a.alibi) {
         std::vector<float> m;
         for (int64_t h = 0; h < a.H; ++h) m.push_back(std::ldexp(1.0f, static_cast<int>(-1 - h)));
@@ -1183,6 +1189,7 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
         {"big_threads", 2, 32, 32, 4, 16, 16, true, false, 0.0f, nullptr, kBig},
         {"alibi_causal_T3_S7", 2, 3, 7, 3, 4, 4, true, false, 0.0f, nullptr, kGrad | kRef, true},
         {"alibi_bidirectional_mask", 2, 5, 7, 2, 4, 3, false, true, 0.0f, nullptr, kGrad | kRef, true},
+        {"learned_bias_causal_T3_S7", 2, 3, 7, 3, 4, 4, true, false, 0.0f, nullptr, kGrad | kRef, false, true},
     };
     as[5].layout = sliced;
     for (const A& a : as) {
@@ -1192,6 +1199,7 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
                       Inputs r{randn({a.B, a.T, a.H * a.hs + extra}, g), randn({a.B, a.S, a.H * a.hs + extra}, g),
                                randn({a.B, a.S, a.H * a.hv + extra}, g)};
                       if (a.mask) r.push_back(mask_of(a.B, a.T, a.S, g));
+                      if (a.bias) r.push_back(randn({1, a.H, a.T, a.S}, g));
                       return r;
                     },
                     a.layout, a.checks);
@@ -1225,6 +1233,8 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
         {"big_threads", 2, 32, 32, 4, 16, 16, true, false, 0.0f, nullptr, kBig},
         {"alibi_causal", 2, 6, 6, 3, 4, 4, true, false, 0.0f, nullptr, kGrad | kRef, true},
         {"alibi_big_threads", 2, 32, 32, 4, 16, 16, true, false, 0.0f, nullptr, kBig, true},
+        {"learned_bias", 2, 5, 5, 2, 4, 4, false, false, 0.0f, nullptr, kGrad | kRef, false, true},
+        {"learned_bias_causal_dropout", 1, 5, 5, 2, 4, 4, true, false, 0.2f, nullptr, kGrad | kRef, false, true},
     };
     as[4].layout = on(0, [](const Tensor& t) { return t.narrow(-1, 1, t.size(-1) - 3); });
     for (const A& a : as) {
@@ -1233,6 +1243,7 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
                     [a, extra, mask_of](Generator& g) {
                       Inputs r{randn({a.B, a.T, 3 * a.H * a.hs + extra}, g)};
                       if (a.mask) r.push_back(mask_of(a.B, a.T, a.S, g));
+                      if (a.bias) r.push_back(randn({1, a.H, a.T, a.S}, g));
                       return r;
                     },
                     a.layout, a.checks);

@@ -251,7 +251,7 @@ TEST(VizCli, PlotPeEveryKindsSimilarity) {
   ScratchDir d;
   for (const std::string args : {"--kind sinusoidal --view similarity --len 40 --dim 32 --base 100",
                                  "--kind rope --len 40 --base 1000000", "--kind rope --len 30 --dim 16",
-                                 "--kind alibi --len 20 --heads 6 --head 5"}) {
+                                 "--kind alibi --len 20 --heads 6 --head 5", "--kind t5 --len 50"}) {
     auto r = qkv_run("plot pe " + args + " -o " + d.file("p.svg"));
     ASSERT_EQ(r.code, 0) << args << "\n" << r.out;
     EXPECT_TRUE(contains(r.out, "wrote")) << r.out;
@@ -290,7 +290,7 @@ TEST(VizCli, PlotPeBadInput) {
       {"--len 4 --dim 8 -o " + d.file("missing/a.png"), "cannot write"},
       {"--len abc --dim 8 -o " + d.file("a.png"), "--len"},
       {"--len 4 --dim 8", "-o"},
-      {"--kind t5 -o " + d.file("a.png"), "--kind t5"},
+      {"--kind xpos -o " + d.file("a.png"), "--kind xpos"},
       {"--kind none -o " + d.file("a.png"), "nothing to draw"},
       {"--kind learned -o " + d.file("a.png"), "needs --run"},
       {"--kind rope --view table -o " + d.file("a.png"), "no table"},

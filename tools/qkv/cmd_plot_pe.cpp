@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "qkv/autograd/autograd.h"
+#include "qkv/ops/ops.h"
 #include "qkv/io/json.h"
 #include "qkv/models/gpt.h"
 #include "qkv/models/registry.h"
@@ -51,6 +53,22 @@ Picture rope_picture(const Args& a, const models::GPTConfig* cfg) {
   return {nn::rope_similarity(a.len, a.dim, o), t, "key position j", "query position i"};
 }
 
+// T5: a run's learned bias for one head, or (no run) the causal bucket of
+// each offset with T5's defaults (32 buckets, max distance 128).
+Picture t5_picture(const Args& a, const models::GPTConfig* cfg) {
+  NoGradGuard ng;
+  if (cfg) {
+    auto model = models::load_model_as<models::GPT>(a.run, "qkv plot pe");
+    const Tensor b = model->rel_bias->forward(a.len, a.len).select(0, 0).select(0, a.head).contiguous();
+    return {b, "T5 bias of head " + std::to_string(a.head) + " (" + a.run + ")", "key position j", "query position i"};
+  }
+  std::vector<float> ids(static_cast<size_t>(a.len * a.len));
+  for (int64_t i = 0; i < a.len; ++i)
+    for (int64_t j = 0; j < a.len; ++j) ids[i * a.len + j] = static_cast<float>(nn::t5_bucket(j - i, false, 32, 128));
+  return {tensor(ids, {a.len, a.len}), "T5 buckets of offsets j - i (causal, 32 buckets, max distance 128)",
+          "key position j", "query position i"};
+}
+
 Picture make_picture(const Args& a, const models::GPTConfig* cfg) {
   char t[160];
   if (a.kind == "learned") {
@@ -73,6 +91,7 @@ Picture make_picture(const Args& a, const models::GPTConfig* cfg) {
     return {nn::sinusoidal_similarity(a.len, a.dim, a.base), t, "position j", "position i"};
   }
   if (a.kind == "rope") return rope_picture(a, cfg);
+  if (a.kind == "t5") return t5_picture(a, cfg);
   std::snprintf(t, sizeof t, "ALiBi: bias -m|i-j| of head %ld of %ld (m = %g)", static_cast<long>(a.head),
                 static_cast<long>(a.heads), nn::alibi_slopes(a.heads).to_vector()[static_cast<size_t>(a.head)]);
   return {nn::alibi_bias(a.len, a.heads, a.head), t, "key position j", "query position i"};
@@ -85,12 +104,12 @@ void check(Args& a) {
     throw ValueError("--len and --dim must be at most 8192, got " + std::to_string(a.len) + " and " +
                      std::to_string(a.dim));
   if (a.kind == "none") throw ValueError("--kind none: no position method, nothing to draw");
-  if (a.kind != "sinusoidal" && a.kind != "learned" && a.kind != "rope" && a.kind != "alibi")
-    throw ValueError("--kind " + a.kind + ": use sinusoidal, learned, rope or alibi");
+  if (a.kind != "sinusoidal" && a.kind != "learned" && a.kind != "rope" && a.kind != "alibi" && a.kind != "t5")
+    throw ValueError("--kind " + a.kind + ": use sinusoidal, learned, rope, alibi or t5");
   if (a.view.empty()) a.view = a.kind == "sinusoidal" || a.kind == "learned" ? "table" : "similarity";
   if (a.view != "table" && a.view != "similarity")
     throw ValueError("--view " + a.view + ": use table or similarity");
-  if (a.view == "table" && (a.kind == "rope" || a.kind == "alibi"))
+  if (a.view == "table" && (a.kind == "rope" || a.kind == "alibi" || a.kind == "t5"))
     throw ValueError("--view table: " + a.kind + " has no table of vectors; use --view similarity");
   if (a.heads < 1 || a.head < 0 || a.head >= a.heads)
     throw ValueError("--head " + std::to_string(a.head) + " out of range for --heads " + std::to_string(a.heads));
@@ -122,7 +141,7 @@ void add_plot_pe_command(CLI::App& plot) {
       "pe", "Positions: the sinusoidal table PE(pos,2i)=sin(pos/base^(2i/d)), PE(pos,2i+1)=cos(...), a run's learned "
             "table, or what sinusoidal, learned, rope and alibi make of distance (--view similarity)");
   static Args a;
-  pe->add_option("--kind", a.kind, "sinusoidal, learned (needs --run), rope or alibi; auto = the run's, else sinusoidal")
+  pe->add_option("--kind", a.kind, "sinusoidal, learned (needs --run), rope, alibi or t5; auto = the run's, else sinusoidal")
       ->default_str("auto");
   pe->add_option("--view", a.view, "table (sinusoidal, learned) or similarity; auto = table where there is one")
       ->default_str("auto");
@@ -132,7 +151,7 @@ void add_plot_pe_command(CLI::App& plot) {
   pe->add_option("--dim", a.dim, "Model width (sinusoidal) or head size (rope); 0 = 512 or 64")->capture_default_str();
   pe->add_option("--base", a.base, "Sinusoidal base or RoPE theta (try 100, 10000, 1000000)")->capture_default_str();
   pe->add_option("--heads", a.heads, "ALiBi: heads (their slopes)")->capture_default_str();
-  pe->add_option("--head", a.head, "ALiBi: the head to draw (0 = steepest slope)")->capture_default_str();
+  pe->add_option("--head", a.head, "ALiBi or a T5 run: the head to draw (ALiBi 0 = steepest slope)")->capture_default_str();
   pe->add_option("-o,--out", a.out, "Output file: .png or .svg")->required();
   pe->callback([] { run(a); });
 }

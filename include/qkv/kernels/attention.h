@@ -40,6 +40,9 @@ struct AttentionShape {
   int64_t mask_st = 0, mask_ss = 0;
   const float* dropout = nullptr;      // (BH,T,S): 0 or 1/(1−p), applied to P
   const float* alibi = nullptr;        // (H) slopes m: adds −m_h·|t + S − T − s| (ALiBi)
+  float* dscores = nullptr;            // backward, optional: (BH,T,S), zeroed by the caller; receives
+                                       // dL/d(scaled score + mask) at the visible positions — the
+                                       // gradient of an additive mask such as a learned relative bias
 
   void set_heads_major() {
     q = dq = HeadLayout::heads_major(H, T, hs);

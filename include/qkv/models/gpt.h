@@ -4,6 +4,7 @@
 //   idx (B,T) ─► wte(idx) + wpe(pos) ─► dropout ─► n_layer × Block ─► ln_f ─► · wteᵀ ─► logits (B,T,V)
 //   Block (nn::TransformerLayer, pre-LN): x = x + attn(ln_1(x));  x = x + mlp(ln_2(x))
 // config.pos_encoding chooses the positions: the learned table wpe (GPT-2), a
+// T5's bucketed relative bias (one table shared by the layers, as T5), a
 // sinusoidal table added to the token embeddings scaled by √C (Vaswani et al.
 // §3.4 — unscaled, the ±1 table drowns GPT-2's N(0, 0.02) embeddings: val
 // loss 2.27 against 1.96 on Tiny Shakespeare), rotary q/k in every attention (rope),
@@ -96,6 +97,7 @@ class GPT : public CausalLM, public Decoder {
   GPTConfig config;
   std::shared_ptr<nn::Embedding> wte, wpe;  // wpe: pos_encoding "learned" only
   std::shared_ptr<nn::SinusoidalPositionalEncoding> sinusoid;  // pos_encoding "sinusoidal" only
+  std::shared_ptr<nn::T5RelativeBias> rel_bias;                // pos_encoding "t5" only: one table for every layer
   std::shared_ptr<GPTBlocks> h;
   std::shared_ptr<nn::LayerNorm> ln_f;
   std::shared_ptr<nn::Dropout> drop;

@@ -20,7 +20,8 @@ struct GPTConfig {
   std::string activation = "gelu";  // "gelu" (erf, nanoGPT) or "gelu_tanh" (GPT-2's gelu_new)
   // Positions (docs/POSITIONS.md): "learned" (GPT-2's wpe, block_size rows),
   // "sinusoidal" (added, Vaswani et al.), "rope" (rotary q/k), "alibi"
-  // (distance penalty in the scores) or "none" (causal attention alone).
+  // (distance penalty in the scores), "t5" (learned bucketed bias in the
+  // scores) or "none" (causal attention alone).
   std::string pos_encoding = "learned";
   float sinusoidal_base = 10000.0f;      // sinusoidal: the base of the wavelengths
   float rope_theta = 10000.0f;           // rope: the base θ
@@ -28,6 +29,8 @@ struct GPTConfig {
   std::string rope_layout = "rotate_half";  // rope: "rotate_half" (GPT-NeoX/Llama) or "adjacent" (the paper)
   std::string rope_scaling = "none";     // rope past the training length: "none", "linear" or "ntk"
   float rope_scaling_factor = 1.0f;      // rope: the scaling's factor (≥ 1)
+  int64_t t5_num_buckets = 32;           // t5: relative-position buckets (causal: all for keys before)
+  int64_t t5_max_distance = 128;         // t5: offsets from here on share the last bucket
 
   // Every field above, once: JSON key, help, bounds (qkv/core/config_fields.h).
   static const config::Table<GPTConfig>& fields();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "qkv/core/rng.h"
+#include "qkv/nn/layers.h"
 #include "qkv/nn/module.h"
 #include "qkv/ops/ops.h"
 
@@ -75,6 +76,26 @@ class RotaryEmbedding {
 // largest power of two p < n followed by every other slope of 2p, the first
 // n − p of them. (n) float32.
 Tensor alibi_slopes(int64_t n_heads);
+
+// T5's relative position bias (Raffel et al. 2020, §2.1; the bucketing of
+// Hugging Face's T5Attention._relative_position_bucket): the offset j − i of
+// key j from query i falls into one of num_buckets buckets — one per offset
+// below num_buckets/2 (a quarter with bidirectional, which gives keys before
+// and after the query their own halves), log-spaced up to max_distance, and
+// one for everything farther — and each bucket has a learned scalar per head,
+// added to the attention scores.
+int64_t t5_bucket(int64_t relative, bool bidirectional, int64_t num_buckets, int64_t max_distance);
+
+class T5RelativeBias : public Module {
+ public:
+  T5RelativeBias(int64_t num_buckets, int64_t max_distance, int64_t n_heads, bool bidirectional, Generator& gen);
+  // The (1,H,T,S) bias of T queries over S keys, query t at key position
+  // t + S − T (bottom-right aligned, as with a KV cache). Differentiable.
+  Tensor forward(int64_t T, int64_t S) const;
+  int64_t num_buckets, max_distance, n_heads;
+  bool bidirectional;
+  std::shared_ptr<Embedding> relative_attention_bias;  // (num_buckets, H)
+};
 
 // What each method makes of distance, as (len, len) matrices for pictures
 // (`qkv plot pe`), computed with the model's own pieces:

@@ -167,6 +167,7 @@ void attention_backward(const AttentionShape& a, const float* q, const float* k,
             for (int64_t s2 = 0; s2 < lim; ++s2) row[s2] *= dm[(t0 + t) * S + s2];
           // dS = P ⊙ (dP − Σ_s dP⊙P)   (softmax backward, in place)
           softmax_backward_row(pb + t * S, row, row, lim);
+          if (a.dscores) std::copy(row, row + lim, a.dscores + (bh * T + t0 + t) * S);
         }
         // dq = scale · dS k   (rows, hs);  dk += scale · dSᵀ q   (lim, hs)
         sgemm(false, false, rows, hs, lim, a.scale, dp.p, S, kh, ldk, 0.0f, dqh + t0 * lddq, lddq);

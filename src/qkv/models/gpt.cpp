@@ -43,6 +43,9 @@ GPT::GPT(const GPTConfig& cfg, Generator& gen) : config(cfg) {
     wpe = register_module("wpe", std::make_shared<nn::Embedding>(cfg.block_size, cfg.n_embd, gen));
   if (cfg.pos_encoding == "sinusoidal")
     sinusoid = std::make_shared<nn::SinusoidalPositionalEncoding>(cfg.n_embd, cfg.block_size, cfg.sinusoidal_base);
+  if (cfg.pos_encoding == "t5")
+    rel_bias = register_module("rel_bias", std::make_shared<nn::T5RelativeBias>(cfg.t5_num_buckets, cfg.t5_max_distance,
+                                                                                cfg.n_head, false, gen));
   drop = register_module("drop", std::make_shared<nn::Dropout>(cfg.dropout));
   h = register_module("h", std::make_shared<GPTBlocks>());
   for (int64_t i = 0; i < cfg.n_layer; ++i) {
@@ -82,6 +85,7 @@ Tensor GPT::hidden(const Tensor& idx, Generator& gen, const GPTInputs& in) const
   args.self.causal = true;  // with a cache: query t sees keys s ≤ t + (S − T)
   args.self.key_mask = in.key_mask;
   args.self.positions = pos;  // rotary q/k
+  if (rel_bias) args.self.mask = rel_bias->forward(T, offset + T);  // (1,NH,T,S), shared by the layers
   for (int64_t l = 0; l < config.n_layer; ++l) {
     args.self.cache = in.cache ? &in.cache->layer(l) : nullptr;
     x = h->blocks[l]->forward(x, args);

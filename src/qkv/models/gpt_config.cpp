@@ -18,8 +18,8 @@ const config::Table<GPTConfig>& GPTConfig::fields() {
           field("dropout", &GPTConfig::dropout, "Dropout probability").at_least(0).below(1),
           field("bias", &GPTConfig::bias, "Biases in Linear and LayerNorm: true or false"),
           field("activation", &GPTConfig::activation, "GELU: exact (erf) or GPT-2's tanh approximation").one_of({"gelu", "gelu_tanh"}),
-          field("pos_encoding", &GPTConfig::pos_encoding, "Positions: learned table, sinusoidal, rotary (rope), ALiBi or none")
-              .one_of({"learned", "sinusoidal", "rope", "alibi", "none"}),
+          field("pos_encoding", &GPTConfig::pos_encoding, "Positions: learned table, sinusoidal, rotary (rope), ALiBi, T5 relative bias or none")
+              .one_of({"learned", "sinusoidal", "rope", "alibi", "t5", "none"}),
           field("sinusoidal_base", &GPTConfig::sinusoidal_base, "Sinusoidal positions: base of the wavelengths").above(1),
           field("rope_theta", &GPTConfig::rope_theta, "RoPE: base theta of the rotation frequencies").above(1),
           field("rope_dim", &GPTConfig::rope_dim, "RoPE: rotary channels per head, even (0 = the whole head)").at_least(0),
@@ -28,6 +28,8 @@ const config::Table<GPTConfig>& GPTConfig::fields() {
           field("rope_scaling", &GPTConfig::rope_scaling, "RoPE past the training length: none, linear interpolation or ntk")
               .one_of({"none", "linear", "ntk"}),
           field("rope_scaling_factor", &GPTConfig::rope_scaling_factor, "RoPE: the scaling factor").at_least(1),
+          field("t5_num_buckets", &GPTConfig::t5_num_buckets, "T5 bias: relative-position buckets").at_least(2),
+          field("t5_max_distance", &GPTConfig::t5_max_distance, "T5 bias: offsets from here on share the last bucket").above(1),
       });
   return t;
 }
@@ -38,6 +40,9 @@ void GPTConfig::validate() const {
     throw ValueError("GPT config: n_embd " + std::to_string(n_embd) + " must be divisible by n_head " +
                      std::to_string(n_head));
   const int64_t head_size = n_embd / n_head;
+  if (pos_encoding == "t5" && t5_max_distance <= t5_num_buckets / 2)
+    throw ValueError("GPT config: t5_max_distance " + std::to_string(t5_max_distance) +
+                     " must exceed the exact buckets t5_num_buckets / 2 = " + std::to_string(t5_num_buckets / 2));
   const int64_t rotary = rope_dim == 0 ? head_size : rope_dim;
   if (pos_encoding == "rope" && (rotary % 2 != 0 || rotary > head_size))
     throw ValueError("GPT config: rope_dim " + std::to_string(rope_dim) + " (rotary channels " +

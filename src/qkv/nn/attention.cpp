@@ -65,12 +65,16 @@ Tensor combine_attention_masks(const Tensor& mask, const Tensor& key_mask) {
                      dtype_name(key_mask.dtype()));
   if (key_mask.dim() != 2)
     throw ShapeError(std::string(kOp) + ": key_mask must be (B,S), got " + shape_str(key_mask.shape()));
-  NoGradGuard ng;
   Tensor keep = key_mask.reshape({key_mask.size(0), 1, 1, key_mask.size(1)});  // (B,1,1,S)
   if (!mask.defined()) return keep;
-  if (mask.dtype() == DType::Float32)  // −∞ where the key is padding, the bias elsewhere
-    return add(mask.detach(), masked_fill(zeros(keep.shape()), logical_not(keep),
-                                          -std::numeric_limits<float>::infinity()));
+  Tensor pad;  // −∞ where the key is padding, 0 elsewhere (no gradient)
+  {
+    NoGradGuard ng;
+    pad = masked_fill(zeros(keep.shape()), logical_not(keep), -std::numeric_limits<float>::infinity());
+  }
+  // A float mask keeps its gradient (a learned relative bias): bias + pad.
+  if (mask.dtype() == DType::Float32) return add(mask, pad);
+  NoGradGuard ng;
   return gt(mul(mask.to(DType::Float32), keep.to(DType::Float32)), 0.5f);  // AND
 }
 

@@ -120,6 +120,42 @@ Tensor alibi_slopes(int64_t n) {
   return tensor(s, {n});
 }
 
+int64_t t5_bucket(int64_t relative, bool bidirectional, int64_t num_buckets, int64_t max_distance) {
+  int64_t bucket = 0, n = num_buckets, r = relative;
+  if (bidirectional) {
+    n /= 2;
+    if (r > 0) bucket += n;
+    r = r < 0 ? -r : r;
+  } else {
+    r = r < 0 ? -r : 0;  // only keys at or before the query
+  }
+  const int64_t max_exact = n / 2;
+  if (r < max_exact) return bucket + r;
+  // float32 arithmetic in Hugging Face's order, so the buckets agree at the edges
+  const float scaled = std::log(static_cast<float>(r) / static_cast<float>(max_exact)) /
+                       static_cast<float>(std::log(static_cast<double>(max_distance) / static_cast<double>(max_exact))) *
+                       static_cast<float>(n - max_exact);
+  return bucket + std::min<int64_t>(max_exact + static_cast<int64_t>(scaled), n - 1);
+}
+
+T5RelativeBias::T5RelativeBias(int64_t nb, int64_t md, int64_t nh, bool bidir, Generator& gen)
+    : num_buckets(nb), max_distance(md), n_heads(nh), bidirectional(bidir) {
+  const int64_t exact = (bidir ? nb / 2 : nb) / 2;
+  if (exact < 1 || md <= exact)
+    throw ValueError("T5RelativeBias: need num_buckets >= " + std::to_string(bidir ? 4 : 2) +
+                     " and max_distance > the exact buckets (" + std::to_string(exact) + "), got num_buckets " +
+                     std::to_string(nb) + ", max_distance " + std::to_string(md));
+  relative_attention_bias = register_module("relative_attention_bias", std::make_shared<Embedding>(nb, nh, gen));
+}
+
+Tensor T5RelativeBias::forward(int64_t T, int64_t S) const {
+  std::vector<int64_t> ids(static_cast<size_t>(T * S));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t s = 0; s < S; ++s) ids[t * S + s] = t5_bucket(s - (t + S - T), bidirectional, num_buckets, max_distance);
+  const Tensor b = relative_attention_bias->forward(tensor_i64(ids, {T, S}));  // (T,S,H)
+  return b.permute({2, 0, 1}).unsqueeze(0);                                      // (1,H,T,S)
+}
+
 Tensor row_cosine_similarity(const Tensor& table) {
   if (table.dim() != 2) throw ShapeError("row_cosine_similarity: need a (T, C) table, got " + shape_str(table.shape()));
   NoGradGuard ng;

@@ -83,6 +83,26 @@ void prepare_mask_and_dropout(Prepared& p, const Shape& batch, const AttentionOp
   prepare_alibi(p, batch, opt, op);
 }
 
+// A float mask that requires grad (a learned relative bias) gets the scores'
+// gradient: the kernel writes it into a zeroed (BH,T,S) buffer, summed here to
+// the mask's own (broadcast) shape.
+bool mask_needs_grad(const AttentionOptions& opt) {
+  return opt.mask.defined() && opt.mask.dtype() == DType::Float32 && autograd::any_requires_grad({&opt.mask});
+}
+
+// Inputs to record: the operands, plus the mask when it needs a gradient.
+std::vector<Tensor> with_mask(std::vector<Tensor> in, const AttentionOptions& opt) {
+  if (mask_needs_grad(opt)) in.push_back(opt.mask);
+  return in;
+}
+
+Tensor mask_gradient(const Tensor& dscores, const Shape& batch, const kernels::AttentionShape& a, const Shape& mask) {
+  Shape full = batch;
+  full.push_back(a.T);
+  full.push_back(a.S);
+  return sum_to(dscores.view(full), mask);
+}
+
 float default_scale(const AttentionOptions& opt, int64_t hs) {
   return opt.scale ? *opt.scale : 1.0f / std::sqrt(static_cast<float>(std::max<int64_t>(hs, 1)));
 }
@@ -146,12 +166,15 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   out_shape.push_back(a.T);
   out_shape.push_back(a.hv);
   Tensor result = out.view(out_shape);
-  if (!autograd::any_requires_grad({&q, &k, &v})) return result;
-  Shape qs = q.shape(), ks = k.shape(), vs = v.shape(), batch = p.batch;
-  autograd::record("scaled_dot_product_attention", result, {q, k, v},
-                   [p = std::move(p), P, qs, ks, vs, batch](const Tensor& g) {
+  const bool mg = mask_needs_grad(opt);
+  if (!autograd::any_requires_grad({&q, &k, &v}) && !mg) return result;
+  Shape qs = q.shape(), ks = k.shape(), vs = v.shape(), batch = p.batch, ms = mg ? opt.mask.shape() : Shape{};
+  autograd::record("scaled_dot_product_attention", result, with_mask({q, k, v}, opt),
+                   [p = std::move(p), P, qs, ks, vs, batch, ms, mg](const Tensor& g) {
     kernels::AttentionShape a = p.a;  // mask_off points into p (kept alive by the closure)
     a.mask_off = p.mask_off.empty() ? nullptr : p.mask_off.data();
+    Tensor dscores = mg ? zeros({a.BH, a.T, a.S}) : Tensor();
+    if (mg) a.dscores = dscores.data<float>();
     Tensor go = g.contiguous().reshape({a.BH, a.T, a.hv});
     // The kernel writes every element of dq, dk, dv.
     Tensor dq = Tensor::empty({a.BH, a.T, a.hs}), dk = Tensor::empty({a.BH, a.S, a.hs}),
@@ -170,7 +193,9 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
       full.push_back(d.size(2));
       return sum_to(d.view(full), orig);
     };
-    return std::vector<Tensor>{back(dq, qs), back(dk, ks), back(dv, vs)};
+    std::vector<Tensor> grads{back(dq, qs), back(dk, ks), back(dv, vs)};
+    if (mg) grads.push_back(mask_gradient(dscores, batch, a, ms));
+    return grads;
   });
   return result;
 }
@@ -267,10 +292,14 @@ Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, i
   check_heads(n_head, v.size(2), op, "v", v);
   Prepared p = prepare_heads(q, k, v, n_head, q.size(2) / n_head, v.size(2) / n_head, opt, op);
   auto [out, P] = run_heads(p, 0, 0, 0);
-  if (!autograd::any_requires_grad({&q, &k, &v})) return out;
-  autograd::record("multi_head_attention", out, {q, k, v}, [p = std::move(p), P](const Tensor& g) {
+  const bool mg = mask_needs_grad(opt);
+  if (!autograd::any_requires_grad({&q, &k, &v}) && !mg) return out;
+  const Shape ms = mg ? opt.mask.shape() : Shape{};
+  autograd::record("multi_head_attention", out, with_mask({q, k, v}, opt), [p = std::move(p), P, ms, mg](const Tensor& g) {
     kernels::AttentionShape a = p.a;
     a.mask_off = p.mask_off.empty() ? nullptr : p.mask_off.data();
+    Tensor dscores = mg ? zeros({a.BH, a.T, a.S}) : Tensor();
+    if (mg) a.dscores = dscores.data<float>();
     Tensor go = g.contiguous();
     Tensor dq = Tensor::empty(p.q.shape()), dk = Tensor::empty(p.k.shape()), dv = Tensor::empty(p.v.shape());
     a.dq = kernels::HeadLayout::rows(a.T, dq.size(2), a.hs);
@@ -283,7 +312,9 @@ Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, i
       kernels::attention_backward(a, p.q.data<float>(), p.k.data<float>(), p.v.data<float>(), P.data<float>(),
                                   go.data<float>(), dq.data<float>(), dk.data<float>(), dv.data<float>());
     }
-    return std::vector<Tensor>{dq, dk, dv};
+    std::vector<Tensor> grads{dq, dk, dv};
+    if (mg) grads.push_back(mask_gradient(dscores, {a.BH / a.H, a.H}, a, ms));
+    return grads;
   });
   return out;
 }
@@ -298,21 +329,30 @@ Tensor multi_head_self_attention(const Tensor& qkv, int64_t n_head, const Attent
   const int64_t hs = C / n_head;
   Prepared p = prepare_heads(qkv, qkv, qkv, n_head, hs, hs, opt, op);
   auto [out, P] = run_heads(p, 0, C, 2 * C);
-  if (!autograd::any_requires_grad({&qkv})) return out;
-  autograd::record("multi_head_self_attention", out, {qkv}, [p = std::move(p), P, C](const Tensor& g) {
+  const bool mg = mask_needs_grad(opt);
+  if (!autograd::any_requires_grad({&qkv}) && !mg) return out;
+  const Shape ms = mg ? opt.mask.shape() : Shape{};
+  autograd::record("multi_head_self_attention", out, with_mask({qkv}, opt), [p = std::move(p), P, C, ms, mg](const Tensor& g) {
     kernels::AttentionShape a = p.a;
     a.mask_off = p.mask_off.empty() ? nullptr : p.mask_off.data();
     Tensor go = g.contiguous();
     // One gradient for the fused projection: d(qkv) = dq | dk | dv, every
     // element written by the kernel.
     Tensor d = Tensor::empty(p.q.shape());
-    if (a.BH * a.T == 0) return std::vector<Tensor>{d.fill_(0)};
-    a.dq = a.dk = a.dv = kernels::HeadLayout::rows(a.T, 3 * C, a.hs);
-    const float* base = p.q.data<float>();
-    float* db = d.data<float>();
-    kernels::attention_backward(a, base, base + C, base + 2 * C, P.data<float>(), go.data<float>(), db, db + C,
-                                db + 2 * C);
-    return std::vector<Tensor>{d};
+    Tensor dscores = mg ? zeros({a.BH, a.T, a.S}) : Tensor();
+    if (a.BH * a.T == 0) {
+      d.fill_(0);
+    } else {
+      if (mg) a.dscores = dscores.data<float>();
+      a.dq = a.dk = a.dv = kernels::HeadLayout::rows(a.T, 3 * C, a.hs);
+      const float* base = p.q.data<float>();
+      float* db = d.data<float>();
+      kernels::attention_backward(a, base, base + C, base + 2 * C, P.data<float>(), go.data<float>(), db, db + C,
+                                  db + 2 * C);
+    }
+    std::vector<Tensor> grads{d};
+    if (mg) grads.push_back(mask_gradient(dscores, {a.BH / a.H, a.H}, a, ms));
+    return grads;
   });
   return out;
 }
