@@ -14,20 +14,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Out {
-  int code;
-  std::string text;
-};
-
-Out qkv_run(const std::string& args) {
-  qkv::testing::ShellRun r = qkv::testing::qkv_cli(args);
-  return {r.code, r.out};
-}
-
-void expect_fail(const Out& o, const std::string& needle) {
-  EXPECT_NE(o.code, 0) << o.text;
-  EXPECT_NE(o.text.find(needle), std::string::npos) << "expected '" << needle << "' in:\n" << o.text;
-}
+using Out = qkv::testing::ShellRun;
+using qkv::testing::qkv_cli;
+constexpr auto qkv_run = qkv_cli;
+constexpr auto expect_fail = qkv::testing::expect_failure;
 
 class PositionsCli : public ::testing::Test {
  protected:
@@ -56,10 +46,10 @@ TEST_F(PositionsCli, TrainEvalLengthsAndPlotEveryKind) {
   for (const char* kind : {"learned", "rope", "alibi", "t5"}) {
     const std::string run = dir + "/" + kind;
     Out t = train(run, std::string("--pos-encoding ") + kind);
-    ASSERT_EQ(t.code, 0) << t.text;
+    ASSERT_EQ(t.code, 0) << t.out;
     EXPECT_EQ(qkv::io::read_json(run + "/config.json")["pos_encoding"], kind);
     Out g = qkv_run("generate " + run + " --prompt \"to be\" --max-new-tokens 12 --seed 1");
-    EXPECT_EQ(g.code, 0) << g.text;
+    EXPECT_EQ(g.code, 0) << g.out;
   }
   const std::string json = dir + "/lengths.jsonl", svg = dir + "/lengths.svg";
   // stdout alone into the file (the shell helper merges stderr into what it captures)
@@ -81,14 +71,14 @@ TEST_F(PositionsCli, TrainEvalLengthsAndPlotEveryKind) {
   EXPECT_EQ(rows[2]["targets"], rows[3]["targets"]);  // the same targets at every length
   EXPECT_TRUE(fs::exists(svg));
   Out table = qkv_run("eval-lengths " + dir + "/rope --data " + corpus + " --lengths 8");
-  EXPECT_EQ(table.code, 0) << table.text;
-  EXPECT_NE(table.text.find("perplexity"), std::string::npos) << table.text;
+  EXPECT_EQ(table.code, 0) << table.out;
+  EXPECT_NE(table.out.find("perplexity"), std::string::npos) << table.out;
   for (const char* kind : {"learned", "rope", "alibi", "t5"}) {
     Out p = qkv_run("plot pe --run " + dir + "/" + kind + " --view similarity -o " + dir + "/" + kind + ".png");
-    EXPECT_EQ(p.code, 0) << p.text;
+    EXPECT_EQ(p.code, 0) << p.out;
   }
   Out t = qkv_run("plot pe --run " + dir + "/learned -o " + dir + "/table.png");  // the trained table
-  EXPECT_EQ(t.code, 0) << t.text;
+  EXPECT_EQ(t.code, 0) << t.out;
   expect_fail(qkv_run("plot pe --run " + dir + "/rope --kind alibi -o " + dir + "/x.png"), "uses rope positions");
 }
 

@@ -8,6 +8,7 @@
 
 #include "qkv/autograd/autograd.h"
 #include "qkv/models/gpt.h"
+#include "support/compare.h"
 #include "qkv/nn/positional.h"
 #include "qkv/ops/ops.h"
 
@@ -15,13 +16,7 @@ using namespace qkv;
 
 namespace {
 
-float max_abs_diff(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  auto x = a.to_vector(), y = b.to_vector();
-  float m = 0;
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
-}
+using qkv::testing::max_abs_diff;
 
 models::GPTConfig base_config() {
   models::GPTConfig c;

@@ -11,6 +11,7 @@
 #include "qkv/generate/generate.h"
 #include "qkv/io/safetensors.h"
 #include "qkv/models/gpt.h"
+#include "support/compare.h"
 #include "qkv/ops/ops.h"
 
 using namespace qkv;
@@ -33,12 +34,7 @@ std::unique_ptr<models::GPT> load_fixture() {
   return m;
 }
 
-float max_abs_diff(const Tensor& a, const Tensor& b) {
-  auto x = a.to_vector(), y = b.to_vector();
-  float m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
-}
+using qkv::testing::max_abs_diff;
 
 // Greedy decoding with the KV cache, forced to follow `tokens` after the
 // prompt (so every format sees the same context): the last-position logits

@@ -1,5 +1,7 @@
 #include "support/shell.h"
 
+#include <gtest/gtest.h>
+
 #include <sys/wait.h>
 
 #include <array>
@@ -19,5 +21,10 @@ ShellRun shell(const std::string& cmd) {
 }
 
 ShellRun qkv_cli(const std::string& args) { return shell(std::string(QKV_CLI_PATH) + " " + args); }
+
+void expect_failure(const ShellRun& r, const std::string& needle) {
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(needle), std::string::npos) << "expected '" << needle << "' in:\n" << r.out;
+}
 
 }  // namespace qkv::testing

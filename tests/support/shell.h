@@ -13,5 +13,7 @@ struct ShellRun {
 ShellRun shell(const std::string& cmd);
 // Runs the qkv program (QKV_CLI_PATH) with `args`.
 ShellRun qkv_cli(const std::string& args);
+// Expects a non-zero exit and `needle` in the output (a clear error).
+void expect_failure(const ShellRun& r, const std::string& needle);
 
 }  // namespace qkv::testing
