@@ -50,6 +50,8 @@ TEST_F(PositionsCli, TrainEvalLengthsAndPlotEveryKind) {
     EXPECT_EQ(qkv::io::read_json(run + "/config.json")["pos_encoding"], kind);
     Out g = qkv_run("generate " + run + " --prompt \"to be\" --max-new-tokens 12 --seed 1");
     EXPECT_EQ(g.code, 0) << g.out;
+    Out a = qkv_run("plot attention " + run + " --text \"to be or\" --layer 0 --head 1 -o " + run + "/att.svg");
+    EXPECT_EQ(a.code, 0) << a.out;
   }
   const std::string json = dir + "/lengths.jsonl", svg = dir + "/lengths.svg";
   // stdout alone into the file (the shell helper merges stderr into what it captures)

@@ -60,9 +60,12 @@ void run(const Args& a) {
   args.gen = &gen;
   args.self.causal = true;
   args.self.positions = pos;
+  args.self.mask = model->position_bias(T, T);
   for (int64_t l = 0; l < a.layer; ++l) x = model->h->blocks[l]->forward(x, args);
   const auto& blk = *model->h->blocks[a.layer];
-  Tensor w = blk.attn->forward(blk.ln_1->forward(x), {.causal = true, .positions = pos, .need_weights = true})
+  nn::AttentionArgs att = args.self;
+  att.need_weights = true;
+  Tensor w = blk.attn->forward(blk.ln_1->forward(x), att)
                  .weights.select(0, 0)
                  .select(0, a.head);  // (T,T)
   viz::HeatmapOptions hopt;

@@ -68,6 +68,9 @@ class GPT : public CausalLM, public Decoder {
   // The blocks' input: dropout(wte(idx) + the position term at pos) (B,T,C);
   // pos (T) or (B,T) int64. Learned positions past block_size: ValueError.
   Tensor embed(const Tensor& idx, const Tensor& pos, Generator& gen) const;
+  // The additive position bias of T queries over S keys, (1,NH,T,S) — T5's
+  // relative bias — or undefined for the other methods.
+  Tensor position_bias(int64_t T, int64_t S) const;
   // Mean next-token cross-entropy of logits (B,T,V) against targets (B,T)
   // (targets of -100 are skipped).
   static Tensor loss(const Tensor& logits, const Tensor& targets);

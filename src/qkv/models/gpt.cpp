@@ -85,7 +85,7 @@ Tensor GPT::hidden(const Tensor& idx, Generator& gen, const GPTInputs& in) const
   args.self.causal = true;  // with a cache: query t sees keys s ≤ t + (S − T)
   args.self.key_mask = in.key_mask;
   args.self.positions = pos;  // rotary q/k
-  if (rel_bias) args.self.mask = rel_bias->forward(T, offset + T);  // (1,NH,T,S), shared by the layers
+  args.self.mask = position_bias(T, offset + T);  // T5: (1,NH,T,S), shared by the layers
   for (int64_t l = 0; l < config.n_layer; ++l) {
     args.self.cache = in.cache ? &in.cache->layer(l) : nullptr;
     x = h->blocks[l]->forward(x, args);
@@ -108,6 +108,8 @@ Tensor GPT::embed(const Tensor& idx, const Tensor& pos, Generator& gen) const {
   }
   return drop->forward(x, gen);
 }
+
+Tensor GPT::position_bias(int64_t T, int64_t S) const { return rel_bias ? rel_bias->forward(T, S) : Tensor(); }
 
 Tensor GPT::forward(const Tensor& idx, Generator& gen, nn::KVCache* cache) const {
   // tied output projection: (B,T,C) · (V,C)ᵀ
