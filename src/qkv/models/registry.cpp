@@ -8,6 +8,7 @@
 #include "qkv/io/json.h"
 #include "qkv/io/safetensors.h"
 #include "qkv/models/gpt.h"
+#include "qkv/models/transformer.h"
 
 namespace qkv::models {
 namespace {
@@ -26,6 +27,7 @@ struct Registry {
   std::map<std::string, ModelFactory> factories{
       // The built-in families: one line each.
       {"gpt", factory_of<GPT, GPTConfig>()},
+      {"transformer", factory_of<Transformer, Seq2SeqConfig>()},
   };
 };
 

@@ -1,0 +1,101 @@
+// qkv/models/transformer.h — the encoder–decoder Transformer of "Attention Is
+// All You Need" (Vaswani et al. 2017), laid out as torch.nn.Transformer:
+//
+//   src (B,S) ─► shared·√C + PE ─► dropout ─► N × encoder layer ─► encoder.norm ─► memory (B,S,C)
+//   tgt_in (B,T) ─► shared·√C + PE ─► dropout ─► N × decoder layer(memory) ─► decoder.norm ─► · sharedᵀ ─► logits (B,T,V)
+//
+//   encoder layer: self-attention (source padding masked), feed-forward
+//   decoder layer: causal self-attention (target padding masked),
+//                  encoder–decoder attention over memory (source padding masked), feed-forward
+// Every sub-layer sits in a residual connection with a LayerNorm after it
+// (post-LN, §3.1) or before it (pre-LN, config.norm_first). Like
+// torch.nn.Transformer, both stacks end in a LayerNorm (encoder.norm,
+// decoder.norm) in either placement. Embeddings are multiplied by √d_model
+// and the sinusoidal table added (§3.4, §3.5); one embedding is shared by the
+// source, the target and the output projection (§3.4, Press & Wolf 2017).
+// Every layer is an nn::TransformerLayer; every attention nn::MultiHeadAttention.
+//
+// Parameter names (qkv's, checked against PyTorch by
+// tests/models/test_transformer_parity.cpp): shared.weight,
+// encoder.layers.0.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj},
+// decoder.layers.0.{…, ln_cross_attn, crossattention.q_attn, crossattention.c_attn,
+// crossattention.c_proj}, encoder.norm, decoder.norm. torch's fused
+// cross-attention in_proj (3C, C) is q_attn (its first C rows) + c_attn (the rest).
+//
+// Teacher forcing (data::Seq2SeqCollator builds the batch): the decoder reads
+// BOS y1 … yn and is trained to emit y1 … yn EOS; loss() is the label-smoothed
+// cross-entropy over the labels that are not -100.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "qkv/core/rng.h"
+#include "qkv/models/model.h"
+#include "qkv/models/transformer_config.h"
+#include "qkv/nn/kv_cache.h"
+#include "qkv/nn/layers.h"
+#include "qkv/nn/positional.h"
+#include "qkv/nn/transformer_layer.h"
+
+namespace qkv::models {
+
+// One stack: its layers, registered "0", "1", … under "layers" (PyTorch
+// ModuleList keys), and the final LayerNorm "norm".
+class TransformerStack : public nn::Module {
+ public:
+  TransformerStack(const nn::LayerConfig& layer, int64_t n_layers, Generator& gen);
+  std::vector<std::shared_ptr<nn::TransformerLayer>> layers;
+  std::shared_ptr<nn::LayerNorm> norm;
+};
+
+// What decode() takes besides the target ids and the encoder output; every
+// field optional.
+struct DecodeArgs {
+  Tensor src_mask;              // (B,S) bool, true = real source token (undefined = no padding)
+  Tensor tgt_mask;              // (B,L) bool, true = real target token; L = cached + new positions
+  nn::KVCache* cache = nullptr; // make_cache(B): decode only the new tokens, positions continue
+};
+
+class Transformer : public Model {
+ public:
+  // Builds the model, initialised as torch.nn.Transformer (Xavier-uniform
+  // matrices, zero biases, LayerNorm 1/0) with the shared embedding ~ N(0, C^−½)
+  // so that embedding × √C has unit scale.
+  Transformer(const Seq2SeqConfig& cfg, Generator& gen);
+
+  // src_ids (B,S) int64, src_mask (B,S) bool or undefined → memory (B,S,C).
+  Tensor encode(const Tensor& src_ids, const Tensor& src_mask, Generator& gen) const;
+  // tgt_in (B,T) int64 (BOS + target so far), memory (B,S,C) → logits (B,T,V).
+  // With args.cache, tgt_in holds only the new tokens: their positions start
+  // at cache->length(), the self-attention keys/values are appended, and the
+  // cross-attention keys/values are computed from memory on the first call
+  // and reused after (memory may then be undefined).
+  Tensor decode(const Tensor& tgt_in, const Tensor& memory, Generator& gen, const DecodeArgs& args = {}) const;
+  // decode(tgt_in, encode(src_ids, src_mask)): teacher-forced logits (B,T,V).
+  Tensor forward(const Tensor& src_ids, const Tensor& src_mask, const Tensor& tgt_in, const Tensor& tgt_mask,
+                 Generator& gen) const;
+  // Label-smoothed cross-entropy (§5.4; PyTorch's label_smoothing) of logits
+  // (B,T,V) against labels (B,T), mean over the labels that are not -100.
+  static Tensor loss(const Tensor& logits, const Tensor& labels, float label_smoothing = 0.0f);
+
+  // n_decoder_layers self-attention slots of max_len positions, then as many
+  // cross-attention slots (filled by the first decode()).
+  nn::KVCache make_cache(int64_t batch) const;
+
+  std::string model_type() const override { return "transformer"; }
+  nlohmann::json config_json() const override { return config.to_json(); }
+
+  Seq2SeqConfig config;
+  std::shared_ptr<nn::Embedding> shared;
+  std::shared_ptr<TransformerStack> encoder, decoder;
+  std::shared_ptr<nn::SinusoidalPositionalEncoding> pe;
+  std::shared_ptr<nn::Dropout> drop;
+
+ private:
+  Tensor embed(const Tensor& ids, int64_t offset, Generator& gen) const;  // (B,T) → (B,T,C)
+  void init_weights(Generator& gen);
+};
+
+}  // namespace qkv::models
