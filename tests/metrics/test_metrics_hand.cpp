@@ -119,6 +119,19 @@ TEST(MetricRouge, PorterStemmerNltkMode) {
       {"skies", "sky"},       {"proceed", "proceed"}, {"spied", "spi"},    {"died", "die"},
       {"jumps", "jump"},      {"lazy", "lazi"}};
   for (const auto& [w, want] : cases) EXPECT_EQ(m::porter_stem(w), want) << w;
+  // NLTK's own doctest (nltk/test/stem.doctest, "Unit tests for the Porter stemmer") and
+  // test_stem.py's test_oed_bug.
+  const std::vector<std::string> plurals = {"caresses", "flies", "dies", "mules", "denied", "died", "agreed",
+                                            "owned", "humbled", "sized", "meeting", "stating", "siezing",
+                                            "itemization", "sensational", "traditional", "reference",
+                                            "colonizer", "plotted", "oed"};
+  std::string got;
+  for (const std::string& w : plurals) {
+    if (!got.empty()) got += ' ';
+    got += m::porter_stem(w);
+  }
+  EXPECT_EQ(got,
+            "caress fli die mule deni die agre own humbl size meet state siez item sensat tradit refer colon plot o");
 }
 
 TEST(MetricRouge, TokensScoresAndMultiReference) {

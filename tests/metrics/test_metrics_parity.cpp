@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -66,6 +67,18 @@ std::string joined(const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+TEST(MetricParity, EveryFieldOfTheFileIsChecked) {
+  // A metric added to cases.json must get a check here, not be skipped silently.
+  REQUIRE_METRICS_DATA();
+  const std::set<std::string> known = {"id", "tags", "description", "hyp", "refs", "tok13a", "rouge_tokens",
+                                       "bleu_corpus", "bleu_sentence", "chrf", "rouge", "rouge_stem",
+                                       "rouge_per_ref", "rouge_stem_per_ref"};
+  const json cases = load_cases();
+  EXPECT_GT(cases.size(), 20u);
+  for (const json& c : cases)
+    for (const auto& [key, _] : c.items()) EXPECT_TRUE(known.count(key)) << c["id"] << ": unchecked field " << key;
+}
 
 TEST(MetricParity, Tokenizer13aMatchesSacreBleu) {
   REQUIRE_METRICS_DATA();
