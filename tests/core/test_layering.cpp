@@ -34,7 +34,7 @@ const std::map<std::string, std::set<std::string>> kMayUse = {
     {"generate", {"models"}},
     // io: checkpoints are safetensors + JSON files; viz: the loss curve.
     {"train", {"models", "optim", "data", "io", "viz"}},
-    {"metrics", {}},
+    {"metrics", {"core", "tokenizers"}},  // errors; UTF-8 and Unicode lowercase
     {"io", {"core"}},
     {"viz", {"core", "io"}},  // io: atomic writes of the PNG/SVG files
     {"version", {}},
