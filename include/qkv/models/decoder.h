@@ -32,6 +32,7 @@ struct DecodeState {
   nn::KVCache cache;
   Tensor ids, mask;       // (B,L) everything so far, left-padded, as the model keeps it
   Tensor memory;          // encoder output (encoder–decoder models)
+  Tensor source_mask;     // (B,S) bool, true = real source token (encoder–decoder models)
   int64_t batch() const { return ids.defined() ? ids.size(0) : 0; }
 };
 

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "qkv/core/rng.h"
+#include "qkv/models/decoder.h"
 #include "qkv/models/model.h"
 #include "qkv/models/transformer_config.h"
 #include "qkv/nn/kv_cache.h"
@@ -58,7 +59,7 @@ struct DecodeArgs {
   nn::KVCache* cache = nullptr; // make_cache(B): decode only the new tokens, positions continue
 };
 
-class Transformer : public Model {
+class Transformer : public Model, public Decoder {
  public:
   // Builds the model, initialised as torch.nn.Transformer (Xavier-uniform
   // matrices, zero biases, LayerNorm 1/0) with the shared embedding ~ N(0, C^−½)
@@ -83,6 +84,15 @@ class Transformer : public Model {
   // n_decoder_layers self-attention slots of max_len positions, then as many
   // cross-attention slots (filled by the first decode()).
   nn::KVCache make_cache(int64_t batch) const;
+
+  // models::Decoder: start() encodes in.source_ids (B,S) (with in.source_mask)
+  // once and runs the target prompts in.ids (B,T) — unpadded, usually one BOS
+  // each; step() decodes one token per row over the cache, the
+  // cross-attention keys/values computed once (transformer_decode.cpp).
+  int64_t vocab_size() const override { return config.vocab_size; }
+  Tensor start(DecodeState& st, const DecodeInput& in) const override;
+  Tensor step(DecodeState& st, const std::vector<int64_t>& next) const override;
+  void check_ready() const override;
 
   std::string model_type() const override { return "transformer"; }
   nlohmann::json config_json() const override { return config.to_json(); }

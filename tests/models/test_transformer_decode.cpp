@@ -1,0 +1,109 @@
+// The Transformer as a models::Decoder: cached steps equal the uncached path
+// and the teacher-forced forward, padded sources decode as they would alone,
+// reorder keeps rows (beam search), and bad input fails.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "qkv/autograd/autograd.h"
+#include "qkv/models/transformer.h"
+#include "qkv/ops/ops.h"
+#include "support/compare.h"
+
+using namespace qkv;
+using qkv::testing::max_abs_diff;
+
+namespace {
+
+std::unique_ptr<models::Transformer> model(uint64_t seed) {
+  models::Seq2SeqConfig c;
+  c.vocab_size = 19, c.d_model = 16, c.n_heads = 2, c.d_ff = 24, c.n_encoder_layers = 2, c.n_decoder_layers = 2;
+  c.max_len = 16;
+  Generator gen(seed);
+  auto m = std::make_unique<models::Transformer>(c, gen);
+  m->eval();
+  return m;
+}
+
+// Row 1 of the sources is padded after 3 tokens.
+models::DecodeInput input() {
+  models::DecodeInput in;
+  in.source_ids = tensor_i64({5, 6, 7, 8, 10, 11, 12, 0}, {2, 4});
+  in.source_mask = tensor_bool({true, true, true, true, true, true, true, false}, {2, 4});
+  in.ids = tensor_i64({1, 1}, {2, 1});  // BOS
+  return in;
+}
+
+int64_t argmax_row(const Tensor& logits, int64_t b) {
+  const std::vector<float> v = logits.select(0, b).contiguous().to_vector();
+  return static_cast<int64_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+}  // namespace
+
+TEST(TransformerDecode, CachedStepsEqualTheUncachedPathAndTheForward) {
+  auto m = model(3);
+  models::DecodeState cached, full;
+  full.use_cache = false;
+  const models::DecodeInput in = input();
+  Tensor a = m->start(cached, in), b = m->start(full, in);
+  for (int t = 0; t < 6; ++t) {
+    EXPECT_LE(max_abs_diff(a, b), 1e-5f) << "step " << t;
+    const std::vector<int64_t> next{argmax_row(a, 0), argmax_row(a, 1)};
+    a = m->step(cached, next);
+    b = m->step(full, next);
+  }
+  NoGradGuard ng;
+  Generator gen(0);
+  const Tensor logits = m->forward(in.source_ids, in.source_mask, cached.ids, Tensor(), gen);  // teacher-forced
+  EXPECT_LE(max_abs_diff(a, logits.select(1, logits.size(1) - 1).contiguous()), 1e-5f);
+}
+
+TEST(TransformerDecode, PaddedSourceRowDecodesAsItWouldAlone) {
+  auto m = model(5);
+  models::DecodeState batch, alone;
+  const models::DecodeInput in = input();
+  models::DecodeInput one;
+  one.source_ids = in.source_ids.narrow(0, 1, 1).narrow(1, 0, 3).contiguous();
+  one.ids = tensor_i64({1}, {1, 1});
+  Tensor lb = m->start(batch, in), la = m->start(alone, one);
+  for (int64_t next : {4, 9, 3}) {
+    EXPECT_LE(max_abs_diff(lb.narrow(0, 1, 1), la), 1e-5f);
+    lb = m->step(batch, {next, next});
+    la = m->step(alone, {next});
+  }
+}
+
+TEST(TransformerDecode, ReorderKeepsDropsAndDuplicatesRows) {
+  auto m = model(7);
+  models::DecodeState st, ref;
+  Tensor l = m->start(st, input());
+  m->start(ref, input());
+  m->reorder(st, {1, 1, 0});  // three rows: 1, 1, 0
+  ASSERT_EQ(st.batch(), 3);
+  EXPECT_EQ(st.source_mask.size(0), 3);
+  Tensor r = m->step(ref, {4, 6});
+  l = m->step(st, {6, 6, 4});
+  EXPECT_LE(max_abs_diff(l.narrow(0, 0, 1), r.narrow(0, 1, 1)), 1e-5f);
+  EXPECT_LE(max_abs_diff(l.narrow(0, 1, 1), r.narrow(0, 1, 1)), 1e-5f);
+  EXPECT_LE(max_abs_diff(l.narrow(0, 2, 1), r.narrow(0, 0, 1)), 1e-5f);
+}
+
+TEST(TransformerDecode, BadInput) {
+  auto m = model(9);
+  models::DecodeState st;
+  models::DecodeInput in = input();
+  in.source_ids = Tensor();
+  EXPECT_THROW(m->start(st, in), ValueError);  // no sources
+  in = input();
+  in.ids = tensor_i64({1, 1, 1}, {3, 1});
+  EXPECT_THROW(m->start(st, in), ShapeError);  // batch mismatch
+  in = input();
+  in.ids = tensor_i64({0, 1, 1, 1}, {2, 2});
+  in.mask = tensor_bool({false, true, true, true}, {2, 2});
+  EXPECT_THROW(m->start(st, in), ValueError);  // padded target prompts
+  m->start(st, input());
+  EXPECT_THROW(m->step(st, {1}), ShapeError);  // one token for two rows
+  for (int t = 0; t < 15; ++t) m->step(st, {3, 3});
+  EXPECT_THROW(m->step(st, {3, 3}), ValueError);  // past max_len 16
+}
