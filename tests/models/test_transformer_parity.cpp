@@ -11,6 +11,7 @@
 #include "qkv/autograd/autograd.h"
 #include "qkv/io/safetensors.h"
 #include "qkv/models/transformer.h"
+#include "support/compare.h"
 #include "qkv/nn/param_groups.h"
 #include "qkv/ops/ops.h"
 #include "qkv/optim/adam.h"
@@ -20,13 +21,7 @@ using namespace qkv;
 
 namespace {
 
-float max_abs_diff(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  auto x = a.to_vector(), y = b.to_vector();
-  float m = 0;
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) m = std::max(m, std::fabs(x[i] - y[i]));
-  return m;
-}
+using qkv::testing::max_abs_diff;
 
 struct Loaded {
   io::NamedTensors fx;
