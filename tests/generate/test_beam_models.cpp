@@ -1,6 +1,7 @@
 // Beam search on real (random) models: beam size 1 is greedy argmax decoding,
-// a batch of padded sentences decodes as each sentence alone, and the
-// cache-free reference path agrees.
+// a batch of padded sentences decodes as each sentence alone, the cache-free
+// reference path agrees, and beams sharing one sentence's cross-attention
+// keys/values give what per-beam copies gave.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include "qkv/generate/generate.h"
 #include "qkv/models/gpt.h"
 #include "qkv/models/transformer.h"
+#include "qkv/nn/kv_cache.h"
 #include "qkv/ops/ops.h"
 
 using namespace qkv;
@@ -106,6 +108,35 @@ BeamOptions beam(int64_t k, int64_t eos) {
   return {.beam_size = k, .length_penalty = 0.6f, .n_best = k, .max_len_a = 1.0f, .max_len_b = 4, .eos = eos};
 }
 
+// Beam search through a decoder that, after every reorder, gives each row its
+// own copy of its sentence's memory, source mask and cross-attention keys and
+// values (what reorder did before beams shared them).
+class CopyingDecoder : public models::Decoder {
+ public:
+  explicit CopyingDecoder(const models::Transformer& m) : m_(m) {}
+  int64_t vocab_size() const override { return m_.vocab_size(); }
+  Tensor start(models::DecodeState& st, const models::DecodeInput& in) const override { return m_.start(st, in); }
+  Tensor step(models::DecodeState& st, const std::vector<int64_t>& next) const override { return m_.step(st, next); }
+  void reorder(models::DecodeState& st, const std::vector<int64_t>& rows) const override {
+    m_.reorder(st, rows);
+    const std::vector<int64_t> src = st.source_rows;
+    ASSERT_EQ(static_cast<int64_t>(src.size()), st.batch());
+    if (st.memory.defined()) st.memory = nn::take_rows(st.memory, src);
+    if (st.source_mask.defined()) st.source_mask = nn::take_rows(st.source_mask, src);
+    const int64_t L = m_.config.n_decoder_layers;
+    for (int64_t l = L; st.use_cache && l < 2 * L; ++l) {
+      nn::LayerKV& kv = st.cache.layer(l);
+      if (kv.len == 0) continue;
+      kv.k = nn::take_rows(kv.k, src);
+      kv.v = nn::take_rows(kv.v, src);
+    }
+    st.source_rows.clear();  // every row its own source again
+  }
+
+ private:
+  const models::Transformer& m_;
+};
+
 }  // namespace
 
 TEST(BeamModels, BeamOneIsGreedyOnATransformer) {
@@ -169,4 +200,16 @@ TEST(BeamModels, NoCacheEqualsCache) {
   const auto gc = generate::beam_search(*g, p, q);
   q.use_cache = false;
   expect_same(gc, generate::beam_search(*g, p, q), "GPT use_cache=false");
+}
+
+TEST(BeamModels, SharedCrossAttentionEqualsPerBeamCopies) {
+  auto m = transformer(31);
+  const CopyingDecoder copying(*m);
+  std::vector<std::vector<Hypothesis>> all;
+  for (int64_t k : {1, 2, 5}) {
+    const auto shared = generate::beam_search(*m, sources(), beam(k, 18));
+    all.insert(all.end(), shared.begin(), shared.end());
+    expect_same(shared, generate::beam_search(copying, sources(), beam(k, 18)), "beam " + std::to_string(k));
+  }
+  expect_both_endings(all);
 }
