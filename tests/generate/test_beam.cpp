@@ -153,15 +153,39 @@ TEST(Beam, LengthPenaltyChangesTheWinner) {
     }
     return {0.1, 0.1, 0.8, 0, 0};
   };
+  // A beam wide enough that the finished set is not full of shorter ones
+  // (eos after 0, 1, 2 tokens) before 1 1 1 eos arrives: the first
+  // beam_size finished are kept (beam.h).
   Toy toy(t);
-  const auto raw = generate::beam_search(toy, bos(1), options(4, 0.0f, 4));
-  const auto norm = generate::beam_search(toy, bos(1), options(4, 1.0f, 4));
+  const auto raw = generate::beam_search(toy, bos(1), options(16, 0.0f, 4));
+  const auto norm = generate::beam_search(toy, bos(1), options(16, 1.0f, 4));
   EXPECT_EQ(raw[0][0].tokens, std::vector<int64_t>{});
   EXPECT_EQ(norm[0][0].tokens, (std::vector<int64_t>{1, 1, 1}));
   EXPECT_NEAR(norm[0][0].log_prob, -1.2, 1e-5);
   EXPECT_NEAR(norm[0][0].score, -0.8, 1e-5);
   EXPECT_EQ(raw[0][0].tokens, enumerate(t, 4, 0.0)[0].tokens);
   EXPECT_EQ(norm[0][0].tokens, enumerate(t, 4, 1.0)[0].tokens);
+  // With beam 4 the finished set is full (eos after 0, 1 and 2 tokens) before
+  // 1 1 1 eos comes, and a full set admits no more: the short one stays.
+  EXPECT_EQ(generate::beam_search(toy, bos(1), options(4, 1.0f, 4))[0][0].tokens, std::vector<int64_t>{});
+}
+
+// Beam 1 stops where greedy stops: after eos first (P .5) the runner-up
+// "1 eos" would score better with α = 2 (−0.81 / lp(2) = −0.59 > −0.69),
+// but the finished set (size 1) is full, and the live "1 1" (−6.1) cannot
+// win at the limit either (−6.1 / lp(10) = −0.98).
+TEST(Beam, BeamOneStopsWhereGreedyStops) {
+  const Table t = [](int64_t last, int64_t) -> std::vector<double> {
+    if (last == kBos) return {0.5, 0.45, 0.05, 0, 0};
+    return {0.99, 0.005, 0.005, 0, 0};
+  };
+  for (float alpha : {0.0f, 2.0f}) {
+    Toy toy(t);
+    const auto hyps = generate::beam_search(toy, bos(1), options(1, alpha, 10));
+    EXPECT_TRUE(hyps[0][0].tokens.empty()) << "alpha " << alpha;
+    EXPECT_TRUE(hyps[0][0].finished);
+    EXPECT_LE(toy.steps, 1);
+  }
 }
 
 TEST(Beam, LengthLimitIsASPlusBCappedByMaxNewTokens) {

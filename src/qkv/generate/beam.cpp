@@ -80,22 +80,18 @@ std::vector<int64_t> source_lengths(const models::DecodeInput& in, int64_t B) {
   return S;
 }
 
-// Adds a finished hypothesis, keeping the beam_size best (the spec keeps the
-// first beam_size; replacing the worst by a better one only matters when the
-// early-stop bound let the search go on, and then it is what the bound is for).
+// Adds a hypothesis that ended with eos while fewer than beam_size have
+// (beam.h). Later ones are not admitted: a full sentence goes on only for a
+// live hypothesis that could still win at the length limit, which is what
+// the early-stop bound measures, and beam size 1 stays greedy search.
 void add_finished(Sentence& s, Hypothesis h, int64_t K) {
-  if (static_cast<int64_t>(s.finished.size()) < K) {
-    s.finished.push_back(std::move(h));
-    return;
-  }
-  auto worst = std::min_element(s.finished.begin(), s.finished.end(),
-                                [](const Hypothesis& a, const Hypothesis& b) { return a.score < b.score; });
-  if (h.score > worst->score) *worst = std::move(h);
+  if (static_cast<int64_t>(s.finished.size()) < K) s.finished.push_back(std::move(h));
 }
 
 // True when no live hypothesis can beat the worst of beam_size finished ones.
 // A live log-probability only falls; its best score over the lengths still
-// reachable (len+1 … limit) is at one end: lp is monotonic in n.
+// reachable (len+1 … limit) is at one end, lp being monotonic in n (with
+// α ≥ 0: at the limit, the only place it could still join the finished).
 bool cannot_improve(const Sentence& s, int64_t K, double alpha) {
   if (static_cast<int64_t>(s.finished.size()) < K) return false;
   double worst = std::numeric_limits<double>::infinity();
