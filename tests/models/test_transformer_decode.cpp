@@ -79,14 +79,53 @@ TEST(TransformerDecode, ReorderKeepsDropsAndDuplicatesRows) {
   models::DecodeState st, ref;
   Tensor l = m->start(st, input());
   m->start(ref, input());
-  m->reorder(st, {1, 1, 0});  // three rows: 1, 1, 0
+  m->reorder(st, {1, 1, 0});  // three rows: 1, 1, 0 (not in equal groups: the gathered path)
   ASSERT_EQ(st.batch(), 3);
-  EXPECT_EQ(st.source_mask.size(0), 3);
+  // The sources are not copied per row: each row knows its sentence.
+  EXPECT_EQ(st.source_mask.size(0), 2);
+  EXPECT_EQ(st.memory.size(0), 2);
+  EXPECT_EQ(st.cache.layer(2).k.size(0), 2);  // a cross-attention slot
+  EXPECT_EQ(st.source_rows, (std::vector<int64_t>{1, 1, 0}));
   Tensor r = m->step(ref, {4, 6});
   l = m->step(st, {6, 6, 4});
   EXPECT_LE(max_abs_diff(l.narrow(0, 0, 1), r.narrow(0, 1, 1)), 1e-5f);
   EXPECT_LE(max_abs_diff(l.narrow(0, 1, 1), r.narrow(0, 1, 1)), 1e-5f);
   EXPECT_LE(max_abs_diff(l.narrow(0, 2, 1), r.narrow(0, 0, 1)), 1e-5f);
+}
+
+// Beam search's layout: K consecutive rows per sentence read one shared row
+// of cross-attention keys/values; dropping a sentence drops its source rows.
+TEST(TransformerDecode, GroupedBeamsShareTheirSentenceAndFinishedSentencesLeave) {
+  for (bool use_cache : {true, false}) {
+    auto m = model(13);
+    models::DecodeState st, ref;
+    st.use_cache = ref.use_cache = use_cache;
+    m->start(st, input());
+    m->start(ref, input());
+    m->reorder(st, {0, 0, 0, 1, 1, 1});  // three beams per sentence
+    EXPECT_EQ(st.source_rows, (std::vector<int64_t>{0, 0, 0, 1, 1, 1}));
+    Tensor l = m->step(st, {4, 5, 6, 7, 8, 9});
+    for (int64_t b = 0; b < 6; ++b) {
+      models::DecodeState one;
+      one.use_cache = use_cache;
+      m->start(one, input());
+      m->reorder(one, {b / 3});
+      const int64_t t = 4 + b;
+      EXPECT_LE(max_abs_diff(l.narrow(0, b, 1), m->step(one, {t})), 1e-5f) << "row " << b;
+    }
+    m->reorder(st, {4, 3});  // sentence 0 is done: only sentence 1's beams stay
+    EXPECT_EQ(st.source_rows, (std::vector<int64_t>{0, 0}));
+    EXPECT_EQ(st.memory.size(0), 1);
+    EXPECT_EQ(st.source_mask.size(0), 1);
+    if (use_cache) {
+      EXPECT_EQ(st.cache.layer(2).k.size(0), 1);
+    }
+    l = m->step(st, {3, 3});
+    Tensor r = m->step(ref, {7, 8});  // ref rows: sentence 0 with 7, sentence 1 with 8
+    r = m->step(ref, {3, 3});
+    EXPECT_LE(max_abs_diff(l.narrow(0, 0, 1), r.narrow(0, 1, 1)), 1e-5f);  // beam 4 = sentence 1 after 8
+    EXPECT_THROW(m->reorder(st, {2}), ValueError);
+  }
 }
 
 TEST(TransformerDecode, BadInput) {

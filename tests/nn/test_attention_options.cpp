@@ -185,6 +185,49 @@ TEST(AttentionOptions, CacheReorderFollowsTheRows) {
   EXPECT_EQ(cache.length(), 0);
 }
 
+// Beam search's cross-attention: rows read their sentence's context row
+// (context_rows) — in equal consecutive groups without copying, in any other
+// order by gathering — exactly as if each row had its own copy.
+TEST(AttentionOptions, ContextRowsReadTheirSentence) {
+  Generator gen(9);
+  MultiHeadAttention m({.d_model = 8, .n_heads = 2, .cross = true}, gen);
+  Tensor x = randn({6, 2, 8}, gen), src = randn({2, 5, 8}, gen);
+  Tensor km = tensor_bool({true, true, true, true, true, /*b1*/ true, true, true, false, false}, {2, 5});
+  for (const std::vector<int64_t>& rows : {std::vector<int64_t>{0, 0, 0, 1, 1, 1}, {1, 0, 1, 0, 0, 1}}) {
+    const AttentionOutput want =
+        m.forward(x, {.context = take_rows(src, rows), .key_mask = take_rows(km, rows), .need_weights = true});
+    const AttentionOutput got =
+        m.forward(x, {.context = src, .context_rows = rows, .key_mask = km, .need_weights = true});
+    expect_near(got.out, want.out, "context_rows out");
+    expect_near(got.weights, want.weights, "context_rows weights");
+    KVCache cache(2, 8, 8, /*n_self=*/0, /*n_cross=*/1);  // one row per sentence
+    Tensor a = m.forward(x.narrow(1, 0, 1), {.context = src, .context_rows = rows, .key_mask = km,
+                                             .cache = &cache.layer(0)}).out;
+    EXPECT_EQ(cache.layer(0).k.size(0), 2);
+    Tensor b = m.forward(x.narrow(1, 1, 1), {.context_rows = rows, .key_mask = km, .cache = &cache.layer(0)}).out;
+    expect_near(cat({a, b}, 1), want.out, "context_rows from the cache");
+  }
+  EXPECT_THROW(m.forward(x, {.context = src, .context_rows = {0, 1}, .key_mask = km}), ShapeError);
+  EXPECT_THROW(m.forward(x, {.context = src, .context_rows = {0, 0, 0, 1, 1, 2}, .key_mask = km}), ValueError);
+  MultiHeadAttention self({.d_model = 8, .n_heads = 2}, gen);
+  EXPECT_THROW(self.forward(x, {.context_rows = {0, 0, 0, 1, 1, 1}}), ValueError);
+}
+
+TEST(AttentionOptions, CacheReorderLeavesCrossSlotsToReorderCross) {
+  KVCache cache(2, 4, 8, /*n_self=*/1, /*n_cross=*/1);
+  Generator gen(3);
+  cache.layer(1).assign(randn({2, 3, 8}, gen), randn({2, 3, 8}, gen));
+  const Tensor k1 = cache.layer(1).k.select(0, 1).contiguous();
+  cache.reorder({1, 1, 0, 0});
+  EXPECT_EQ(cache.layer(0).k.size(0), 4);
+  EXPECT_EQ(cache.layer(1).k.size(0), 2);  // shared by the beams, not copied
+  cache.reorder_cross({1});                // sentence 0 is done
+  EXPECT_EQ(cache.layer(1).k.size(0), 1);
+  expect_near(cache.layer(1).k.select(0, 0).contiguous(), k1, "reorder_cross keeps sentence 1");
+  EXPECT_THROW(cache.reorder_cross({1}), ValueError);  // only one sentence row left
+  EXPECT_THROW(cache.reorder({4}), ValueError);
+}
+
 TEST(AttentionOptions, BadArgumentsNameThemselves) {
   Generator gen(1);
   MultiHeadAttention m({.d_model = 8, .n_heads = 2}, gen);

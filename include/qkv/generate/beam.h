@@ -35,7 +35,7 @@
 namespace qkv::generate {
 
 struct BeamOptions {
-  int64_t beam_size = 4;        // 1 = greedy search
+  int64_t beam_size = 4;        // 1 = greedy search (with α > 0 up to a runner-up that outscores at the limit)
   float length_penalty = 0.6f;  // α of lp(n) = ((5 + n) / 6)^α; 0 = no normalisation
   int64_t n_best = 1;           // hypotheses returned per sentence (≤ beam_size), best first
   float max_len_a = 1.5f;       // length limit a·S + b new tokens …

@@ -31,8 +31,12 @@ struct DecodeState {
   bool use_cache = true;  // false: every step re-runs the whole context (the reference path)
   nn::KVCache cache;
   Tensor ids, mask;       // (B,L) everything so far, left-padded, as the model keeps it
-  Tensor memory;          // encoder output (encoder–decoder models)
-  Tensor source_mask;     // (B,S) bool, true = real source token (encoder–decoder models)
+  Tensor memory;          // (G,S,C) encoder output, one row per source sentence (encoder–decoder models)
+  Tensor source_mask;     // (G,S) bool, true = real source token (encoder–decoder models)
+  // Row b decodes against sentence source_rows[b] of memory, source_mask and
+  // the cache's cross-attention slots; empty = row b itself (G = B). Beams of
+  // one sentence share its source this way instead of each holding a copy.
+  std::vector<int64_t> source_rows;
   int64_t batch() const { return ids.defined() ? ids.size(0) : 0; }
 };
 
@@ -44,7 +48,10 @@ class Decoder {
   virtual Tensor start(DecodeState& st, const DecodeInput& in) const = 0;
   // Appends one token per row (B ids) and returns the next logits (B,V).
   virtual Tensor step(DecodeState& st, const std::vector<int64_t>& next) const = 0;
-  // Row b becomes old row rows[b] (beam search: keep, drop, duplicate).
+  // Row b becomes old row rows[b] (beam search: keep, drop, duplicate). The
+  // per-sentence parts (memory, source_mask, cross-attention keys/values)
+  // are not copied: source_rows follows the rows, and sentences no row reads
+  // any more are dropped from them.
   virtual void reorder(DecodeState& st, const std::vector<int64_t>& rows) const;
   // Throws ValueError unless the model is ready to decode (eval mode, …).
   virtual void check_ready() const {}

@@ -54,7 +54,11 @@ class TransformerStack : public nn::Module {
 // What decode() takes besides the target ids and the encoder output; every
 // field optional.
 struct DecodeArgs {
-  Tensor src_mask;              // (B,S) bool, true = real source token (undefined = no padding)
+  Tensor src_mask;              // (G,S) bool, true = real source token (undefined = no padding)
+  // Row b of tgt_in decodes against row source_rows[b] of memory, src_mask
+  // and the cache's cross-attention slots, which then hold G rows (one per
+  // sentence, shared by its beams). Empty: G = B, row b reads row b.
+  std::vector<int64_t> source_rows;
   Tensor tgt_mask;              // (B,L) bool, true = real target token; L = cached + new positions
   nn::KVCache* cache = nullptr; // make_cache(B): decode only the new tokens, positions continue
 };
@@ -68,7 +72,8 @@ class Transformer : public Model, public Decoder {
 
   // src_ids (B,S) int64, src_mask (B,S) bool or undefined → memory (B,S,C).
   Tensor encode(const Tensor& src_ids, const Tensor& src_mask, Generator& gen) const;
-  // tgt_in (B,T) int64 (BOS + target so far), memory (B,S,C) → logits (B,T,V).
+  // tgt_in (B,T) int64 (BOS + target so far), memory (G,S,C) → logits (B,T,V)
+  // (G = B unless args.source_rows maps rows to sentences).
   // With args.cache, tgt_in holds only the new tokens: their positions start
   // at cache->length(), the self-attention keys/values are appended, and the
   // cross-attention keys/values are computed from memory on the first call

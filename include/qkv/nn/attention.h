@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "qkv/core/rng.h"
 #include "qkv/nn/kv_cache.h"
@@ -53,6 +54,12 @@ using QKTransform = std::function<void(Tensor& q, Tensor& k, const Tensor& posit
 // Everything a call needs besides x; every field is optional.
 struct AttentionArgs {
   Tensor context;            // (B,S,C_kv): the source of keys/values (cross-attention)
+  // Cross-attention whose context has one row per group of query rows (beam
+  // search: G sentences, each read by its beams): query row b reads context,
+  // cached keys/values and key_mask row context_rows[b] of G. Rows grouped
+  // consecutively in equal groups attend without copying the context;
+  // otherwise the rows are gathered. Empty = row b reads row b.
+  std::vector<int64_t> context_rows;
   bool causal = false;       // query t sees keys s ≤ t + (S − T) (bottom-right aligned with a cache)
   Tensor mask;               // bool (true = may attend) or float (added), broadcast to (B,NH,T,S)
   Tensor key_mask;           // (B,S) bool, true = a real key, false = padding (S counts cached keys)

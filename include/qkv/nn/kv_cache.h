@@ -6,7 +6,12 @@
 // are preallocated to the model's longest context and appended to in place;
 // cross-attention slots start empty and are filled once from the encoder
 // output (their capacity is the source length). reorder() permutes or
-// duplicates batch rows — what beam search does after every step.
+// duplicates the self-attention rows — what beam search does after every
+// step. Cross-attention slots keep one row per source sentence, however many
+// beams read it: the beams of a sentence share its keys/values instead of
+// each holding a copy (which row reads which sentence is the caller's
+// business: models::DecodeState::source_rows); reorder_cross() drops or
+// reorders those sentence rows.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -40,9 +45,13 @@ class KVCache {
   int64_t capacity() const { return capacity_; }
   // Positions decoded so far (the first self-attention slot's length).
   int64_t length() const { return layers_.empty() ? 0 : layers_[0].len; }
-  // Row b of every slot becomes old row rows[b] (ids in [0, batch)); the batch
-  // becomes rows.size(). Beam search: keep, drop or duplicate hypotheses.
+  // Row b of every self-attention slot becomes old row rows[b] (ids in
+  // [0, batch)); the batch becomes rows.size(). Beam search: keep, drop or
+  // duplicate hypotheses. Cross-attention slots are not touched.
   void reorder(const std::vector<int64_t>& rows);
+  // Row i of every filled cross-attention slot becomes old row sentences[i]
+  // (e.g. finished sentences leave; ValueError for a row out of range).
+  void reorder_cross(const std::vector<int64_t>& sentences);
   // Forget every position (memory kept); cross slots are emptied too.
   void clear();
 

@@ -121,11 +121,17 @@ Tensor Transformer::decode(const Tensor& tgt_in, const Tensor& memory, Generator
     throw ValueError("Transformer::decode: " + std::to_string(offset) + " cached + " + std::to_string(T) +
                      " new target positions exceed the cache's " + std::to_string(cache->capacity()) + " (max_len)");
   const bool cross_cached = cache && cache->layer(L).len > 0;
-  if (!cross_cached && (!memory.defined() || memory.dim() != 3 || memory.size(0) != B || memory.size(2) != C))
-    throw ShapeError("Transformer::decode: memory must be (" + std::to_string(B) + ",S," + std::to_string(C) +
-                     ") float32 (the encoder output), got " + what(memory));
+  const bool by_sentence = !a.source_rows.empty();  // memory rows are sentences, read by source_rows
+  if (by_sentence && static_cast<int64_t>(a.source_rows.size()) != B)
+    throw ShapeError("Transformer::decode: source_rows has " + std::to_string(a.source_rows.size()) +
+                     " entries for a batch of " + std::to_string(B));
+  if (!cross_cached && (!memory.defined() || memory.dim() != 3 || (!by_sentence && memory.size(0) != B) ||
+                        memory.size(2) != C))
+    throw ShapeError("Transformer::decode: memory must be (" + (by_sentence ? std::string("G") : std::to_string(B)) +
+                     ",S," + std::to_string(C) + ") float32 (the encoder output), got " + what(memory));
   const int64_t S = cross_cached ? cache->layer(L).len : memory.size(1);
-  check_mask("decode", "src_mask", a.src_mask, {B, S});
+  const int64_t G = !by_sentence ? B : cross_cached ? cache->layer(L).k.size(0) : memory.size(0);  // sentences
+  check_mask("decode", "src_mask", a.src_mask, {G, S});
   check_mask("decode", "tgt_mask", a.tgt_mask, {B, offset + T});
   Tensor x = embed(tgt_in, offset, gen);  // (B,T,C)
   nn::LayerArgs args;
@@ -134,6 +140,7 @@ Tensor Transformer::decode(const Tensor& tgt_in, const Tensor& memory, Generator
   args.self.key_mask = a.tgt_mask;
   args.cross.context = memory;
   args.cross.key_mask = a.src_mask;
+  args.cross.context_rows = a.source_rows;  // beams share their sentence's keys/values (attention.h)
   for (int64_t l = 0; l < L; ++l) {
     args.self.cache = cache ? &cache->layer(l) : nullptr;
     args.cross.cache = cache ? &cache->layer(L + l) : nullptr;

@@ -1,7 +1,9 @@
 // The Transformer as a models::Decoder (see qkv/models/transformer.h): the
 // sources are encoded once; the decoder then runs one token at a time over its
 // KV cache, its cross-attention keys/values computed from the memory on the
-// first call and reused.
+// first call and reused. After a reorder (beam search) the rows are beams:
+// memory, source mask and cross-attention keys/values keep one row per
+// sentence, and st.source_rows tells each beam its sentence.
 #include <string>
 
 #include "qkv/autograd/autograd.h"
@@ -43,6 +45,7 @@ Tensor Transformer::start(DecodeState& st, const DecodeInput& in) const {
   st.ids = in.ids.contiguous();
   st.mask = ones(st.ids.shape(), DType::Bool);
   st.source_mask = in.source_mask;
+  st.source_rows.clear();  // one row per sentence until a reorder
   st.memory = encode(in.source_ids, in.source_mask, gen);
   if (!st.use_cache) return last_row(decode(st.ids, st.memory, gen, {.src_mask = st.source_mask}));
   st.cache = make_cache(st.ids.size(0));
@@ -59,9 +62,12 @@ Tensor Transformer::step(DecodeState& st, const std::vector<int64_t>& next) cons
   st.mask = cat({st.mask, ones({B, 1}, DType::Bool)}, 1);
   NoGradGuard ng;
   Generator gen(0);
-  if (!st.use_cache) return last_row(decode(st.ids, st.memory, gen, {.src_mask = st.source_mask}));
+  const DecodeArgs args{.src_mask = st.source_mask, .source_rows = st.source_rows};
+  if (!st.use_cache) return last_row(decode(st.ids, st.memory, gen, args));
   // The cross-attention keys/values are in the cache: memory is not read again.
-  return last_row(decode(col, Tensor(), gen, {.src_mask = st.source_mask, .cache = &st.cache}));
+  DecodeArgs cached = args;
+  cached.cache = &st.cache;
+  return last_row(decode(col, Tensor(), gen, cached));
 }
 
 }  // namespace qkv::models

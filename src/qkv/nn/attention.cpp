@@ -78,6 +78,42 @@ Tensor combine_attention_masks(const Tensor& mask, const Tensor& key_mask) {
   return gt(mul(mask.to(DType::Float32), keep.to(DType::Float32)), 0.5f);  // AND
 }
 
+namespace {
+
+// Query rows b read context row rows[b] of G. When the rows come in equal
+// consecutive groups (beam search: K beams per sentence), the K·T queries of
+// a group attend to their one context row as one longer query sequence —
+// cross-attention has no causal mask, so each query still sees exactly the
+// keys it would alone — and nothing is copied: q (B,T,C) is viewed as
+// (G,K·T,C). Otherwise keys, values and key mask are gathered per row.
+void share_context(const std::vector<int64_t>& rows, int64_t B, Tensor& k, Tensor& v, Tensor& q, Tensor& key_mask,
+                   int64_t& Bq, int64_t& group) {
+  const int64_t G = k.size(0);
+  if (static_cast<int64_t>(rows.size()) != B)
+    throw ShapeError(std::string(kOp) + ": context_rows has " + std::to_string(rows.size()) + " entries for " +
+                     std::to_string(B) + " query rows");
+  for (int64_t r : rows)
+    if (r < 0 || r >= G)
+      throw ValueError(std::string(kOp) + ": context_rows entry " + std::to_string(r) + " outside the context's " +
+                       std::to_string(G) + " rows");
+  if (key_mask.defined() && key_mask.dim() >= 1 && key_mask.size(0) != G)
+    throw ShapeError(std::string(kOp) + ": with context_rows, key_mask must be (G,S) with the context's G = " +
+                     std::to_string(G) + ", got " + shape_str(key_mask.shape()));
+  bool grouped = B % G == 0;
+  const int64_t K = grouped ? B / G : 1;
+  for (int64_t b = 0; grouped && b < B; ++b) grouped = rows[b] == b / K;
+  if (grouped) {
+    q = q.contiguous().reshape({G, K * q.size(1), q.size(2)});
+    Bq = G, group = K;
+    return;
+  }
+  const Tensor idx = tensor_i64(rows, {B});
+  k = index_select(k, 0, idx), v = index_select(v, 0, idx);
+  if (key_mask.defined()) key_mask = take_rows(key_mask, rows);
+}
+
+}  // namespace
+
 struct MultiHeadAttention::Projected {
   Tensor qkv;      // (B,T,3C) when the fused self-attention op can take it whole
   Tensor q, k, v;  // (B,T,C) and (B,S,C) otherwise
@@ -105,8 +141,11 @@ MultiHeadAttention::Projected MultiHeadAttention::project(const Tensor& x, const
     return p;
   }
   p.q = q_proj->forward(x);
+  // With context_rows the context has its own batch (one row per sentence),
+  // checked in forward() against the rows that read it.
+  const bool own_batch = !args.context_rows.empty();
   if (args.cache && args.cache->len > 0) {  // cross keys/values computed on an earlier call
-    if (args.cache->k.size(0) != B)
+    if (!own_batch && args.cache->k.size(0) != B)
       throw ShapeError(std::string(kOp) + ": the cache holds batch " + std::to_string(args.cache->k.size(0)) +
                        ", x has " + std::to_string(B));
     p.k = args.cache->keys(), p.v = args.cache->values();
@@ -114,9 +153,9 @@ MultiHeadAttention::Projected MultiHeadAttention::project(const Tensor& x, const
   }
   const Tensor& ctx = args.context;
   if (!ctx.defined()) throw ValueError(std::string(kOp) + ": cross-attention needs a context (B,S,C_kv)");
-  if (ctx.dim() != 3 || ctx.size(0) != B || ctx.size(2) != config.kv_dim)
-    throw ShapeError(std::string(kOp) + ": context must be " + dims(B, "S", config.kv_dim) + ", got " +
-                     shape_str(ctx.shape()));
+  if (ctx.dim() != 3 || (!own_batch && ctx.size(0) != B) || ctx.size(2) != config.kv_dim)
+    throw ShapeError(std::string(kOp) + ": context must be " + dims(B, "S", config.kv_dim) +
+                     (own_batch ? " with any batch (context_rows given)" : "") + ", got " + shape_str(ctx.shape()));
   if (kv_proj) {
     std::vector<Tensor> kv = kv_proj->forward(ctx).split(C, 2);  // (B,S,2C) → 2 × (B,S,C)
     p.k = kv[0], p.v = kv[1];
@@ -133,14 +172,19 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
     throw ShapeError(std::string(kOp) + ": x must be (B,T," + std::to_string(C) + "), got " + shape_str(x.shape()));
   if (!config.cross && args.context.defined())
     throw ValueError(std::string(kOp) + ": a self-attention module got a context; configure it with cross = true");
-  const int64_t B = x.size(0);
+  const int64_t B = x.size(0), T = x.size(1);
+  if (!args.context_rows.empty() && !config.cross)
+    throw ValueError(std::string(kOp) + ": context_rows is for cross-attention only");
   Projected p = project(x, args);
   const int64_t S = p.k.size(1);
-  if (args.key_mask.defined() && args.key_mask.shape() != Shape{B, S})
-    throw ShapeError(std::string(kOp) + ": key_mask must be (B,S) = " + shape_str({B, S}) + ", got " +
-                     shape_str(args.key_mask.shape()));
+  Tensor q = p.q, key_mask = args.key_mask;  // what the attention op gets, (Bq,Tq,C) and (Bq,S)
+  int64_t Bq = B, group = 1;                 // group: query rows per context row (shared keys/values)
+  if (!args.context_rows.empty()) share_context(args.context_rows, B, p.k, p.v, q, key_mask, Bq, group);
+  if (key_mask.defined() && key_mask.shape() != Shape{Bq, S})
+    throw ShapeError(std::string(kOp) + ": key_mask must be (B,S) = " + shape_str({Bq, S}) + ", got " +
+                     shape_str(key_mask.shape()));
   AttentionOptions opt;
-  opt.mask = combine_attention_masks(args.mask, args.key_mask);
+  opt.mask = combine_attention_masks(args.mask, key_mask);
   opt.causal = args.causal;
   opt.alibi_slopes = alibi_slopes;
   if (is_training() && attn_dropout->p > 0) {
@@ -153,12 +197,15 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
     NoGradGuard ng;
     AttentionOptions wopt = opt;
     wopt.dropout_p = 0.0f;
-    auto heads = [&](const Tensor& t) { return t.reshape({B, t.size(1), NH, hs}).transpose(1, 2); };
-    res.weights = attention_weights(heads(p.q), heads(p.k), wopt);  // (B,NH,T,S)
+    auto heads = [&](const Tensor& t) { return t.reshape({t.size(0), t.size(1), NH, hs}).transpose(1, 2); };
+    res.weights = attention_weights(heads(q), heads(p.k), wopt);  // (Bq,NH,Tq,S)
+    if (group > 1)  // (G,NH,K·T,S) → (G,K,NH,T,S) → (B,NH,T,S)
+      res.weights = res.weights.reshape({Bq, NH, group, T, S}).transpose(1, 2).contiguous().reshape({B, NH, T, S});
   }
   // Heads stay side by side in the projections' rows: no transposes, no copies.
   Tensor y = p.qkv.defined() ? multi_head_self_attention(p.qkv, NH, opt)
-                             : multi_head_attention(p.q, p.k, p.v, NH, opt);  // (B,T,C)
+                             : multi_head_attention(q, p.k, p.v, NH, opt);  // (Bq,Tq,C)
+  if (group > 1) y = y.reshape({B, T, C});
   y = out_proj->forward(y);
   if (is_training() && resid_dropout->p > 0) {
     if (!args.gen) throw ValueError(std::string(kOp) + ": dropout in training mode needs args.gen");

@@ -71,12 +71,26 @@ LayerKV& KVCache::layer(int64_t i) {
 
 void KVCache::reorder(const std::vector<int64_t>& rows) {
   if (rows.empty()) throw ValueError("KVCache::reorder: no rows given");
-  for (LayerKV& l : layers_) {
-    if (!l.k.defined()) continue;
-    l.k = take_rows(l.k, rows);  // throws naming a row out of range, before any slot changes
+  for (int64_t r : rows)  // checked before any slot changes
+    if (r < 0 || r >= batch_)
+      throw ValueError("KVCache::reorder: row " + std::to_string(r) + " out of range for batch " +
+                       std::to_string(batch_));
+  for (int64_t i = 0; i < n_self_; ++i) {
+    LayerKV& l = layers_[static_cast<size_t>(i)];
+    l.k = take_rows(l.k, rows);
     l.v = take_rows(l.v, rows);
   }
   batch_ = static_cast<int64_t>(rows.size());
+}
+
+void KVCache::reorder_cross(const std::vector<int64_t>& sentences) {
+  if (sentences.empty()) throw ValueError("KVCache::reorder_cross: no rows given");
+  for (int64_t i = n_self_; i < num_layers(); ++i) {
+    LayerKV& l = layers_[static_cast<size_t>(i)];
+    if (!l.k.defined()) continue;
+    l.k = take_rows(l.k, sentences);  // throws naming a row out of range (first slot: nothing changed yet)
+    l.v = take_rows(l.v, sentences);
+  }
 }
 
 void KVCache::clear() {

@@ -1,0 +1,199 @@
+// `qkv translate DIR < src > hyp`: beam search with an encoder–decoder
+// Transformer directory, one output line per input line, in input order.
+// Internally the sentences are sorted by source length and decoded in
+// batches (less padding); empty lines never reach the model.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+#include <numeric>
+#include <string_view>
+
+#include "commands.h"
+#include "qkv/generate/beam.h"
+#include "qkv/models/registry.h"
+#include "qkv/models/transformer.h"
+#include "qkv/tokenizers/tokenizer.h"
+#include "qkv/tokenizers/utf8.h"
+
+namespace qkv::cli {
+namespace {
+
+struct TranslateArgs {
+  std::string dir;
+  int64_t beam = 4, n_best = 1, batch_size = 32, max_len_b = 10;
+  float alpha = 0.6f, max_len_a = 1.5f;
+  bool jsonl = false;
+  int threads = 0;
+};
+
+void put(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+
+// stdin as lines: a leading BOM and CR of CRLF line ends dropped; invalid
+// UTF-8 is an error naming the line (the tokenizer would reject it later,
+// without the line number).
+std::vector<std::string> read_source_lines() {
+  std::ios::sync_with_stdio(false);
+  const std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  std::vector<std::string> lines;
+  size_t pos = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  while (pos < text.size()) {
+    const size_t nl = text.find('\n', pos), end = nl == std::string::npos ? text.size() : nl;
+    std::string_view line(text.data() + pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    for (size_t i = 0; i < line.size();) {
+      const tokenizers::Utf8Char c = tokenizers::next_char(line, i);
+      if (!c.valid)
+        throw IOError("stdin:" + std::to_string(lines.size() + 1) + ": invalid UTF-8 at byte " + std::to_string(i + 1) +
+                      " of the line");
+      i += c.len;
+    }
+    lines.emplace_back(line);
+    pos = end + 1;
+  }
+  return lines;
+}
+
+generate::BeamOptions options_from(const TranslateArgs& a, const models::Seq2SeqConfig& cfg) {
+  // Checked here under the flags' names; BeamOptions::validate names its fields.
+  if (a.beam < 1) throw ValueError("--beam must be >= 1");
+  if (a.n_best < 1 || a.n_best > a.beam) throw ValueError("--n-best must be in [1, --beam]");
+  if (a.batch_size < 1) throw ValueError("--batch-size must be >= 1");
+  if (!(a.max_len_a >= 0)) throw ValueError("--max-len-a must be >= 0");
+  if (a.max_len_b < 0) throw ValueError("--max-len-b must be >= 0");
+  generate::BeamOptions o;
+  o.beam_size = a.beam;
+  o.length_penalty = a.alpha;
+  o.n_best = a.n_best;
+  o.max_len_a = a.max_len_a;
+  o.max_len_b = a.max_len_b;
+  o.max_new_tokens = cfg.max_len;  // the decoder's cache holds max_len target positions (BOS + all but the last)
+  o.eos = cfg.eos_id;
+  o.validate();
+  return o;
+}
+
+// One output line: newlines a hypothesis may decode to would break the
+// one-line-per-input promise, so they become spaces.
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  std::replace(s.begin(), s.end(), '\r', ' ');
+  return s;
+}
+
+void run_translate(const TranslateArgs& a) {
+  if (!std::filesystem::is_directory(a.dir))
+    throw IOError(a.dir + (std::filesystem::exists(a.dir) ? ": not a directory" : ": no such directory") +
+                  " (expected a model directory with config.json, model.safetensors, tokenizer.json)");
+  apply_threads(a.threads);
+  const std::string tok_path = a.dir + "/tokenizer.json";
+  if (!std::filesystem::exists(tok_path)) throw IOError(a.dir + ": missing tokenizer.json");
+  auto model = models::load_model_as<models::Transformer>(a.dir, "qkv translate");
+  const models::Seq2SeqConfig& cfg = model->config;
+  const tokenizers::Tokenizer tok = tokenizers::Tokenizer::from_path(tok_path);
+  if (tok.vocab_size() > cfg.vocab_size)
+    throw ValueError(tok_path + " has " + std::to_string(tok.vocab_size()) + " tokens but config.json says vocab_size " +
+                     std::to_string(cfg.vocab_size));
+  const generate::BeamOptions opt = options_from(a, cfg);
+  const std::vector<std::string> lines = read_source_lines();
+  const size_t N = lines.size();
+
+  // Sources as ids (no BOS/EOS). Positions past max_len were never trained:
+  // longer sources are cut there, with a warning.
+  std::vector<std::vector<int64_t>> src(N);
+  for (size_t i = 0; i < N; ++i) {
+    if (lines[i].empty()) continue;
+    src[i] = tok.encode(lines[i]).ids;
+    if (static_cast<int64_t>(src[i].size()) > cfg.max_len) {
+      std::fprintf(stderr, "qkv: warning: stdin:%zu: the source has %zu tokens; truncated to max_len %ld\n", i + 1,
+                   src[i].size(), static_cast<long>(cfg.max_len));
+      src[i].resize(static_cast<size_t>(cfg.max_len));
+    }
+  }
+  std::vector<size_t> order;  // lines for the model, shortest source first
+  for (size_t i = 0; i < N; ++i)
+    if (!src[i].empty()) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return src[x].size() < src[y].size(); });
+
+  std::vector<std::vector<generate::Hypothesis>> hyps(N);
+  std::vector<bool> ready(N, false);
+  for (size_t i = 0; i < N; ++i) ready[i] = src[i].empty();  // empty in, empty out
+  size_t printed = 0;
+  auto flush_ready = [&] {  // everything that is ready, in input order
+    for (; printed < N && ready[printed]; ++printed) {
+      const auto& h = hyps[printed];
+      if (a.jsonl) {
+        nlohmann::ordered_json j;
+        j["line"] = printed + 1;
+        j["source"] = lines[printed];
+        j["hypotheses"] = nlohmann::ordered_json::array();
+        for (const auto& x : h)
+          j["hypotheses"].push_back({{"text", tok.decode(x.tokens)}, {"score", x.score}, {"tokens", x.tokens.size()}});
+        put(compact_json(j) + '\n');
+      } else {
+        put((h.empty() ? std::string() : one_line(tok.decode(h[0].tokens))) + '\n');
+      }
+    }
+    std::fflush(stdout);
+  };
+  const bool progress = isatty(fileno(stderr)) != 0;
+  flush_ready();
+  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(a.batch_size)) {
+    const size_t end = std::min(order.size(), start + static_cast<size_t>(a.batch_size));
+    const int64_t B = static_cast<int64_t>(end - start);
+    int64_t S = 0;
+    for (size_t k = start; k < end; ++k) S = std::max<int64_t>(S, static_cast<int64_t>(src[order[k]].size()));
+    std::vector<int64_t> ids(static_cast<size_t>(B * S), cfg.pad_id);
+    std::vector<bool> real(static_cast<size_t>(B * S), false);
+    for (int64_t b = 0; b < B; ++b) {
+      const auto& s = src[order[start + b]];
+      std::copy(s.begin(), s.end(), ids.begin() + b * S);
+      std::fill(real.begin() + b * S, real.begin() + b * S + static_cast<int64_t>(s.size()), true);
+    }
+    models::DecodeInput in{.ids = tensor_i64(std::vector<int64_t>(static_cast<size_t>(B), cfg.bos_id), {B, 1}),
+                           .source_ids = tensor_i64(ids, {B, S}),
+                           .source_mask = tensor_bool(real, {B, S})};
+    auto out = generate::beam_search(*model, in, opt);
+    for (int64_t b = 0; b < B; ++b) {
+      hyps[order[start + b]] = std::move(out[b]);
+      ready[order[start + b]] = true;
+    }
+    flush_ready();
+    if (progress) std::fprintf(stderr, "\rtranslated %zu/%zu sentences", end, order.size());
+  }
+  if (progress && !order.empty()) std::fprintf(stderr, "\n");
+  if (std::ferror(stdout) || std::fflush(stdout) != 0) throw IOError("cannot write to stdout");
+}
+
+void add_translate_command(CLI::App& app) {
+  auto* t = app.add_subcommand("translate",
+                               "Translate stdin line by line with an encoder-decoder Transformer directory "
+                               "(beam search); one output line per input line");
+  static TranslateArgs a;
+  t->add_option("dir", a.dir, "Model directory (config.json with model_type transformer, model.safetensors, "
+                              "tokenizer.json)")
+      ->required();
+  t->add_option("--beam", a.beam, "Beam size (1 = greedy)")->capture_default_str();
+  t->add_option("--alpha", a.alpha, "Length penalty α of lp(n) = ((5+n)/6)^α (0 = raw log-probability)")
+      ->capture_default_str();
+  t->add_option("--n-best", a.n_best, "Hypotheses per line with --jsonl (plain output prints the best)")
+      ->capture_default_str();
+  t->add_option("--batch-size", a.batch_size, "Sentences decoded together (sorted by length)")->capture_default_str();
+  t->add_option("--max-len-a", a.max_len_a, "Length limit a·S + b new tokens (S = source tokens): a")
+      ->capture_default_str();
+  t->add_option("--max-len-b", a.max_len_b, "Length limit a·S + b: b")->capture_default_str();
+  t->add_flag("--jsonl", a.jsonl,
+              "One JSON object per input line: line (1-based), source, hypotheses [{text, score, tokens}] best "
+              "first (docs/CLI.md)");
+  t->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
+  t->callback([] { run_translate(a); });
+}
+
+}  // namespace
+
+QKV_REGISTER_COMMAND("translate", 72, add_translate_command);
+
+}  // namespace qkv::cli
