@@ -32,8 +32,9 @@ const std::map<std::string, std::set<std::string>> kMayUse = {
     // io: model directories (config.json + model.safetensors, models/registry.h).
     {"models", {"nn", "io"}},
     {"generate", {"models"}},
-    // io: checkpoints are safetensors + JSON files; viz: the loss curve.
-    {"train", {"models", "optim", "data", "io", "viz"}},
+    // io: checkpoints are safetensors + JSON files; viz: the loss curve;
+    // generate + metrics: evaluation decodes and scores (BLEU at checkpoints).
+    {"train", {"models", "optim", "data", "io", "viz", "generate", "metrics"}},
     {"metrics", {"core", "tokenizers"}},  // errors; UTF-8 and Unicode lowercase
     {"io", {"core"}},
     {"viz", {"core", "io"}},  // io: atomic writes of the PNG/SVG files

@@ -191,6 +191,14 @@ TEST(TrainerTasks, ResumeChecksTheDataFingerprint) {
     EXPECT_NO_THROW(r.trainer.resume());
   }
   EXPECT_THROW(data::file_fingerprint(dir + "/nope.txt"), IOError);
+  // A parallel corpus: both files, in order; a change in either is new data.
+  const auto pair = data::files_fingerprint({data, other});
+  EXPECT_TRUE(data::same_data(pair, data::files_fingerprint({data, other})));
+  EXPECT_FALSE(data::same_data(pair, data::files_fingerprint({data})));
+  EXPECT_FALSE(data::same_data(pair, data::file_fingerprint(data)));
+  std::ofstream(other) << "changed";
+  EXPECT_FALSE(data::same_data(pair, data::files_fingerprint({data, other})));
+  EXPECT_NE(data::describe_fingerprint(pair).find(" + "), std::string::npos);
   fs::remove_all(dir);
   fs::remove(data);
   fs::remove(other);

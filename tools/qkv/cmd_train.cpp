@@ -1,15 +1,12 @@
 // `qkv train gpt`: train a GPT on a text file (nanoGPT's flags), with exact
 // resume. The model directory it writes is what `qkv generate` reads.
-#include <csignal>
-#include <ctime>
-#include <unistd.h>
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "commands.h"
 #include "config_flags.h"
+#include "train_common.h"
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/data/fingerprint.h"
 #include "qkv/io/file.h"
@@ -36,40 +33,10 @@ struct TrainArgs {
   std::unique_ptr<ConfigFlags<train::TrainConfig>> train;
 };
 
-// A --config file: each key goes to the table that knows it (nanoGPT's
-// spellings are aliases); an unknown key suggests the nearest known one.
-void merge_config_file(const json& j, const std::string& what, json& model_j, json& train_j) {
-  if (!j.is_object()) throw ValueError(what + ": expected a JSON object");
-  const auto& mt = models::GPTConfig::fields();
-  const auto& tt = train::TrainConfig::fields();
-  for (const auto& [k, v] : j.items()) {
-    if (k == "model_type") model_j[k] = v;
-    else if (const auto* f = mt.find(k)) model_j[f->key] = v;
-    else if (const auto* f = tt.find(k)) train_j[f->key] = v;
-    else {
-      auto spellings = mt.spellings();
-      for (auto& s : tt.spellings()) spellings.push_back(s);
-      throw ValueError(what + ": unknown field \"" + k + "\"" + config::did_you_mean(config::closest(k, spellings)));
-    }
-  }
-}
-
 // Configs as JSON: defaults < --config file (or the checkpoint when resuming) < flags.
 std::pair<json, json> merged_configs(const TrainArgs& a) {
-  json model_j = models::GPTConfig{}.to_json(), train_j = train::TrainConfig{}.to_json();
-  if (a.resume) {
-    const std::string st = a.out + "/trainer_state.json";
-    if (!fs::exists(st)) throw IOError(a.out + ": cannot --resume: no trainer_state.json (no earlier run here)");
-    json s = io::read_json(st);
-    if (!s.contains("model_config") || !s.contains("train_config"))
-      throw ValueError(st + ": missing model_config/train_config");
-    model_j = s["model_config"];
-    train_j = train::TrainConfig::upgrade_saved_json(s["train_config"]);
-  }
-  if (!a.config.empty()) merge_config_file(io::read_json(a.config), a.config, model_j, train_j);
-  a.model->apply_given(model_j);
-  a.train->apply_given(train_j);
-  return {model_j, train_j};
+  return cli::merged_configs<models::GPTConfig>(models::GPTConfig{}.to_json(), train::TrainConfig{}.to_json(),
+                                                a.resume, a.out, a.config, *a.model, *a.train);
 }
 
 void run_train(const TrainArgs& a) {
@@ -117,23 +84,7 @@ void run_train(const TrainArgs& a) {
     throw ValueError(a.out + " already holds a training run; pass --resume to continue it or choose another --out");
   }
   // Ctrl-C / SIGTERM: finish the current step, save it, say how to continue.
-  // A second signal a second or more later ends the process at once; repeats
-  // within that second are one request (`timeout` and shells can deliver the
-  // same interrupt twice: to the process and to its group).
-  static std::atomic<bool> stop{false};
-  static std::atomic<int64_t> first_ns{0};
-  struct sigaction sa {};
-  sa.sa_handler = [](int) {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe
-    const int64_t now = static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-    int64_t expected = 0;
-    if (first_ns.compare_exchange_strong(expected, now)) stop.store(true);
-    else if (now - expected > 1000000000) _exit(130);
-  };
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  trainer.set_stop_flag(&stop);
+  trainer.set_stop_flag(&install_stop_handler());
   if (!trainer.run([&](const std::string& dir) { tok.save(dir + "/tokenizer.json"); }))
     throw Error("interrupted at step " + std::to_string(trainer.step()) + "; the checkpoint in " + a.out +
                 " holds it: continue with --resume");

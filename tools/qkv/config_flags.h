@@ -30,10 +30,13 @@ template <class C>
 class ConfigFlags {
  public:
   // Adds an option for every field of `table` except those in `skip` (e.g.
-  // vocab_size, which the tokenizer decides). The object must outlive the
-  // parse (CLI11 writes into it): keep it static or in the command's state.
+  // vocab_size, which the tokenizer decides). `defaults` are the values
+  // --help shows (a command's own defaults, e.g. translation's Adam β2 0.98).
+  // The object must outlive the parse (CLI11 writes into it): keep it static
+  // or in the command's state.
   ConfigFlags(CLI::App& app, const config::Table<C>& table, const std::set<std::string>& skip = {},
-              const std::string& group = "Options") {
+              const std::string& group = "Options", const C& defaults = C{})
+      : values_(defaults) {
     for (const config::Field<C>& f : table.fields()) {
       if (skip.count(f.key)) continue;
       std::string help = f.help + constraint(f);

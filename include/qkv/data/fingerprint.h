@@ -12,12 +12,16 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace qkv::data {
 
 // IOError naming the path when it cannot be read.
 nlohmann::json file_fingerprint(const std::string& path);
-// True when both describe the same bytes (size and hash equal).
+// Several files read together (a parallel corpus): their fingerprints in order.
+nlohmann::json files_fingerprint(const std::vector<std::string>& paths);
+// True when both describe the same bytes (size and hash equal; for lists,
+// each file in order).
 bool same_data(const nlohmann::json& a, const nlohmann::json& b);
 // "data/x.txt (1115394 bytes, fnv1a64 9d…)" for messages.
 std::string describe_fingerprint(const nlohmann::json& fp);

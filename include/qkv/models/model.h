@@ -6,6 +6,9 @@
 //   CausalLM  a Model that maps token ids to next-token logits at every
 //             position (GPT, Llama-style decoders): what the causal-LM
 //             training task needs.
+//   Seq2SeqLM a Model that maps a source and a target prefix to next-token
+//             logits (the encoder–decoder Transformer) and decodes
+//             (models::Decoder): what the translation task needs.
 // A model that generates also implements models::Decoder (decoder.h).
 #pragma once
 #include <nlohmann/json.hpp>
@@ -13,6 +16,7 @@
 
 #include "qkv/core/rng.h"
 #include "qkv/core/tensor.h"
+#include "qkv/models/decoder.h"
 #include "qkv/nn/module.h"
 
 namespace qkv::models {
@@ -31,6 +35,16 @@ class CausalLM : public Model {
   // attention_mask (B,T) bool, true = real token (undefined = no padding).
   virtual Tensor lm_logits(const Tensor& ids, Generator& gen, const Tensor& attention_mask = {}) const = 0;
   virtual int64_t vocab_size() const = 0;
+};
+
+class Seq2SeqLM : public Model, public Decoder {
+ public:
+  // Teacher forcing: src (B,S) int64 with src_mask (B,S) bool, tgt_in (B,T)
+  // int64 (BOS + target) with tgt_mask (B,T) bool (true = real token; either
+  // mask undefined = no padding) → logits (B,T,V); position t predicts
+  // target token t + 1.
+  virtual Tensor seq2seq_logits(const Tensor& src, const Tensor& src_mask, const Tensor& tgt_in,
+                                const Tensor& tgt_mask, Generator& gen) const = 0;
 };
 
 }  // namespace qkv::models

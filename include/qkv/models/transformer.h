@@ -63,7 +63,7 @@ struct DecodeArgs {
   nn::KVCache* cache = nullptr; // make_cache(B): decode only the new tokens, positions continue
 };
 
-class Transformer : public Model, public Decoder {
+class Transformer : public Seq2SeqLM {
  public:
   // Builds the model, initialised as torch.nn.Transformer (Xavier-uniform
   // matrices, zero biases, LayerNorm 1/0) with the shared embedding ~ N(0, C^−½)
@@ -82,6 +82,10 @@ class Transformer : public Model, public Decoder {
   // decode(tgt_in, encode(src_ids, src_mask)): teacher-forced logits (B,T,V).
   Tensor forward(const Tensor& src_ids, const Tensor& src_mask, const Tensor& tgt_in, const Tensor& tgt_mask,
                  Generator& gen) const;
+  Tensor seq2seq_logits(const Tensor& src, const Tensor& src_mask, const Tensor& tgt_in, const Tensor& tgt_mask,
+                        Generator& gen) const override {
+    return forward(src, src_mask, tgt_in, tgt_mask, gen);
+  }
   // Label-smoothed cross-entropy (§5.4; PyTorch's label_smoothing) of logits
   // (B,T,V) against labels (B,T), mean over the labels that are not -100.
   static Tensor loss(const Tensor& logits, const Tensor& labels, float label_smoothing = 0.0f);

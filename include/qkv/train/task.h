@@ -18,6 +18,8 @@
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "qkv/core/rng.h"
@@ -43,6 +45,17 @@ class Task {
   virtual Tensor loss(const data::Batch& batch, Generator& dropout) = 0;
   // Tokens the batch trains on, for tokens/s (default: its input ids).
   virtual int64_t tokens(const data::Batch& batch) const { return batch.input_ids.numel(); }
+
+  // Evaluation beyond the loss estimate (called in eval mode, without grad).
+  // The mean loss over the whole split when the task can compute it (a
+  // translation validation set); nullopt = the trainer averages eval_iters
+  // random batches of eval_batch.
+  virtual std::optional<double> split_loss(Split /*split*/, int64_t /*batch_size*/) { return std::nullopt; }
+  // Further scores logged at every evaluation, e.g. {"val_bleu": 31.2}.
+  virtual nlohmann::json eval_metrics() { return nlohmann::json::object(); }
+  // The eval_metrics() key that picks the best checkpoint (higher is better);
+  // empty = the lowest validation loss.
+  virtual std::string best_metric() const { return ""; }
 };
 
 // Next-token prediction on one token stream (GPT, nanoGPT's train.py): the

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "qkv/core/config_fields.h"
 
@@ -16,7 +17,12 @@ struct TrainConfig {  // names as nanoGPT's train.py
   int64_t warmup_iters = 100;
   int64_t lr_decay_iters = 2000;
   bool decay_lr = true;          // false: constant lr
+  // With decay_lr: "cosine" (nanoGPT), "linear", or "noam" (Vaswani et al.
+  // 2017 §5.3, lr·min((n/w)^−½, n/w), n = step + 1, w = warmup_iters: peak lr
+  // at step w, then 1/√n; min_lr and lr_decay_iters unused).
+  std::string lr_schedule = "cosine";
   float beta1 = 0.9f, beta2 = 0.99f;
+  float adam_eps = 1e-8f;
   float weight_decay = 0.1f;
   bool decay_embeddings = true;  // nanoGPT decays every matrix, embeddings included
   float grad_clip = 1.0f;        // 0 = off
@@ -26,6 +32,10 @@ struct TrainConfig {  // names as nanoGPT's train.py
   uint64_t seed = 1337;
   float val_fraction = 0.1f;
   int64_t log_interval = 10;     // plain log lines (non-TTY) every N steps
+  // Keep the model weights of the last N evaluations in DIR/checkpoints and
+  // write their average to DIR/averaged at the end (Vaswani et al. 2017 §6.1);
+  // 0 = off.
+  int64_t average_last = 0;
 
   // Every field above, once: JSON key, help, bounds, nanoGPT aliases
   // (learning_rate, gradient_accumulation_steps); qkv/core/config_fields.h.

@@ -22,6 +22,12 @@
 // resume tells one save from the mix an interrupted save leaves. Resume
 // restores all of it: the continued run's losses equal an uninterrupted
 // run's, bit for bit.
+//
+// The best checkpoint is the one with the lowest validation loss, or the
+// highest Task::best_metric() score (BLEU for translation). With
+// cfg.average_last = N, every evaluation also keeps its weights in
+// DIR/checkpoints/step_<step>.safetensors (the last N), and the end of the run
+// writes their element-wise mean as a model directory DIR/averaged.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -45,6 +51,7 @@ struct EvalRecord {
   int64_t step;
   float train_loss, val_loss, lr;
   double ms_per_iter, tokens_per_sec;
+  nlohmann::json metrics = nlohmann::json::object();  // Task::eval_metrics() (e.g. val_bleu)
 };
 
 class Trainer {
@@ -74,6 +81,8 @@ class Trainer {
 
   int64_t step() const { return step_; }
   float best_val_loss() const { return best_val_; }
+  // The best checkpoint's selection score: -val loss, or the best_metric.
+  double best_score() const { return best_score_; }
   const std::vector<EvalRecord>& evals() const { return evals_; }
   const data::DataCursor& data_cursor() const { return cursor_; }
   // Losses of every training step run by this object (for tests).
@@ -93,12 +102,17 @@ class Trainer {
   // The safetensors files belong to trainer_state.json's step (else a save was interrupted).
   void check_same_save(int64_t step, const io::NamedTensors& model, const io::NamedTensors& optimizer) const;
   void load_evals();
+  // average_last: keep this evaluation's weights, drop older ones; average at the end.
+  void keep_for_average() const;
+  void write_average(const ExtraFiles& extra) const;
+  double selection_score(const EvalRecord& r) const;
 
   Task& task_;
   TrainConfig cfg_;
   std::string dir_;
   int64_t step_ = 0;
   float best_val_ = 1e30f;
+  double best_score_ = -1e300;
   data::DataCursor cursor_;
   Generator data_gen_, dropout_gen_;
   std::unique_ptr<optim::AdamW> opt_;

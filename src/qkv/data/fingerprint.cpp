@@ -30,12 +30,31 @@ nlohmann::json file_fingerprint(const std::string& path) {
   return {{"path", path}, {"bytes", bytes}, {"fnv1a64", hex}};
 }
 
+nlohmann::json files_fingerprint(const std::vector<std::string>& paths) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const std::string& p : paths) files.push_back(file_fingerprint(p));
+  return files;
+}
+
 bool same_data(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.is_array() || b.is_array()) {
+    if (!a.is_array() || !b.is_array() || a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!same_data(a[i], b[i])) return false;
+    return true;
+  }
+  if (!a.is_object() || !b.is_object()) return false;
   return a.value("bytes", nlohmann::json()) == b.value("bytes", nlohmann::json()) &&
          a.value("fnv1a64", nlohmann::json()) == b.value("fnv1a64", nlohmann::json());
 }
 
 std::string describe_fingerprint(const nlohmann::json& fp) {
+  if (fp.is_array()) {
+    std::string out;
+    for (const auto& f : fp) out += (out.empty() ? "" : " + ") + describe_fingerprint(f);
+    return out;
+  }
+  if (!fp.is_object()) return fp.dump();
   return fp.value("path", std::string("?")) + " (" + fp.value("bytes", nlohmann::json("?")).dump() + " bytes, fnv1a64 " +
          fp.value("fnv1a64", std::string("?")) + ")";
 }

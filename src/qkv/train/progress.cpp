@@ -55,9 +55,13 @@ void Progress::step_done(int64_t step, float loss, float lr, int64_t tokens_per_
   restart();
 }
 
-void Progress::eval_line(int64_t step, float train_loss, float val_loss) const {
+void Progress::eval_line(int64_t step, float train_loss, float val_loss, const nlohmann::json& metrics) const {
   if (tty_) std::fprintf(stderr, "\r\033[K");
-  std::fprintf(stderr, "step %ld: train loss %.4f, val loss %.4f\n", static_cast<long>(step), train_loss, val_loss);
+  std::fprintf(stderr, "step %ld: train loss %.4f, val loss %.4f", static_cast<long>(step), train_loss, val_loss);
+  if (metrics.is_object())
+    for (const auto& [k, v] : metrics.items())
+      if (v.is_number()) std::fprintf(stderr, ", %s %.2f", k.c_str(), v.get<double>());
+  std::fprintf(stderr, "\n");
 }
 
 void Progress::finish() const {

@@ -4,6 +4,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 
 namespace qkv::train {
 
@@ -12,8 +13,8 @@ class Progress {
   Progress(int64_t start_step, int64_t max_iters, int64_t log_interval);
   // After optimizer step `step` (0-based) finished with mean loss `loss`.
   void step_done(int64_t step, float loss, float lr, int64_t tokens_per_step);
-  // "step N: train loss …, val loss …" on its own line.
-  void eval_line(int64_t step, float train_loss, float val_loss) const;
+  // "step N: train loss …, val loss …[, val_bleu …]" on its own line.
+  void eval_line(int64_t step, float train_loss, float val_loss, const nlohmann::json& metrics = {}) const;
   void restart();  // the next timing window starts now
   void finish() const;  // ends the bar's line
   double ms_per_iter() const { return ms_per_iter_; }  // of the last reported window, 0 before

@@ -2,7 +2,9 @@
 // trainer_state.cpp, the progress output in progress.cpp.
 #include "qkv/train/trainer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 
@@ -19,6 +21,18 @@ namespace qkv::train {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace {
+
+std::unique_ptr<optim::Schedule> make_schedule(const TrainConfig& c) {
+  if (!c.decay_lr) return optim::constant_lr(c.lr);
+  if (c.lr_schedule == "noam")  // d_model folded into the factor: peak c.lr at step warmup_iters
+    return optim::noam(1, c.warmup_iters, c.lr * std::sqrt(static_cast<float>(c.warmup_iters)));
+  if (c.lr_schedule == "linear") return optim::warmup_linear(c.lr, c.min_lr, c.warmup_iters, c.lr_decay_iters);
+  return optim::warmup_cosine(c.lr, c.min_lr, c.warmup_iters, c.lr_decay_iters);
+}
+
+}  // namespace
+
 Trainer::Trainer(Task& task, const TrainConfig& cfg, std::string out_dir)
     : task_(task), cfg_(cfg), dir_(std::move(out_dir)), data_gen_(cfg.seed), dropout_gen_(cfg.seed ^ 0x5eedULL) {
   cfg_.validate();
@@ -28,9 +42,8 @@ Trainer::Trainer(Task& task, const TrainConfig& cfg, std::string out_dir)
   // Shakespeare configuration the choice moves the full-validation loss by
   // < 0.001: bench/RESULTS.md.)
   opt_ = std::make_unique<optim::AdamW>(nn::decay_groups(task_.model(), cfg_.weight_decay, cfg_.decay_embeddings),
-                                        cfg_.lr, cfg_.beta1, cfg_.beta2);
-  schedule_ = cfg_.decay_lr ? optim::warmup_cosine(cfg_.lr, cfg_.min_lr, cfg_.warmup_iters, cfg_.lr_decay_iters)
-                            : optim::constant_lr(cfg_.lr);
+                                        cfg_.lr, cfg_.beta1, cfg_.beta2, cfg_.adam_eps);
+  schedule_ = make_schedule(cfg_);
 }
 
 float Trainer::train_step() {
@@ -57,10 +70,15 @@ std::pair<float, float> Trainer::estimate_loss() {
   // never changes the training batches (and a resumed run sees the same).
   Generator gen(cfg_.seed * 1000003ULL + static_cast<uint64_t>(step_));
   for (Split split : {Split::Train, Split::Val}) {
+    float& mean = out[split == Split::Train ? 0 : 1];
+    if (std::optional<double> whole = task_.split_loss(split, cfg_.batch_size)) {
+      mean = static_cast<float>(*whole);
+      continue;
+    }
     double total = 0;
     for (int64_t i = 0; i < cfg_.eval_iters; ++i)
       total += task_.loss(task_.eval_batch(split, cfg_.batch_size, gen), dropout_gen_).item();
-    out[split == Split::Train ? 0 : 1] = static_cast<float>(total / static_cast<double>(cfg_.eval_iters));
+    mean = static_cast<float>(total / static_cast<double>(cfg_.eval_iters));
   }
   task_.model().train();
   return {out[0], out[1]};
@@ -69,6 +87,7 @@ std::pair<float, float> Trainer::estimate_loss() {
 void Trainer::append_log(const EvalRecord& r) const {
   json line = {{"step", r.step}, {"train_loss", r.train_loss}, {"val_loss", r.val_loss}, {"lr", r.lr},
                {"ms_per_iter", r.ms_per_iter}, {"tokens_per_sec", r.tokens_per_sec}};
+  for (const auto& [k, v] : r.metrics.items()) line[k] = v;
   fs::create_directories(dir_);
   std::ofstream log(dir_ + "/log.jsonl", std::ios::app);
   log << line.dump() << "\n";
@@ -90,13 +109,30 @@ EvalRecord Trainer::evaluate(float lr, double ms_per_iter, const ExtraFiles& ext
   auto [tl, vl] = estimate_loss();
   const double tps = ms_per_iter > 0 ? 1000.0 * static_cast<double>(step_tokens_) / ms_per_iter : 0.0;
   EvalRecord r{step_, tl, vl, lr, ms_per_iter, tps};
+  {
+    NoGradGuard ng;
+    task_.model().eval();
+    r.metrics = task_.eval_metrics();
+    task_.model().train();
+  }
   evals_.push_back(r);
   append_log(r);
-  const bool best = vl < best_val_;
-  if (best) best_val_ = vl;
+  best_val_ = std::min(best_val_, vl);
+  const double score = selection_score(r);
+  const bool best = score > best_score_;
+  if (best) best_score_ = score;
   save(extra, best);
+  if (cfg_.average_last > 0) keep_for_average();
   plot_losses();
   return r;
+}
+
+double Trainer::selection_score(const EvalRecord& r) const {
+  const std::string key = task_.best_metric();
+  if (key.empty()) return -static_cast<double>(r.val_loss);
+  if (!r.metrics.contains(key) || !r.metrics[key].is_number())
+    throw ValueError("the task's best_metric \"" + key + "\" is missing from its eval_metrics()");
+  return r.metrics[key].get<double>();
 }
 
 bool Trainer::run(const ExtraFiles& extra) {
@@ -111,10 +147,13 @@ bool Trainer::run(const ExtraFiles& extra) {
     const bool evaluated_here = !evals_.empty() && evals_.back().step == step_;
     if ((step_ % cfg_.eval_interval == 0 || final) && !evaluated_here) {
       const EvalRecord r = evaluate(lr, progress.ms_per_iter(), extra);
-      progress.eval_line(r.step, r.train_loss, r.val_loss);
+      progress.eval_line(r.step, r.train_loss, r.val_loss, r.metrics);
       progress.restart();  // evaluation time is not training time
     }
-    if (final) break;
+    if (final) {
+      if (cfg_.average_last > 0) write_average(extra);
+      break;
+    }
     const float loss = train_step();
     step_losses_.push_back(loss);
     if (stop_ && stop_->load() && step_ + 1 < cfg_.max_iters) {  // keep the finished step, then stop

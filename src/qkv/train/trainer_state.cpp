@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "qkv/core/config_fields.h"
 #include "qkv/data/fingerprint.h"
 #include "qkv/io/json.h"
 #include "qkv/io/safetensors.h"
 #include "qkv/models/registry.h"
+#include "qkv/autograd/autograd.h"
+#include "qkv/ops/ops.h"
 #include "qkv/train/trainer.h"
 
 namespace qkv::train {
@@ -46,6 +49,7 @@ void Trainer::save(const ExtraFiles& extra, bool best) {
   if (extra) extra(dir_);
   json st = {{"step", step_},
              {"best_val_loss", best_val_},
+             {"best_score", best_score_},
              {"data_cursor", data::DataCursor::capture(cursor_.epoch, cursor_.position, data_gen_).to_json()},
              {"dropout_rng", dropout_gen_.state_hex()},
              {"train_config", cfg_.to_json()},
@@ -65,6 +69,84 @@ void Trainer::save_best(const ExtraFiles& extra) const {
   if (fs::exists(target)) fs::rename(target, old);
   fs::rename(tmp, target);
   fs::remove_all(old);
+}
+
+namespace {
+
+// DIR/checkpoints/step_<step>.safetensors, sorted by step.
+std::vector<std::pair<int64_t, std::string>> kept_checkpoints(const std::string& dir) {
+  std::vector<std::pair<int64_t, std::string>> out;
+  if (!fs::is_directory(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("step_", 0) != 0 || e.path().extension() != ".safetensors") continue;
+    try {
+      out.emplace_back(std::stoll(name.substr(5)), e.path().string());
+    } catch (const std::exception&) {
+      // not one of ours
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+void Trainer::keep_for_average() const {
+  const std::string dir = dir_ + "/checkpoints";
+  fs::create_directories(dir);
+  io::save_safetensors(dir + "/step_" + std::to_string(step_) + ".safetensors", task_.model().state_dict(),
+                       {{"step", std::to_string(step_)}});
+  auto kept = kept_checkpoints(dir);
+  // Only checkpoints up to this step count: a resumed run overwrites later ones.
+  std::erase_if(kept, [&](const auto& c) {
+    if (c.first <= step_) return false;
+    fs::remove(c.second);
+    return true;
+  });
+  for (size_t i = 0; i + static_cast<size_t>(cfg_.average_last) < kept.size(); ++i) fs::remove(kept[i].second);
+}
+
+void Trainer::write_average(const ExtraFiles& extra) const {
+  // Element-wise mean of the kept weights (Vaswani et al. 2017 §6.1), loaded
+  // into a copy of the model's state so the trained weights stay as they are.
+  const auto kept = kept_checkpoints(dir_ + "/checkpoints");
+  if (kept.empty()) return;
+  nn::NamedTensors sum;  // in the first file's order
+  std::map<std::string, size_t> index;
+  for (const auto& [step, path] : kept) {
+    const io::NamedTensors t = io::load_safetensors(path);
+    for (const auto& [name, w] : t.tensors) {
+      auto it = index.find(name);
+      if (it == index.end()) {
+        index.emplace(name, sum.size());
+        sum.emplace_back(name, w.contiguous().clone());
+      } else if (w.dtype() == DType::Float32) {
+        sum[it->second].second = add(sum[it->second].second, w);
+      } else {
+        sum[it->second].second = w.clone();  // integer buffers: the last one's
+      }
+    }
+  }
+  for (auto& [name, w] : sum)
+    if (w.dtype() == DType::Float32) w = mul(w, 1.0f / static_cast<float>(kept.size()));
+  nn::NamedTensors trained = task_.model().state_dict();  // handles to the live tensors: copy them
+  for (auto& [name, w] : trained) w = w.clone();
+  NoGradGuard ng;
+  task_.model().load_state_dict(sum, true);
+  const std::string tmp = dir_ + "/.averaged.tmp", target = dir_ + "/averaged";
+  fs::remove_all(tmp);
+  models::save_model(tmp, task_.model(), step_);
+  if (extra) extra(tmp);
+  io::write_json_atomic(tmp + "/averaged_from.json",
+                        {{"steps", [&] {
+                            std::vector<int64_t> s;
+                            for (const auto& c : kept) s.push_back(c.first);
+                            return s;
+                          }()}});
+  fs::remove_all(target);
+  fs::rename(tmp, target);
+  task_.model().load_state_dict(trained, true);
 }
 
 void Trainer::check_resumable(const json& st, bool allow_new_data) const {
@@ -129,6 +211,8 @@ void Trainer::resume(bool allow_new_data) {
   cursor.restore(data_gen_);
   cursor_ = cursor;
   best_val_ = field(st, path, "best_val_loss").get<float>();
+  // Checkpoints before best_score chose the best by validation loss alone.
+  best_score_ = st.contains("best_score") ? st["best_score"].get<double>() : -static_cast<double>(best_val_);
   step_ = step;
   load_evals();
 }
@@ -141,8 +225,11 @@ void Trainer::load_evals() {
     try {
       json r = json::parse(line);
       if (r["step"].get<int64_t>() > step_) continue;
-      evals_.push_back({r["step"].get<int64_t>(), r["train_loss"].get<float>(), r["val_loss"].get<float>(),
-                        r["lr"].get<float>(), r["ms_per_iter"].get<double>(), r["tokens_per_sec"].get<double>()});
+      EvalRecord e{r["step"].get<int64_t>(), r["train_loss"].get<float>(), r["val_loss"].get<float>(),
+                   r["lr"].get<float>(), r["ms_per_iter"].get<double>(), r["tokens_per_sec"].get<double>()};
+      for (const char* k : {"step", "train_loss", "val_loss", "lr", "ms_per_iter", "tokens_per_sec"}) r.erase(k);
+      e.metrics = r;
+      evals_.push_back(e);
     } catch (const std::exception&) {
       // a torn last line from an interrupted run: ignore
     }
