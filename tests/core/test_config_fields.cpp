@@ -128,8 +128,11 @@ TEST(ConfigFields, GPTConfigKeepsItsKeysAndErrors) {
 
 TEST(ConfigFields, TrainConfigKeepsItsKeysFlagNamesAndAliases) {
   const json j = train::TrainConfig{}.to_json();
-  EXPECT_EQ(j.size(), 18u);
+  EXPECT_EQ(j.size(), 21u);
   EXPECT_EQ(train::TrainConfig::from_json(j), train::TrainConfig{});
+  EXPECT_EQ(j["lr_schedule"], "cosine");
+  EXPECT_EQ(error_of([] { train::TrainConfig::from_json(json{{"lr_schedule", "cubic"}}).validate(); }),
+            "--lr-schedule must be \"cosine\", \"linear\" or \"noam\", got \"cubic\"");
   train::TrainConfig c = train::TrainConfig::from_json(json{{"learning_rate", 6e-4}, {"gradient_accumulation_steps", 5}});
   EXPECT_EQ(c.lr, 6e-4f);
   EXPECT_EQ(c.grad_accum, 5);
@@ -138,6 +141,12 @@ TEST(ConfigFields, TrainConfigKeepsItsKeysFlagNamesAndAliases) {
   c = train::TrainConfig{};
   c.min_lr = 1;
   EXPECT_NE(error_of([&] { c.validate(); }).find("--min-lr"), std::string::npos);
+  c = train::TrainConfig{};
+  c.lr_schedule = "noam";
+  c.warmup_iters = 0;
+  EXPECT_EQ(error_of([&] { c.validate(); }), "--warmup-iters must be >= 1 with --lr-schedule noam, got 0");
+  c.warmup_iters = 100, c.lr_decay_iters = 10;  // noam has no decay end
+  EXPECT_NO_THROW(c.validate());
   c = train::TrainConfig{};
   c.lr_decay_iters = 10;
   EXPECT_NE(error_of([&] { c.validate(); }).find("--lr-decay-iters"), std::string::npos);
