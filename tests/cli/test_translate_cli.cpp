@@ -170,3 +170,32 @@ TEST_F(TranslateCli, HelpShowsTheOptionsAndDefaults) {
                         "--threads", "0.6", "1.5"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << " missing in:\n" << r.out;
 }
+
+// `qkv plot attention` on a translation model: the cross-attention of a
+// decoder layer, target tokens × source tokens, for a head or their mean.
+TEST_F(TranslateCli, PlotAttentionDrawsTheCrossAttention) {
+  auto r = qkv::testing::qkv_cli("plot attention " + model + " --source \"der Hund\" --target \"the dog\" --head mean -o " +
+                                 dir + "/cross.svg");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("wrote " + dir + "/cross.svg ("), std::string::npos) << r.out;
+  std::ifstream f(dir + "/cross.svg");
+  const std::string svg((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_NE(svg.find("cross-attention, decoder layer 0, mean of heads"), std::string::npos);
+  EXPECT_NE(svg.find("&lt;/s&gt;"), std::string::npos) << "the last row is the step that ends the sentence";
+  // Without --target the model's own translation is drawn (and printed).
+  r = qkv::testing::qkv_cli("plot attention " + model + " --source \"der Hund\" --head 1 -o " + dir + "/own.png");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("target: "), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir + "/own.png"));
+  auto fails = [&](const std::string& args, const std::string& needle) {
+    auto e = qkv::testing::qkv_cli("plot attention " + model + " " + args);
+    EXPECT_NE(e.code, 0) << e.out;
+    EXPECT_NE(e.out.find(needle), std::string::npos) << "expected '" << needle << "' in:\n" << e.out;
+  };
+  fails("--text \"der Hund\" -o " + dir + "/x.svg", "a translation model needs --source TEXT");
+  fails("--source \"der Hund\" --layer 1 -o " + dir + "/x.svg", "--layer 1 out of range: the model has 1 layers");
+  fails("--source \"der Hund\" --head 2 -o " + dir + "/x.svg", "--head 2: expected \"mean\" or a head index 0 … 1");
+  fails("--source \"der Hund\" --head avg -o " + dir + "/x.svg", "--head avg");
+  fails("--source \"der Hund\" -o " + dir + "/x.jpg", ".jpg");
+  EXPECT_FALSE(fs::exists(dir + "/x.svg"));
+}

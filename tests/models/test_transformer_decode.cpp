@@ -146,3 +146,30 @@ TEST(TransformerDecode, BadInput) {
   for (int t = 0; t < 15; ++t) m->step(st, {3, 3});
   EXPECT_THROW(m->step(st, {3, 3}), ValueError);  // past max_len 16
 }
+
+TEST(TransformerDecode, AttentionWeightsAreProbabilitiesThatSkipPadding) {
+  auto m = model(4);
+  const models::DecodeInput in = input();
+  NoGradGuard ng;
+  Generator gen(0);
+  const Tensor memory = m->encode(in.source_ids, in.source_mask, gen);
+  const Tensor tgt = tensor_i64({1, 5, 6, 1, 7, 8}, {2, 3});
+  std::vector<nn::LayerWeights> w;
+  const Tensor with = m->decode(tgt, memory, gen, {.src_mask = in.source_mask, .weights = &w});
+  const Tensor without = m->decode(tgt, memory, gen, {.src_mask = in.source_mask});
+  EXPECT_EQ(max_abs_diff(with, without), 0.0f);  // asking for weights changes nothing
+  ASSERT_EQ(w.size(), 2u);                       // one per decoder layer
+  for (const nn::LayerWeights& lw : w) {
+    ASSERT_EQ(lw.cross.shape(), (Shape{2, 2, 3, 4}));  // (B,NH,T,S)
+    ASSERT_EQ(lw.self.shape(), (Shape{2, 2, 3, 3}));   // (B,NH,T,T)
+    const std::vector<float> c = lw.cross.contiguous().to_vector(), s = lw.self.contiguous().to_vector();
+    for (int64_t row = 0; row < 2 * 2 * 3; ++row) {
+      float sum = 0;
+      for (int64_t k = 0; k < 4; ++k) sum += c[row * 4 + k];
+      EXPECT_NEAR(sum, 1.0f, 1e-5f);
+      if (row >= 2 * 3) EXPECT_EQ(c[row * 4 + 3], 0.0f) << "sentence 1's padding is never attended";
+      const int64_t t = row % 3;
+      for (int64_t k = t + 1; k < 3; ++k) EXPECT_EQ(s[row * 3 + k], 0.0f) << "causal";
+    }
+  }
+}

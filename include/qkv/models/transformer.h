@@ -61,6 +61,10 @@ struct DecodeArgs {
   std::vector<int64_t> source_rows;
   Tensor tgt_mask;              // (B,L) bool, true = real target token; L = cached + new positions
   nn::KVCache* cache = nullptr; // make_cache(B): decode only the new tokens, positions continue
+  // When set, each decoder layer's attention probabilities are appended
+  // (layer order): self (B,NH,T,L) and cross (B,NH,T,S) — the alignment
+  // pictures of `qkv plot attention`.
+  std::vector<nn::LayerWeights>* weights = nullptr;
 };
 
 class Transformer : public Seq2SeqLM {

@@ -38,10 +38,17 @@ struct LayerArgs {
   Generator* gen = nullptr;
 };
 
+// The attention probabilities of one call, for pictures: self (B,NH,T,L),
+// cross (B,NH,T,S) (undefined in a layer without cross-attention).
+struct LayerWeights {
+  Tensor self, cross;
+};
+
 class TransformerLayer : public Module {
  public:
   TransformerLayer(const LayerConfig& cfg, Generator& gen);
-  Tensor forward(const Tensor& x, const LayerArgs& args) const;  // x (B,T,C) → (B,T,C)
+  // x (B,T,C) → (B,T,C); with `weights`, the attention probabilities too.
+  Tensor forward(const Tensor& x, const LayerArgs& args, LayerWeights* weights = nullptr) const;
 
   LayerConfig config;
   std::shared_ptr<LayerNorm> ln_1, ln_cross_attn, ln_2;

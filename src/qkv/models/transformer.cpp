@@ -144,7 +144,9 @@ Tensor Transformer::decode(const Tensor& tgt_in, const Tensor& memory, Generator
   for (int64_t l = 0; l < L; ++l) {
     args.self.cache = cache ? &cache->layer(l) : nullptr;
     args.cross.cache = cache ? &cache->layer(L + l) : nullptr;
-    x = decoder->layers[l]->forward(x, args);
+    nn::LayerWeights w;
+    x = decoder->layers[l]->forward(x, args, a.weights ? &w : nullptr);
+    if (a.weights) a.weights->push_back(std::move(w));
   }
   return linear(decoder->norm->forward(x), shared->weight);  // tied output projection: (B,T,C) · (V,C)ᵀ
 }

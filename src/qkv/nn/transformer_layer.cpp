@@ -28,7 +28,7 @@ TransformerLayer::TransformerLayer(const LayerConfig& cfg, Generator& gen) : con
   mlp = register_module("mlp", std::make_shared<FeedForward>(C, d_ff, cfg.activation, cfg.dropout, cfg.bias, gen));
 }
 
-Tensor TransformerLayer::forward(const Tensor& x, const LayerArgs& args) const {
+Tensor TransformerLayer::forward(const Tensor& x, const LayerArgs& args, LayerWeights* weights) const {
   // x (B,T,C). Each sub-layer: pre-LN adds f(norm(h)) to h; post-LN normalises h + f(h).
   auto sublayer = [&](const Tensor& h, const LayerNorm& ln, auto&& f) {
     return config.norm == NormPlacement::Pre ? add(h, f(ln.forward(h))) : ln.forward(add(h, f(h)));
@@ -38,9 +38,16 @@ Tensor TransformerLayer::forward(const Tensor& x, const LayerArgs& args) const {
   AttentionArgs self = args.self, cross = args.cross;  // handles: copies share the tensors
   if (!self.gen) self.gen = args.gen;
   if (!cross.gen) cross.gen = args.gen;
-  Tensor h = sublayer(x, *ln_1, [&](const Tensor& u) { return attn->forward(u, self).out; });
+  self.need_weights = cross.need_weights = weights != nullptr;
+  auto run = [](const MultiHeadAttention& m, const Tensor& u, const AttentionArgs& a, Tensor* w) {
+    AttentionOutput o = m.forward(u, a);
+    if (w) *w = o.weights;
+    return o.out;
+  };
+  Tensor h = sublayer(x, *ln_1, [&](const Tensor& u) { return run(*attn, u, self, weights ? &weights->self : nullptr); });
   if (crossattention)
-    h = sublayer(h, *ln_cross_attn, [&](const Tensor& u) { return crossattention->forward(u, cross).out; });
+    h = sublayer(h, *ln_cross_attn,
+                 [&](const Tensor& u) { return run(*crossattention, u, cross, weights ? &weights->cross : nullptr); });
   Generator scratch(0);  // FeedForward's dropout draws only in training mode with p > 0
   Generator& gen = args.gen ? *args.gen : scratch;
   return sublayer(h, *ln_2, [&](const Tensor& u) { return mlp->forward(u, gen); });
