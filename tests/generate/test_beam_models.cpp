@@ -180,6 +180,32 @@ TEST(BeamModels, BatchedSentencesDecodeAsEachAlone) {
   }
 }
 
+// Many sources: sorted by length into batches (batch_size, max_tokens), the
+// results back in input order, each as if decoded alone; empty sources skipped.
+TEST(BeamModels, SourcesAreBatchedByLengthAndAnsweredInInputOrder) {
+  auto m = transformer(17);
+  const std::vector<std::vector<int64_t>> src{{5, 6, 7, 8, 9}, {}, {10, 11, 12}, {13, 14, 15, 16}, {7, 8}};
+  std::vector<std::vector<size_t>> batches;
+  const auto out = generate::beam_search_sources(
+      *m, src, beam(3, 6), {.pad_id = 0, .bos_id = 1, .batch_size = 3, .max_tokens = 9},
+      [&](const std::vector<size_t>& done, const std::vector<std::vector<Hypothesis>>& all) {
+        batches.push_back(done);
+        for (size_t i : done) EXPECT_FALSE(all[i].empty()) << i;
+      });
+  // Shortest first (lengths 2, 3, 4, 5): adding source 3 would make 3 × 4 = 12
+  // padded tokens > 9, so {4, 2}; then 2 × 5 = 10 > 9 keeps 3 and 0 apart.
+  EXPECT_EQ(batches, (std::vector<std::vector<size_t>>{{4, 2}, {3}, {0}}));
+  ASSERT_EQ(out.size(), src.size());
+  EXPECT_TRUE(out[1].empty());
+  for (size_t i : {0u, 2u, 3u, 4u}) {
+    const int64_t S = static_cast<int64_t>(src[i].size());
+    const auto alone = generate::beam_search(*m, {.ids = tensor_i64({1}, {1, 1}), .source_ids = tensor_i64(src[i], {1, S})},
+                                             beam(3, 6));
+    expect_same({out[i]}, alone, "source " + std::to_string(i));
+  }
+  EXPECT_THROW(generate::beam_search_sources(*m, src, beam(3, 6), {.batch_size = 0}), ValueError);
+}
+
 TEST(BeamModels, BatchedGPTPromptsDecodeAsEachAlone) {
   auto m = gpt(19);
   const std::vector<std::vector<int64_t>> prompts{{3, 4, 5}, {6}, {7, 8}};

@@ -24,7 +24,7 @@ namespace {
 
 struct TranslateArgs {
   std::string dir;
-  int64_t beam = 4, n_best = 1, batch_size = 32, max_len_b = 10;
+  int64_t beam = 4, n_best = 1, batch_size = 32, max_tokens = 0, max_len_b = 10;
   float alpha = 0.6f, max_len_a = 1.5f;
   bool jsonl = false;
   int threads = 0;
@@ -62,6 +62,7 @@ generate::BeamOptions options_from(const TranslateArgs& a, const models::Seq2Seq
   if (a.beam < 1) throw ValueError("--beam must be >= 1");
   if (a.n_best < 1 || a.n_best > a.beam) throw ValueError("--n-best must be in [1, --beam]");
   if (a.batch_size < 1) throw ValueError("--batch-size must be >= 1");
+  if (a.max_tokens < 0) throw ValueError("--max-tokens must be >= 0 (0 = no limit)");
   if (!(a.max_len_a >= 0)) throw ValueError("--max-len-a must be >= 0");
   if (a.max_len_b < 0) throw ValueError("--max-len-b must be >= 0");
   generate::BeamOptions o;
@@ -113,16 +114,13 @@ void run_translate(const TranslateArgs& a) {
       src[i].resize(static_cast<size_t>(cfg.max_len));
     }
   }
-  std::vector<size_t> order;  // lines for the model, shortest source first
-  for (size_t i = 0; i < N; ++i)
-    if (!src[i].empty()) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return src[x].size() < src[y].size(); });
-
-  std::vector<std::vector<generate::Hypothesis>> hyps(N);
   std::vector<bool> ready(N, false);
-  for (size_t i = 0; i < N; ++i) ready[i] = src[i].empty();  // empty in, empty out
-  size_t printed = 0;
-  auto flush_ready = [&] {  // everything that is ready, in input order
+  size_t to_translate = 0, translated = 0, printed = 0;
+  for (size_t i = 0; i < N; ++i) {
+    ready[i] = src[i].empty();  // empty in, empty out
+    to_translate += !ready[i];
+  }
+  auto flush_ready = [&](const std::vector<std::vector<generate::Hypothesis>>& hyps) {  // in input order
     for (; printed < N && ready[printed]; ++printed) {
       const auto& h = hyps[printed];
       if (a.jsonl) {
@@ -140,31 +138,18 @@ void run_translate(const TranslateArgs& a) {
     std::fflush(stdout);
   };
   const bool progress = isatty(fileno(stderr)) != 0;
-  flush_ready();
-  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(a.batch_size)) {
-    const size_t end = std::min(order.size(), start + static_cast<size_t>(a.batch_size));
-    const int64_t B = static_cast<int64_t>(end - start);
-    int64_t S = 0;
-    for (size_t k = start; k < end; ++k) S = std::max<int64_t>(S, static_cast<int64_t>(src[order[k]].size()));
-    std::vector<int64_t> ids(static_cast<size_t>(B * S), cfg.pad_id);
-    std::vector<bool> real(static_cast<size_t>(B * S), false);
-    for (int64_t b = 0; b < B; ++b) {
-      const auto& s = src[order[start + b]];
-      std::copy(s.begin(), s.end(), ids.begin() + b * S);
-      std::fill(real.begin() + b * S, real.begin() + b * S + static_cast<int64_t>(s.size()), true);
-    }
-    models::DecodeInput in{.ids = tensor_i64(std::vector<int64_t>(static_cast<size_t>(B), cfg.bos_id), {B, 1}),
-                           .source_ids = tensor_i64(ids, {B, S}),
-                           .source_mask = tensor_bool(real, {B, S})};
-    auto out = generate::beam_search(*model, in, opt);
-    for (int64_t b = 0; b < B; ++b) {
-      hyps[order[start + b]] = std::move(out[b]);
-      ready[order[start + b]] = true;
-    }
-    flush_ready();
-    if (progress) std::fprintf(stderr, "\rtranslated %zu/%zu sentences", end, order.size());
-  }
-  if (progress && !order.empty()) std::fprintf(stderr, "\n");
+  flush_ready(std::vector<std::vector<generate::Hypothesis>>(N));
+  // Sorted by length and batched inside; a finished batch is printed as soon
+  // as every line before it is.
+  const generate::SourceBatching batching{
+      .pad_id = cfg.pad_id, .bos_id = cfg.bos_id, .batch_size = a.batch_size, .max_tokens = a.max_tokens};
+  generate::beam_search_sources(*model, src, opt, batching, [&](const std::vector<size_t>& done, const auto& hyps) {
+    for (size_t i : done) ready[i] = true;
+    translated += done.size();
+    flush_ready(hyps);
+    if (progress) std::fprintf(stderr, "\rtranslated %zu/%zu sentences", translated, to_translate);
+  });
+  if (progress && to_translate > 0) std::fprintf(stderr, "\n");
   if (std::ferror(stdout) || std::fflush(stdout) != 0) throw IOError("cannot write to stdout");
 }
 
@@ -182,6 +167,8 @@ void add_translate_command(CLI::App& app) {
   t->add_option("--n-best", a.n_best, "Hypotheses per line with --jsonl (plain output prints the best)")
       ->capture_default_str();
   t->add_option("--batch-size", a.batch_size, "Sentences decoded together (sorted by length)")->capture_default_str();
+  t->add_option("--max-tokens", a.max_tokens, "At most this many padded source tokens per batch (0 = no limit)")
+      ->capture_default_str();
   t->add_option("--max-len-a", a.max_len_a, "Length limit a·S + b new tokens (S = source tokens): a")
       ->capture_default_str();
   t->add_option("--max-len-b", a.max_len_b, "Length limit a·S + b: b")->capture_default_str();

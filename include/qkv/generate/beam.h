@@ -27,6 +27,7 @@
 // sentence pointing at that sentence's source).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -56,5 +57,24 @@ struct Hypothesis {
 // Per sentence of `in` (B rows), its n_best hypotheses, best score first.
 std::vector<std::vector<Hypothesis>> beam_search(const models::Decoder& model, const models::DecodeInput& in,
                                                  const BeamOptions& opt);
+
+// How an encoder–decoder model's sources are grouped for beam_search_sources.
+struct SourceBatching {
+  int64_t pad_id = 0, bos_id = 1;  // the model's padding and decoder-start ids
+  int64_t batch_size = 32;         // sentences per batch …
+  int64_t max_tokens = 0;          // … and at most this many padded source tokens per batch (0 = no limit)
+};
+
+// Translates many sources (ids, without BOS/EOS) with an encoder–decoder
+// model: sorted by length (stable) and cut into batches, so little of a batch
+// is padding. Returns each source's hypotheses in input order; an empty
+// source gets none and never reaches the model. `on_batch` (optional) hears,
+// after every batch, the input indices it finished and the results so far
+// (for streaming output in input order).
+using BatchDone = std::function<void(const std::vector<size_t>& done, const std::vector<std::vector<Hypothesis>>& all)>;
+std::vector<std::vector<Hypothesis>> beam_search_sources(const models::Decoder& model,
+                                                         const std::vector<std::vector<int64_t>>& sources,
+                                                         const BeamOptions& opt, const SourceBatching& batching,
+                                                         const BatchDone& on_batch = nullptr);
 
 }  // namespace qkv::generate

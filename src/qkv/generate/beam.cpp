@@ -209,4 +209,46 @@ std::vector<std::vector<Hypothesis>> beam_search(const models::Decoder& model, c
   return out;
 }
 
+std::vector<std::vector<Hypothesis>> beam_search_sources(const models::Decoder& model,
+                                                         const std::vector<std::vector<int64_t>>& sources,
+                                                         const BeamOptions& opt, const SourceBatching& batching,
+                                                         const BatchDone& on_batch) {
+  if (batching.batch_size < 1) throw ValueError("beam search: batch_size must be >= 1");
+  if (batching.max_tokens < 0) throw ValueError("beam search: max_tokens must be >= 0 (0 = no limit)");
+  std::vector<std::vector<Hypothesis>> out(sources.size());
+  std::vector<size_t> order;  // non-empty sources, shortest first
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (!sources[i].empty()) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return sources[x].size() < sources[y].size(); });
+  for (size_t start = 0; start < order.size();) {
+    // Grow the batch while it stays within batch_size sentences and, sorted
+    // as they are, (sentences × the newest, longest source) ≤ max_tokens.
+    size_t end = start + 1;
+    while (end < order.size() && static_cast<int64_t>(end - start) < batching.batch_size &&
+           (batching.max_tokens == 0 ||
+            static_cast<int64_t>((end - start + 1) * sources[order[end]].size()) <= batching.max_tokens))
+      ++end;
+    const int64_t B = static_cast<int64_t>(end - start);
+    const int64_t S = static_cast<int64_t>(sources[order[end - 1]].size());
+    std::vector<int64_t> ids(static_cast<size_t>(B * S), batching.pad_id);
+    std::vector<bool> real(static_cast<size_t>(B * S), false);
+    for (int64_t b = 0; b < B; ++b) {
+      const auto& src = sources[order[start + static_cast<size_t>(b)]];
+      std::copy(src.begin(), src.end(), ids.begin() + b * S);
+      std::fill(real.begin() + b * S, real.begin() + b * S + static_cast<int64_t>(src.size()), true);
+    }
+    models::DecodeInput in{.ids = tensor_i64(std::vector<int64_t>(static_cast<size_t>(B), batching.bos_id), {B, 1}),
+                           .source_ids = tensor_i64(ids, {B, S}),
+                           .source_mask = tensor_bool(real, {B, S})};
+    auto hyps = beam_search(model, in, opt);
+    const std::vector<size_t> done(order.begin() + static_cast<std::ptrdiff_t>(start),
+                                   order.begin() + static_cast<std::ptrdiff_t>(end));
+    for (size_t k = 0; k < done.size(); ++k) out[done[k]] = std::move(hyps[k]);
+    if (on_batch) on_batch(done, out);
+    start = end;
+  }
+  return out;
+}
+
 }  // namespace qkv::generate

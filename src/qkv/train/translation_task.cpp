@@ -3,11 +3,9 @@
 #include "qkv/train/translation_task.h"
 
 #include <algorithm>
-#include <numeric>
 #include <string>
 
 #include "qkv/autograd/autograd.h"
-#include "qkv/data/padding.h"
 #include "qkv/data/sampler.h"
 #include "qkv/generate/beam.h"
 #include "qkv/metrics/bleu.h"
@@ -151,29 +149,20 @@ std::optional<double> TranslationTask::split_loss(Split split, int64_t batch_siz
 }
 
 std::vector<std::vector<int64_t>> TranslationTask::translate(const std::vector<std::vector<int64_t>>& sources) {
-  NoGradGuard ng;
-  std::vector<std::vector<int64_t>> out(sources.size());
-  std::vector<size_t> order(sources.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sources[a].size() < sources[b].size(); });
   generate::BeamOptions bo;
   bo.beam_size = opt_.bleu_beam;
   bo.eos = opt_.collate.eos_id;
   bo.max_new_tokens = opt_.max_new_tokens > 0 ? opt_.max_new_tokens : opt_.collate.max_target_len.value_or(256);
-  for (size_t lo = 0; lo < order.size(); lo += static_cast<size_t>(opt_.decode_batch)) {
-    const size_t hi = std::min(order.size(), lo + static_cast<size_t>(opt_.decode_batch));
-    std::vector<std::vector<int64_t>> batch;
-    for (size_t i = lo; i < hi; ++i) batch.push_back(sources[order[i]]);
-    const data::Padded src = data::pad_sequences(batch, opt_.collate.pad_id, data::PadSide::Right,
-                                                 opt_.collate.max_source_len);
-    models::DecodeInput in;
-    in.source_ids = src.ids;
-    in.source_mask = src.mask;
-    const int64_t B = static_cast<int64_t>(batch.size());
-    in.ids = tensor_i64(std::vector<int64_t>(static_cast<size_t>(B), opt_.collate.bos_id), {B, 1});
-    const auto hyps = generate::beam_search(model_, in, bo);
-    for (size_t i = lo; i < hi; ++i) out[order[i]] = hyps[i - lo].front().tokens;
-  }
+  std::vector<std::vector<int64_t>> src = sources;
+  if (opt_.collate.max_source_len)
+    for (auto& s : src)
+      if (static_cast<int64_t>(s.size()) > *opt_.collate.max_source_len) s.resize(*opt_.collate.max_source_len);
+  const generate::SourceBatching batching{
+      .pad_id = opt_.collate.pad_id, .bos_id = opt_.collate.bos_id, .batch_size = opt_.decode_batch};
+  const auto hyps = generate::beam_search_sources(model_, src, bo, batching);
+  std::vector<std::vector<int64_t>> out(sources.size());
+  for (size_t i = 0; i < hyps.size(); ++i)
+    if (!hyps[i].empty()) out[i] = hyps[i].front().tokens;
   return out;
 }
 
