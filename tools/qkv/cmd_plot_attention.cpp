@@ -177,8 +177,8 @@ void add_plot_attention_command(CLI::App& plot) {
                    "translation model's cross-attention (target × source)");
   static Args a;
   c->add_option("dir", a.dir, "Model directory made by `qkv train gpt` or `qkv train translate`")->required();
-  c->add_option("--text", a.text, "GPT: text to run through the model");
-  c->add_option("--source", a.source, "Translation model: the source sentence");
+  c->add_option("--text", a.text, "GPT: text to run through the model")->default_str("none");
+  c->add_option("--source", a.source, "Translation model: the source sentence")->default_str("none");
   c->add_option("--target", a.target, "Translation model: its translation (default: the model's greedy one)")
       ->default_str("model's");
   c->add_option("--layer", a.layer, "Block (GPT) or decoder layer (translation), 0-based")->capture_default_str();
