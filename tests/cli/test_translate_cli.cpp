@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "qkv/generate/beam.h"
 #include "qkv/models/registry.h"
 #include "qkv/models/transformer.h"
 #include "qkv/tokenizers/trainers.h"
@@ -198,4 +199,16 @@ TEST_F(TranslateCli, PlotAttentionDrawsTheCrossAttention) {
   fails("--source \"der Hund\" --head avg -o " + dir + "/x.svg", "--head avg");
   fails("--source \"der Hund\" -o " + dir + "/x.jpg", ".jpg");
   EXPECT_FALSE(fs::exists(dir + "/x.svg"));
+}
+
+// docs/TRANSLATION.md §5, as written there (on the tiny model).
+TEST_F(TranslateCli, TutorialCppSnippetRuns) {
+  auto m = models::load_model_as<models::Transformer>(model);
+  auto tok = tokenizers::Tokenizer::from_path(model + "/tokenizer.json");
+  generate::BeamOptions opt{.beam_size = 4, .length_penalty = 0.6f, .eos = m->config.eos_id};
+  auto hyps = generate::beam_search_sources(*m, {tok.encode("der Hund").ids}, opt,
+                                            {.pad_id = m->config.pad_id, .bos_id = m->config.bos_id});
+  ASSERT_EQ(hyps.size(), 1u);
+  ASSERT_EQ(hyps[0].size(), 1u);
+  EXPECT_NO_THROW(tok.decode(hyps[0][0].tokens));
 }
