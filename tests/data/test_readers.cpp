@@ -143,3 +143,14 @@ TEST(DataReadersShared, Multi30kValidation) {
   EXPECT_EQ(pc.source[0], "Eine Gruppe von Männern lädt Baumwolle auf einen Lastwagen");
   EXPECT_EQ(pc.target[0], "A group of men are loading cotton onto a truck");
 }
+
+TEST(DataReaders, SplitLinesFollowsTheFileRulesOnText) {
+  EXPECT_EQ(qkv::data::split_lines("\xEF\xBB\xBF" "a\r\n\nb", "stdin"), (std::vector<std::string>{"a", "", "b"}));
+  EXPECT_TRUE(qkv::data::split_lines("", "stdin").empty());
+  try {
+    qkv::data::split_lines("ok\nbad \xff\n", "stdin");
+    ADD_FAILURE();
+  } catch (const qkv::IOError& e) {
+    EXPECT_EQ(std::string(e.what()), "stdin:2: invalid UTF-8 at byte 5 of the line");
+  }
+}

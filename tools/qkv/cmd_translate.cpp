@@ -7,9 +7,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
-#include <iterator>
-#include <numeric>
 #include <string_view>
 
 #include "commands.h"
@@ -17,7 +14,6 @@
 #include "qkv/models/registry.h"
 #include "qkv/models/transformer.h"
 #include "qkv/tokenizers/tokenizer.h"
-#include "qkv/tokenizers/utf8.h"
 
 namespace qkv::cli {
 namespace {
@@ -31,31 +27,6 @@ struct TranslateArgs {
 };
 
 void put(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
-
-// stdin as lines: a leading BOM and CR of CRLF line ends dropped; invalid
-// UTF-8 is an error naming the line (the tokenizer would reject it later,
-// without the line number).
-std::vector<std::string> read_source_lines() {
-  std::ios::sync_with_stdio(false);
-  const std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  std::vector<std::string> lines;
-  size_t pos = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
-  while (pos < text.size()) {
-    const size_t nl = text.find('\n', pos), end = nl == std::string::npos ? text.size() : nl;
-    std::string_view line(text.data() + pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    for (size_t i = 0; i < line.size();) {
-      const tokenizers::Utf8Char c = tokenizers::next_char(line, i);
-      if (!c.valid)
-        throw IOError("stdin:" + std::to_string(lines.size() + 1) + ": invalid UTF-8 at byte " + std::to_string(i + 1) +
-                      " of the line");
-      i += c.len;
-    }
-    lines.emplace_back(line);
-    pos = end + 1;
-  }
-  return lines;
-}
 
 generate::BeamOptions options_from(const TranslateArgs& a, const models::Seq2SeqConfig& cfg) {
   // Checked here under the flags' names; BeamOptions::validate names its fields.
@@ -99,7 +70,7 @@ void run_translate(const TranslateArgs& a) {
     throw ValueError(tok_path + " has " + std::to_string(tok.vocab_size()) + " tokens but config.json says vocab_size " +
                      std::to_string(cfg.vocab_size));
   const generate::BeamOptions opt = options_from(a, cfg);
-  const std::vector<std::string> lines = read_source_lines();
+  const std::vector<std::string> lines = read_stdin_lines();
   const size_t N = lines.size();
 
   // Sources as ids (no BOS/EOS). Positions past max_len were never trained:

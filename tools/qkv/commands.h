@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "registry.h"
 
@@ -15,6 +16,9 @@ enum class PlotFormat { Png, Svg };
 PlotFormat plot_format(const std::string& path);
 // Applies --threads (0 = keep the default) to every threaded library (cmd_info.cpp).
 void apply_threads(int threads);
+// stdin's lines with data::read_lines' rules (BOM skipped, CRLF read as LF,
+// invalid UTF-8 an IOError "stdin:<line>: …") (stdin_lines.cpp).
+std::vector<std::string> read_stdin_lines();
 // `j` on one line, for JSON-lines output: strings that are not valid UTF-8 get
 // U+FFFD for their bad bytes instead of failing the dump (cmd_tokenize.cpp).
 std::string compact_json(const nlohmann::ordered_json& j);

@@ -2,43 +2,12 @@
 // (metrics_input.h).
 #include "metrics_input.h"
 
-#include <cstdio>
-#include <iostream>
-#include <iterator>
-#include <string_view>
-
+#include "commands.h"
 #include "qkv/core/error.h"
 #include "qkv/data/readers.h"
-#include "qkv/tokenizers/utf8.h"
 #include "qkv/version.h"
 
 namespace qkv::cli {
-namespace {
-
-// stdin split as data::read_lines splits a file.
-std::vector<std::string> read_stdin_lines() {
-  std::ios::sync_with_stdio(false);
-  const std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  std::vector<std::string> lines;
-  size_t pos = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
-  while (pos < text.size()) {
-    const size_t nl = text.find('\n', pos), end = nl == std::string::npos ? text.size() : nl;
-    std::string_view line(text.data() + pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    for (size_t i = 0; i < line.size();) {
-      const tokenizers::Utf8Char c = tokenizers::next_char(line, i);
-      if (!c.valid)
-        throw IOError("stdin:" + std::to_string(lines.size() + 1) + ": invalid UTF-8 at byte " + std::to_string(i + 1) +
-                      " of the line");
-      i += c.len;
-    }
-    lines.emplace_back(line);
-    pos = end + 1;
-  }
-  return lines;
-}
-
-}  // namespace
 
 MetricInput read_metric_input(const std::vector<std::string>& ref_paths) {
   if (ref_paths.empty()) throw ValueError("at least one --ref file is needed");

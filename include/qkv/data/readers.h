@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qkv/core/error.h"  // IOError, ValueError
@@ -22,6 +23,8 @@ namespace qkv::data {
 
 // Every line of the file (empty lines included, so line i+1 is element i).
 std::vector<std::string> read_lines(const std::string& path);
+// The same rules on text already read (stdin): errors name `name` ("stdin:2: …").
+std::vector<std::string> split_lines(std::string_view text, const std::string& name);
 
 // How to find a TSV's columns. With header = true the first line names the
 // columns and `columns`, if given, selects (and orders) some of them by name;

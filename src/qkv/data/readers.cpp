@@ -40,10 +40,10 @@ void check_utf8(const std::string& path, int64_t line_no, std::string_view line)
   }
 }
 
-// Calls fn(line_no, line) for every line of the file (readers.h: the rules).
+// Calls fn(line_no, line) for every line of `text` (readers.h: the rules);
+// errors name `path`.
 template <class Fn>
-void for_each_line(const std::string& path, Fn&& fn) {
-  const std::string text = slurp(path);
+void for_each_line_of(std::string_view text, const std::string& path, Fn&& fn) {
   size_t pos = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
   int64_t line_no = 0;
   while (pos < text.size()) {
@@ -55,6 +55,12 @@ void for_each_line(const std::string& path, Fn&& fn) {
     fn(line_no, line);
     pos = end + 1;
   }
+}
+
+template <class Fn>
+void for_each_line(const std::string& path, Fn&& fn) {
+  const std::string text = slurp(path);
+  for_each_line_of(text, path, fn);
 }
 
 std::vector<std::string> split_tabs(std::string_view line) {
@@ -97,6 +103,12 @@ std::vector<size_t> pick_columns(const std::string& path, const std::vector<std:
 std::vector<std::string> read_lines(const std::string& path) {
   std::vector<std::string> out;
   for_each_line(path, [&](int64_t, std::string_view line) { out.emplace_back(line); });
+  return out;
+}
+
+std::vector<std::string> split_lines(std::string_view text, const std::string& name) {
+  std::vector<std::string> out;
+  for_each_line_of(text, name, [&](int64_t, std::string_view line) { out.emplace_back(line); });
   return out;
 }
 
