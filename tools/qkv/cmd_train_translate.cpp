@@ -72,9 +72,8 @@ struct Pairs {
 
 // Reads, tokenizes and filters one parallel corpus; reports what was dropped.
 // A pair must fit the model: source ≤ max_len tokens, target + EOS ≤ max_len.
-Pairs load_pairs(const Tokenizer& tok, const std::string& src, const std::string& tgt, const std::string& what,
-                 const TranslateTrainArgs& a, int64_t max_len) {
-  const data::ParallelCorpus pc = data::read_parallel(src, tgt);
+Pairs load_pairs(const Tokenizer& tok, const data::ParallelCorpus& pc, const std::string& src, const std::string& tgt,
+                 const std::string& what, const TranslateTrainArgs& a, int64_t max_len) {
   if (pc.size() == 0) throw ValueError(src + ": the " + what + " corpus is empty");
   const auto src_enc = tok.encode_batch(pc.source, {.add_special_tokens = false});
   const auto tgt_enc = tok.encode_batch(pc.target, {.add_special_tokens = false});
@@ -112,10 +111,9 @@ Pairs load_pairs(const Tokenizer& tok, const std::string& src, const std::string
 
 // The joint vocabulary: the run's own when resuming, a given one, or a
 // byte-level BPE trained on both sides of the training data.
-Tokenizer joint_tokenizer(const TranslateTrainArgs& a) {
+Tokenizer joint_tokenizer(const TranslateTrainArgs& a, const data::ParallelCorpus& pc) {
   if (a.resume) return Tokenizer::from_path(a.out + "/tokenizer.json");
   if (!a.tokenizer.empty()) return Tokenizer::from_path(a.tokenizer);
-  const data::ParallelCorpus pc = data::read_parallel(a.src, a.tgt);
   std::vector<std::string> texts = pc.source;
   texts.insert(texts.end(), pc.target.begin(), pc.target.end());
   tokenizers::TrainerOptions o;
@@ -143,7 +141,8 @@ void run_train_translate(const TranslateTrainArgs& a) {
   auto [model_j, train_j] = merged_configs<models::Seq2SeqConfig>(
       models::Seq2SeqConfig{}.to_json(), translation_defaults().to_json(), a.resume, a.out, a.config, *a.model, *a.train);
 
-  const Tokenizer tok = joint_tokenizer(a);
+  const data::ParallelCorpus train_text = data::read_parallel(a.src, a.tgt);  // read once: BPE and pairs
+  const Tokenizer tok = joint_tokenizer(a, train_text);
   const std::string tok_where = a.resume ? a.out + "/tokenizer.json" : a.tokenizer.empty() ? "tokenizer" : a.tokenizer;
   model_j["vocab_size"] = tok.vocab_size();
   model_j["pad_id"] = special_id(tok, kPad, tok_where);
@@ -157,8 +156,9 @@ void run_train_translate(const TranslateTrainArgs& a) {
     throw ValueError("--max-tokens (" + std::to_string(a.max_tokens) + ") must be at least --max-len (" +
                      std::to_string(mc.max_len) + "): a batch must hold the longest pair");
 
-  Pairs train_pairs = load_pairs(tok, a.src, a.tgt, "train", a, mc.max_len);
-  Pairs valid_pairs = load_pairs(tok, a.valid_src, a.valid_tgt, "valid", a, mc.max_len);
+  Pairs train_pairs = load_pairs(tok, train_text, a.src, a.tgt, "train", a, mc.max_len);
+  Pairs valid_pairs = load_pairs(tok, data::read_parallel(a.valid_src, a.valid_tgt), a.valid_src, a.valid_tgt, "valid", a,
+                                 mc.max_len);
 
   Generator gen(tc.seed);
   models::Transformer model(mc, gen);
