@@ -5,7 +5,9 @@
 // stops calling the system allocator after its first step. Sizes are rounded
 // up to a multiple of 64 bytes below 1 MiB and to 1/8 of a power of two above,
 // which bounds waste at 12.5%. The cache is capped (QKV_CACHE_LIMIT_MB, default
-// 4096); blocks beyond the cap go back to the system.
+// 4096); blocks beyond the cap go back to the system. Under AddressSanitizer
+// there is no rounding and no cache, so ASan sees every tensor's exact bounds
+// and every use after free.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +17,7 @@ namespace qkv {
 constexpr size_t kAlignment = 64;
 
 struct AllocatorStats {
-  uint64_t system_allocs = 0;  // calls that reached aligned_alloc
+  uint64_t system_allocs = 0;  // calls that reached the system allocator
   uint64_t cache_hits = 0;     // calls served from the free lists
   size_t bytes_in_use = 0;     // handed out and not yet freed
   size_t bytes_cached = 0;     // held in free lists
@@ -24,6 +26,7 @@ struct AllocatorStats {
 void* storage_alloc(size_t nbytes);           // never returns null (throws)
 void storage_free(void* p, size_t nbytes);    // nbytes as passed to storage_alloc
 AllocatorStats allocator_stats();
+bool allocator_caches();                      // false under AddressSanitizer (exact sizes, no cache)
 void allocator_empty_cache();                 // release all cached blocks
 
 }  // namespace qkv

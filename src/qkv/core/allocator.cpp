@@ -12,8 +12,18 @@
 namespace qkv {
 namespace {
 
+// Under AddressSanitizer every block has its exact size and goes straight
+// back to the system: rounding would hide a write past a tensor's end inside
+// the slack, and a cached block would hide a use after free.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCaching = false;
+#else
+constexpr bool kCaching = true;
+#endif
+
 size_t round_size(size_t n) {
   if (n == 0) n = 1;
+  if (!kCaching) return n;
   if (n < (1u << 20)) return (n + kAlignment - 1) / kAlignment * kAlignment;
   size_t p = 1;
   while (p < n) p <<= 1;
@@ -60,7 +70,8 @@ void* storage_alloc(size_t nbytes) {
     c.stats.system_allocs++;
     c.stats.bytes_in_use += sz;
   }
-  void* p = std::aligned_alloc(kAlignment, sz);
+  void* p = nullptr;
+  if (posix_memalign(&p, kAlignment, sz) != 0) p = nullptr;  // (aligned_alloc wants sz % 64 == 0)
   if (!p) {
     std::lock_guard<std::mutex> lock(c.mu);
     c.stats.bytes_in_use -= sz;
@@ -76,7 +87,7 @@ void storage_free(void* p, size_t nbytes) {
   {
     std::lock_guard<std::mutex> lock(c.mu);
     c.stats.bytes_in_use -= sz;
-    if (c.stats.bytes_cached + sz <= cache_limit()) {
+    if (kCaching && c.stats.bytes_cached + sz <= cache_limit()) {
       c.free_lists[sz].push_back(p);
       c.stats.bytes_cached += sz;
       return;
@@ -84,6 +95,8 @@ void storage_free(void* p, size_t nbytes) {
   }
   std::free(p);
 }
+
+bool allocator_caches() { return kCaching; }
 
 AllocatorStats allocator_stats() {
   Cache& c = cache();
