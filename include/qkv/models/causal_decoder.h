@@ -26,6 +26,7 @@ struct CausalInputs {
 
 class CausalDecoderLM : public CausalLM, public Decoder {
  public:
+  int64_t vocab_size() const override = 0;  // one answer for CausalLM and Decoder
   // models::Decoder over last_token_logits below.
   Tensor start(DecodeState& st, const DecodeInput& in) const override;
   Tensor step(DecodeState& st, const std::vector<int64_t>& next) const override;
