@@ -5,11 +5,11 @@
 //
 //   qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2]
 //                 [--gen-modes kv_cache,no_cache] [--new-tokens 128] [--weights f32,bf16,int8]
-//                 [--pos learned,rope,alibi,…] CASE...
+//                 [--pos learned,rope,alibi,…] [--prompt-len 1024] CASE...
 //   --pos runs every case once per position method (GPTConfig.pos_encoding);
 //   shapes of the non-learned runs end in the method's name.
 //                 (--gen-modes and --new-tokens: for profiling)
-//   CASE: train_step generate rss   (rss must be the only case: run it as its own process)
+//   CASE: train_step generate gqa_decode rss   (rss must be the only case: run it as its own process)
 //
 //   train_step  one step = zero_grad + forward + cross-entropy + backward +
 //               clip_grad_norm(1.0) + AdamW(lr 1e-3, β 0.9/0.99, wd 0.1 on
@@ -24,6 +24,14 @@
 //               With the cache, once per weight format in --weights (default
 //               f32): GPT::quantize(bf16 | int8) before timing (shape "… kv_cache
 //               int8"; f32 keeps the plain name for bench/compare.py).
+//   gqa_decode  grouped-query attention's saving (issue #11): a Llama (V1024
+//               L4 C512, 8 query heads of 64, SwiGLU 1376) with
+//               num_key_value_heads 8 (MHA), 2 (n_head/4) and 1 (MQA) at the
+//               same size; prefill a --prompt-len token prompt (default 1024),
+//               then greedy steps of --new-tokens (default 128) over the KV
+//               cache. Reports ms per decoded token (prefill excluded), the KV
+//               cache's bytes at the last step (L · 2 · S · n_kv · hs · 4) and
+//               its allocated capacity.
 //   rss         peak RSS (getrusage ru_maxrss) of this process after building
 //               the gpt2 model + AdamW and doing R training steps; also the
 //               RSS at start (rss_start_mb), before anything was built.
@@ -44,6 +52,7 @@
 
 #include "qkv/generate/generate.h"
 #include "qkv/models/gpt.h"
+#include "qkv/models/llama.h"
 #include "qkv/nn/param_groups.h"
 #include "qkv/ops/quantized.h"
 #include "qkv/optim/adam.h"
@@ -66,6 +75,7 @@ std::string g_gen_modes = "kv_cache,no_cache";  // for profiling one mode alone
 std::string g_weights = "f32";                  // weight formats of the kv_cache generation
 int64_t g_new_tokens = 128;
 std::string g_pos = "learned";                  // pos_encoding of every model (comma-separated: one run each)
+int64_t g_prompt_len = 1024;                    // gqa_decode: prompt tokens before the timed steps
 
 using bench::Timing;
 
@@ -235,6 +245,45 @@ void bench_generate_one(const std::string& pos) {
   model.quantize(WeightFormat::F32);
 }
 
+// Greedy decoding of one sequence over the KV cache: ms per step after a
+// prompt of g_prompt_len tokens, for MHA, GQA (n_head/4) and MQA.
+void bench_gqa_decode() {
+  const int64_t n_new = g_new_tokens, P = g_prompt_len;
+  for (int64_t n_kv : {8, 2, 1}) {
+    models::LlamaConfig c;
+    c.vocab_size = 1024, c.hidden_size = 512, c.intermediate_size = 1376, c.num_hidden_layers = 4;
+    c.num_attention_heads = 8, c.num_key_value_heads = n_kv, c.max_position_embeddings = P + n_new;
+    Generator gen(1337);
+    models::Llama model(c, gen);
+    model.eval();
+    Generator pg(0);
+    const Tensor prompt = randint(0, c.vocab_size, {1, P}, pg);
+    std::vector<double> samples;
+    int64_t kv_bytes = 0, capacity_bytes = 0;
+    for (int r = 0; r < g_gen_reps + 1; ++r) {  // the first run is the warm-up
+      NoGradGuard ng;
+      models::DecodeState st;
+      Tensor logits = model.start(st, {.ids = prompt});
+      const auto t0 = Clock::now();
+      for (int64_t i = 0; i < n_new; ++i) logits = model.step(st, {argmax(logits, -1).to_int_vector()[0]});
+      if (r > 0) samples.push_back(now_ms(t0) / static_cast<double>(n_new));
+      for (int64_t l = 0; l < st.cache.num_layers(); ++l) {
+        const nn::LayerKV& kv = st.cache.layer(l);
+        if (l == 0) kv_bytes = capacity_bytes = 0;
+        kv_bytes += 2 * kv.len * kv.k.size(2) * static_cast<int64_t>(sizeof(float));  // k and v, batch 1
+        capacity_bytes += 2 * kv.capacity() * kv.k.size(2) * static_cast<int64_t>(sizeof(float));
+      }
+    }
+    Timing t = bench::summarize(samples);
+    char ej[240], et[160], shape[128];
+    std::snprintf(shape, sizeof shape, "llama L4 C512 H8 kv%ld prompt%ld new%ld", (long)n_kv, (long)P, (long)n_new);
+    std::snprintf(ej, sizeof ej, ",\"ms_per_token\":%.3f,\"kv_cache_bytes\":%ld,\"kv_capacity_bytes\":%ld,\"n_kv_head\":%ld",
+                  t.best, (long)kv_bytes, (long)capacity_bytes, (long)n_kv);
+    std::snprintf(et, sizeof et, "%.2f ms/token (best), KV cache %.2f MB read per step", t.best, kv_bytes / 1048576.0);
+    report("gqa_decode", shape, t, ej, et);
+  }
+}
+
 void bench_rss() {
   double start = current_rss_mb();
   Trainer tr(setup_for("gpt2"));
@@ -267,10 +316,11 @@ int main(int argc, char** argv) {
     else if (s == "--new-tokens" && i + 1 < argc) g_new_tokens = std::atoll(argv[++i]);
     else if (s == "--weights" && i + 1 < argc) g_weights = argv[++i];
     else if (s == "--pos" && i + 1 < argc) g_pos = argv[++i];
+    else if (s == "--prompt-len" && i + 1 < argc) g_prompt_len = std::atoll(argv[++i]);
     else if (s == "-h" || s == "--help") {
       std::printf("usage: qkv_bench_gpt --threads N [--json] [--reps R] [--gen-reps G] [--configs nanogpt,gpt2]\n"
                   "       [--gen-modes kv_cache,no_cache] [--new-tokens 128] [--weights f32,bf16,int8]\n"
-                  "       [--pos learned,rope,alibi,sinusoidal,none] CASE...\n"
+                  "       [--pos learned,rope,alibi,sinusoidal,none] [--prompt-len 1024] CASE...\n"
                   "CASE: train_step generate rss (rss alone, in its own process)\n");
       return 0;
     } else cases.push_back(s);
@@ -297,6 +347,7 @@ int main(int argc, char** argv) {
   for (const auto& c : cases) {
     if (c == "train_step") bench_train_step();
     else if (c == "generate") bench_generate();
+    else if (c == "gqa_decode") bench_gqa_decode();
     else if (c == "rss") bench_rss();
     else {
       std::fprintf(stderr, "qkv_bench_gpt: unknown case '%s'\n", c.c_str());

@@ -19,6 +19,7 @@
 #include "qkv/generate/generate.h"
 #include "qkv/io/io.h"
 #include "qkv/models/gpt.h"
+#include "qkv/models/llama.h"
 #include "qkv/models/transformer.h"
 #include "qkv/nn/nn.h"
 #include "qkv/optim/optim.h"

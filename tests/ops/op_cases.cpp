@@ -902,6 +902,49 @@ void nn_cases(std::vector<OpCase>& cs) {
   }
   {
     OpCase c;
+    c.op = "rms_norm";
+    struct R {
+      std::string name;
+      Shape x;
+      bool w;
+      LayoutFn layout = nullptr;
+      unsigned checks = kGrad | kRef;
+    };
+    std::vector<R> rs = {
+        {"weight", {4, 17}, true},
+        {"odd33_3d", {2, 3, 33}, true},
+        {"no_weight", {4, 17}, false},
+        {"one_row", {1, 8}, true},
+        {"x_transposed", {17, 4}, true, on(0, tr)},
+        {"x_sliced", {3, 34}, true, on(0, step2)},
+        {"big_threads", {64, 256}, true, nullptr, kBig},
+        {"big_threads_tall", {300, 64}, true, nullptr, kBig},
+    };
+    for (const R& r : rs) {
+      const Shape x = r.x;
+      const bool w = r.w;
+      const int64_t C = r.layout ? (r.name == "x_transposed" ? x[0] : x.back() / 2) : x.back();
+      Variant v = V(r.name,
+                    [x, w, C](Generator& g) {
+                      Inputs in{add(mul(randn(x, g), 1.5f), 0.3f)};
+                      in.push_back(w ? add(mul(randn({C}, g), 0.5f), 1.0f) : Tensor());
+                      return in;
+                    },
+                    r.layout, r.checks);
+      v.call = [](const Inputs& in) { return rms_norm(in[0], in[1], 1e-5f); };
+      // Composed: x · rsqrt(mean(x²) + eps) · w (Zhang & Sennrich 2019, eq. 4).
+      v.reference = [](const Inputs& in) {
+        Tensor y = mul(in[0], rsqrt(add(mean(mul(in[0], in[0]), {-1}, true), 1e-5f)));
+        return in[1].defined() ? mul(y, in[1]) : y;
+      };
+      c.variants.push_back(v);
+    }
+    c.tol.ref_atol = 2e-5;
+    c.tol.ref_rtol = 2e-5;
+    cs.push_back(c);
+  }
+  {
+    OpCase c;
     c.op = "dropout";
     // A fresh Generator per call: the same mask for every finite-difference
     // evaluation, and a reference that replays the stream.
@@ -1128,10 +1171,20 @@ void attention_cases(std::vector<OpCase>& cs) {
 
 // Multi-head attention on (B, T, H·d) rows: the reference splits the heads,
 // runs attention_ref per head and joins them again.
-Tensor heads_ref(const Tensor& q, const Tensor& k, const Tensor& v, int64_t H, const AttentionOptions& o) {
-  auto split = [H](const Tensor& t) { return t.reshape({t.size(0), t.size(1), H, t.size(2) / H}).permute({0, 2, 1, 3}); };
-  Tensor y = attention_ref(split(q), split(k), split(v), o, 5);  // (B,H,T,hv)
-  return y.permute({0, 2, 1, 3}).reshape({q.size(0), q.size(1), v.size(2)});
+// With Hkv < H key/value heads (grouped-query attention) each k/v head is
+// repeated for its H/Hkv query heads first (Hugging Face Llama's repeat_kv).
+Tensor heads_ref(const Tensor& q, const Tensor& k, const Tensor& v, int64_t H, const AttentionOptions& o,
+                 int64_t Hkv = 0) {
+  if (Hkv == 0) Hkv = H;
+  auto split = [](const Tensor& t, int64_t n) {
+    return t.reshape({t.size(0), t.size(1), n, t.size(2) / n}).permute({0, 2, 1, 3});
+  };
+  auto repeat = [H, Hkv](const Tensor& t) {  // (B,Hkv,S,d) → (B,H,S,d), head h = kv head h / (H/Hkv)
+    if (Hkv == H) return t;
+    return t.unsqueeze(2).expand({t.size(0), Hkv, H / Hkv, t.size(2), t.size(3)}).reshape({t.size(0), H, t.size(2), t.size(3)});
+  };
+  Tensor y = attention_ref(split(q, H), repeat(split(k, Hkv)), repeat(split(v, Hkv)), o, 5);  // (B,H,T,hv)
+  return y.permute({0, 2, 1, 3}).reshape({q.size(0), q.size(1), H * (v.size(2) / Hkv)});
 }
 
 void multi_head_attention_cases(std::vector<OpCase>& cs) {
@@ -1145,6 +1198,7 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
     unsigned checks = kGrad | kRef;
     bool alibi = false;  // ALiBi slopes 2^-1, 2^-2, … per head
     bool bias = false;   // a differentiated float mask (1,H,T,S): a learned relative bias
+    int64_t Hkv = 0;     // key/value heads (grouped-query attention); 0 = H
   };
   // Operands as slices of wider rows (unit last stride, row stride > width),
   // and as transposed storage (the op must fall back to a copy).
@@ -1190,14 +1244,22 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
         {"alibi_causal_T3_S7", 2, 3, 7, 3, 4, 4, true, false, 0.0f, nullptr, kGrad | kRef, true},
         {"alibi_bidirectional_mask", 2, 5, 7, 2, 4, 3, false, true, 0.0f, nullptr, kGrad | kRef, true},
         {"learned_bias_causal_T3_S7", 2, 3, 7, 3, 4, 4, true, false, 0.0f, nullptr, kGrad | kRef, false, true},
+        // Grouped-query (Hkv divides H) and multi-query (Hkv = 1) attention.
+        {"gqa_4q_2kv_causal", 2, 6, 6, 4, 4, 4, true, false, 0.0f, nullptr, kGrad | kRef, false, false, 2},
+        {"gqa_6q_2kv_T3_S7_mask", 2, 3, 7, 6, 4, 3, true, true, 0.0f, nullptr, kGrad | kRef, false, false, 2},
+        {"mqa_4q_1kv_dropout", 1, 5, 7, 4, 4, 4, false, false, 0.2f, nullptr, kGrad | kRef, false, false, 1},
+        {"gqa_sliced_rows", 2, 5, 7, 4, 4, 6, true, false, 0.0f, nullptr, kGrad | kRef, false, false, 2},
+        {"gqa_big_threads", 2, 32, 32, 8, 16, 16, true, false, 0.0f, nullptr, kBig, false, false, 2},
     };
     as[5].layout = sliced;
+    as[as.size() - 2].layout = sliced;
     for (const A& a : as) {
-      const int64_t extra = a.layout && a.name == "sliced_rows" ? wide : 0;
+      const int64_t extra = a.layout && (a.name == "sliced_rows" || a.name == "gqa_sliced_rows") ? wide : 0;
+      const int64_t Hkv = a.Hkv ? a.Hkv : a.H;
       Variant v = V(a.name,
-                    [a, extra, mask_of](Generator& g) {
-                      Inputs r{randn({a.B, a.T, a.H * a.hs + extra}, g), randn({a.B, a.S, a.H * a.hs + extra}, g),
-                               randn({a.B, a.S, a.H * a.hv + extra}, g)};
+                    [a, extra, mask_of, Hkv](Generator& g) {
+                      Inputs r{randn({a.B, a.T, a.H * a.hs + extra}, g), randn({a.B, a.S, Hkv * a.hs + extra}, g),
+                               randn({a.B, a.S, Hkv * a.hv + extra}, g)};
                       if (a.mask) r.push_back(mask_of(a.B, a.T, a.S, g));
                       if (a.bias) r.push_back(randn({1, a.H, a.T, a.S}, g));
                       return r;
@@ -1211,7 +1273,7 @@ void multi_head_attention_cases(std::vector<OpCase>& cs) {
         op.gen = &g;
         return multi_head_attention(in[0], in[1], in[2], H, op);
       };
-      v.reference = [o, H](const Inputs& in) { return heads_ref(in[0], in[1], in[2], H, o(in)); };
+      v.reference = [o, H, Hkv](const Inputs& in) { return heads_ref(in[0], in[1], in[2], H, o(in), Hkv); };
       c.variants.push_back(v);
     }
     c.tol.ref_atol = 2e-5;

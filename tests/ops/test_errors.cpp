@@ -187,7 +187,10 @@ TEST(Errors, MultiHeadAttentionShapes) {
                            {"multi_head_attention", "q", "[2,5,8]", "n_head 3"});
   expect_error<ShapeError>([&] { multi_head_attention(q, k, v, 4); }, {"v", "[2,7,6]", "n_head 4"});
   expect_error<ValueError>([&] { multi_head_attention(q, k, v, 0); }, {"n_head must be positive"});
-  expect_error<ShapeError>([&] { multi_head_attention(q, f32({3, 7, 8}), v, 2); }, {"[3,7,8]", "(B,S,H·hs)"});
+  expect_error<ShapeError>([&] { multi_head_attention(q, f32({3, 7, 8}), v, 2); }, {"[3,7,8]", "(B,S,Hkv·hs)"});
+  // Grouped-query: k holds 3 heads of q's size 2, which does not divide n_head 4.
+  expect_error<ShapeError>([&] { multi_head_attention(q, f32({2, 7, 6}), v, 4); },
+                           {"[2,7,6]", "head size 2", "n_head 4", "divides n_head"});
   expect_error<ShapeError>([&] { multi_head_attention(q, k, f32({2, 6, 6}), 2); }, {"[2,6,6]"});
   expect_error<ShapeError>([&] { multi_head_attention(f32({5, 8}), k, v, 2); }, {"[5,8]"});
   expect_error<ShapeError>([&] { multi_head_self_attention(f32({2, 5, 8}), 2); },

@@ -10,7 +10,7 @@
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/generate/generate.h"
 #include "qkv/ops/quantized.h"
-#include "qkv/models/gpt.h"
+#include "qkv/models/causal_decoder.h"
 #include "qkv/models/registry.h"
 
 namespace qkv::cli {
@@ -47,7 +47,7 @@ size_t whole_utf8_prefix(const std::string& s) {
 // Everything a run needs, checked and loaded.
 struct Loaded {
   TextCodec tok;
-  std::unique_ptr<models::GPT> model;
+  std::unique_ptr<models::CausalDecoderLM> model;  // any decoder-only family (gpt, llama)
   std::vector<int64_t> prompt;  // ids
   generate::GenerateOptions opt;
   WeightFormat weights;
@@ -70,7 +70,7 @@ generate::GenerateOptions options_from(const GenerateArgs& a) {
 Loaded load(const GenerateArgs& a) {
   if (!std::filesystem::is_directory(a.dir))
     throw IOError(a.dir + (std::filesystem::exists(a.dir) ? ": not a directory" : ": no such directory") +
-                  " (expected a model directory made by `qkv train gpt`)");
+                  " (expected a model directory made by `qkv train gpt` or `qkv train llama`)");
   apply_threads(a.threads);
   Loaded s{.opt = options_from(a)};
   try {
@@ -81,11 +81,11 @@ Loaded load(const GenerateArgs& a) {
   const std::string tok_path = a.dir + "/tokenizer.json";
   if (!std::filesystem::exists(tok_path)) throw IOError(a.dir + ": missing tokenizer.json");
   s.tok = load_codec(tok_path);
-  s.model = models::load_model_as<models::GPT>(a.dir, "qkv generate");
+  s.model = models::load_model_as<models::CausalDecoderLM>(a.dir, "qkv generate");
   s.model->quantize(s.weights);  // f32: nothing to do (load_model returns it in eval mode)
-  if (s.tok.vocab_size != s.model->config.vocab_size)
+  if (s.tok.vocab_size != s.model->vocab_size())
     throw ValueError(tok_path + " has " + std::to_string(s.tok.vocab_size) + " tokens but config.json says vocab_size " +
-                     std::to_string(s.model->config.vocab_size));
+                     std::to_string(s.model->vocab_size()));
   try {
     s.prompt = s.tok.encode(a.prompt);
   } catch (const ValueError& e) {

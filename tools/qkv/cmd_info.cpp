@@ -1,4 +1,4 @@
-// `qkv info`: version, CPU features, GEMM backend, threads.
+// `qkv info`: version, CPU features, GEMM backend, threads, model families.
 #include <cstdio>
 #include <cstdlib>
 
@@ -15,7 +15,7 @@ void apply_threads(int threads) {
 namespace {
 
 void add_info_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("info", "Print the version, CPU features, GEMM backend and threads");
+  auto* cmd = app.add_subcommand("info", "Print the version, CPU features, GEMM backend, threads and model families");
   static int threads = 0;
   cmd->add_option("--threads", threads, "Threads for every threaded library (0 = physical cores)")
       ->capture_default_str();
@@ -30,6 +30,9 @@ void add_info_command(CLI::App& app) {
     std::printf("threads:  %d (physical cores %d; QKV_NUM_THREADS or --threads to change)\n", num_threads(),
                 physical_cores());
     const char* spin = std::getenv("GOMP_SPINCOUNT");
+    std::string types;
+    for (const std::string& t : models::model_types()) types += (types.empty() ? "" : ", ") + t;
+    std::printf("models:   %s (config.json model_type)\n", types.c_str());
     std::printf("openmp:   OMP_WAIT_POLICY=%s GOMP_SPINCOUNT=%s\n", wait ? wait : "(unset)", spin ? spin : "(unset)");
   });
 }

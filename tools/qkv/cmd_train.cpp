@@ -1,5 +1,7 @@
-// `qkv train gpt`: train a GPT on a text file (nanoGPT's flags), with exact
-// resume. The model directory it writes is what `qkv generate` reads.
+// `qkv train gpt` and `qkv train llama`: train a decoder-only causal LM on a
+// text file (nanoGPT's flags, or the family's config names), with exact
+// resume. The model directory it writes is what `qkv generate` reads. The two
+// commands share everything but the model family (its config and class).
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -12,6 +14,7 @@
 #include "qkv/io/file.h"
 #include "qkv/io/json.h"
 #include "qkv/models/gpt.h"
+#include "qkv/models/llama.h"
 #include "qkv/train/trainer.h"
 
 namespace qkv::cli {
@@ -24,22 +27,41 @@ using tokenizers::char_codec;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+template <class ModelConfig>
 struct TrainArgs {
   std::string data, tokenizer = "char", config, out;
   bool resume = false, allow_new_data = false;
   int threads = 0;
   // One flag per config field (config_flags.h); vocab_size comes from the tokenizer.
-  std::unique_ptr<ConfigFlags<models::GPTConfig>> model;
+  std::unique_ptr<ConfigFlags<ModelConfig>> model;
   std::unique_ptr<ConfigFlags<train::TrainConfig>> train;
 };
 
 // Configs as JSON: defaults < --config file (or the checkpoint when resuming) < flags.
-std::pair<json, json> merged_configs(const TrainArgs& a) {
-  return cli::merged_configs<models::GPTConfig>(models::GPTConfig{}.to_json(), train::TrainConfig{}.to_json(),
-                                                a.resume, a.out, a.config, *a.model, *a.train);
+template <class ModelConfig>
+std::pair<json, json> merged_configs(const TrainArgs<ModelConfig>& a) {
+  return cli::merged_configs<ModelConfig>(ModelConfig{}.to_json(), train::TrainConfig{}.to_json(), a.resume, a.out,
+                                          a.config, *a.model, *a.train);
 }
 
-void run_train(const TrainArgs& a) {
+// What differs between the families: the context length's field and the
+// one-line description of the model.
+int64_t context_length(const models::GPTConfig& c) { return c.block_size; }
+int64_t context_length(const models::LlamaConfig& c) { return c.max_position_embeddings; }
+std::string describe(const models::GPTConfig& c) {
+  return "n_layer " + std::to_string(c.n_layer) + ", n_head " + std::to_string(c.n_head) + ", n_embd " +
+         std::to_string(c.n_embd) + ", block_size " + std::to_string(c.block_size) + ", vocab " +
+         std::to_string(c.vocab_size);
+}
+std::string describe(const models::LlamaConfig& c) {
+  return "llama: num_hidden_layers " + std::to_string(c.num_hidden_layers) + ", num_attention_heads " +
+         std::to_string(c.num_attention_heads) + ", num_key_value_heads " + std::to_string(c.kv_heads()) +
+         ", hidden_size " + std::to_string(c.hidden_size) + ", max_position_embeddings " +
+         std::to_string(c.max_position_embeddings) + ", vocab " + std::to_string(c.vocab_size);
+}
+
+template <class Model, class ModelConfig>
+void run_train(const TrainArgs<ModelConfig>& a) {
   apply_threads(a.threads);
   // 1. Configs.
   auto [model_j, train_j] = merged_configs(a);
@@ -60,7 +82,7 @@ void run_train(const TrainArgs& a) {
     throw ValueError(a.data + ": " + e.what());
   }
   model_j["vocab_size"] = tok.vocab_size;
-  models::GPTConfig mc = models::GPTConfig::from_json(model_j);
+  ModelConfig mc = ModelConfig::from_json(model_j);
   train::TrainConfig tc = train::TrainConfig::from_json(train_j);
   tc.validate();
   if (a.resume && !fs::exists(a.out + "/config.json"))
@@ -68,13 +90,12 @@ void run_train(const TrainArgs& a) {
 
   // 3. Model and trainer (validates everything before the first write).
   Generator gen(tc.seed);
-  models::GPT model(mc, gen);
-  std::fprintf(stderr, "model: %ld parameters (n_layer %ld, n_head %ld, n_embd %ld, block_size %ld, vocab %ld)\n",
-               static_cast<long>(model.num_parameters()), static_cast<long>(mc.n_layer), static_cast<long>(mc.n_head),
-               static_cast<long>(mc.n_embd), static_cast<long>(mc.block_size), static_cast<long>(mc.vocab_size));
+  Model model(mc, gen);
+  std::fprintf(stderr, "model: %ld parameters (%s)\n", static_cast<long>(model.num_parameters()),
+               describe(mc).c_str());
   std::fprintf(stderr, "data: %s, %zu bytes → %zu tokens (train %.0f%%, val %.0f%%)\n", a.data.c_str(),
                text.size(), ids.size(), 100 * (1 - tc.val_fraction), 100 * tc.val_fraction);
-  train::CausalLMTask task(model, ids, mc.block_size, tc.val_fraction);
+  train::CausalLMTask task(model, ids, context_length(mc), tc.val_fraction);
   train::Trainer trainer(task, tc, a.out);
   trainer.set_data_fingerprint(data::file_fingerprint(a.data));
   if (a.resume) {
@@ -96,9 +117,10 @@ void add_train_command(CLI::App& app) {
   app.add_subcommand("train", "Train a model")->require_subcommand(1);
 }
 
-void add_train_gpt_command(CLI::App& train) {
-  auto* g = train.add_subcommand("gpt", "Train a decoder-only GPT on a text file (nanoGPT's flags)");
-  static TrainArgs a;
+// The flags and callback of `qkv train <name>` for one model family.
+template <class Model, class ModelConfig>
+void add_train_family(CLI::App& train, const std::string& name, const std::string& help, TrainArgs<ModelConfig>& a) {
+  auto* g = train.add_subcommand(name, help);
   // A flag given twice takes its last value (scripts append overrides).
   g->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   g->add_option("--data", a.data, "Training text (UTF-8)")->required();
@@ -115,16 +137,31 @@ void add_train_gpt_command(CLI::App& train) {
               "With --resume: continue even though --data is not the file the run was trained on");
   g->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   // Model fields, then trainer fields (defaults and bounds from their tables).
-  a.model = std::make_unique<ConfigFlags<models::GPTConfig>>(*g, models::GPTConfig::fields(),
-                                                             std::set<std::string>{"vocab_size"}, "Model");
+  a.model = std::make_unique<ConfigFlags<ModelConfig>>(*g, ModelConfig::fields(), std::set<std::string>{"vocab_size"},
+                                                       "Model");
   a.train = std::make_unique<ConfigFlags<train::TrainConfig>>(*g, train::TrainConfig::fields(),
                                                               std::set<std::string>{}, "Training");
-  g->callback([] { run_train(a); });
+  g->callback([&a] { run_train<Model>(a); });
+}
+
+void add_train_gpt_command(CLI::App& train) {
+  static TrainArgs<models::GPTConfig> a;
+  add_train_family<models::GPT>(train, "gpt", "Train a decoder-only GPT on a text file (nanoGPT's flags)", a);
+}
+
+void add_train_llama_command(CLI::App& train) {
+  static TrainArgs<models::LlamaConfig> a;
+  add_train_family<models::Llama>(
+      train, "llama",
+      "Train a Llama-architecture decoder (RMSNorm, SwiGLU, RoPE, grouped-query attention) on a text file "
+      "(Hugging Face's config names: --hidden-size, --num-hidden-layers, --num-key-value-heads, …)",
+      a);
 }
 
 }  // namespace
 
 QKV_REGISTER_COMMAND("train", 60, add_train_command);
 QKV_REGISTER_SUBCOMMAND("train", "gpt", 10, add_train_gpt_command);
+QKV_REGISTER_SUBCOMMAND("train", "llama", 15, add_train_llama_command);
 
 }  // namespace qkv::cli

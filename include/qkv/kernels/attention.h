@@ -24,6 +24,10 @@ struct HeadLayout {
 struct AttentionShape {
   int64_t BH = 0;  // problems: batch × heads, bh = b·H + h
   int64_t H = 1;   // heads (BH / H batch entries)
+  // Query heads per key/value head (grouped-query attention, Ainslie et al.
+  // 2023; 1 = multi-head, H = multi-query): query head h reads key/value
+  // head h / kv_group, and the k, v (and dk, dv) layouts index H / kv_group heads.
+  int64_t kv_group = 1;
   int64_t T = 0;   // query positions
   int64_t S = 0;   // key/value positions
   int64_t hs = 0;  // query/key head size
@@ -46,8 +50,8 @@ struct AttentionShape {
 
   void set_heads_major() {
     q = dq = HeadLayout::heads_major(H, T, hs);
-    k = dk = HeadLayout::heads_major(H, S, hs);
-    v = dv = HeadLayout::heads_major(H, S, hv);
+    k = dk = HeadLayout::heads_major(H / kv_group, S, hs);
+    v = dv = HeadLayout::heads_major(H / kv_group, S, hv);
     out = dout = HeadLayout::heads_major(H, T, hv);
   }
 };
@@ -60,7 +64,10 @@ void attention_forward(const AttentionShape& a, const float* q, const float* k, 
                        float* out, float* P);
 // dout → dq, dk, dv (overwritten at their heads' rows; they may share one
 // buffer, e.g. the gradient of a fused q|k|v projection, as long as the heads'
-// rows do not overlap).
+// rows do not overlap). With kv_group > 1, dk and dv of a key/value head sum
+// the kv_group query heads that read it: one parallel task per key/value head
+// (B·H/kv_group of them), its query heads in order, so the sum is race-free
+// and the same for any thread count.
 void attention_backward(const AttentionShape& a, const float* q, const float* k, const float* v,
                         const float* P, const float* dout, float* dq, float* dk, float* dv);
 

@@ -1,4 +1,4 @@
-// qkv/kernels/softmax.h — row-wise softmax / log-softmax and layer norm on
+// qkv/kernels/softmax.h — row-wise softmax / log-softmax, layer norm and RMS norm on
 // contiguous (M, N) rows. Each function opens with its shapes.
 #pragma once
 #include <cstdint>
@@ -27,5 +27,13 @@ void layernorm_forward(const float* x, const float* weight, const float* bias, f
 void layernorm_backward(const float* x, const float* weight, const float* mean, const float* rstd,
                         const float* dy, float* dx, float* dweight, float* dbias, int64_t M,
                         int64_t N);
+
+// x, y (M, N); weight (N) or null; rstd (M) saved for backward.
+// RMSNorm (Zhang & Sennrich 2019): y = x·rstd·w, rstd = 1/√(mean(x²) + eps).
+void rmsnorm_forward(const float* x, const float* weight, float* y, float* rstd, int64_t M, int64_t N, float eps);
+// dx (M,N) = rstd·(ĝ − x̂·mean(ĝ⊙x̂)), ĝ = dy⊙w, x̂ = x·rstd; dweight (N) =
+// Σ_rows dy⊙x̂, overwritten (may be null).
+void rmsnorm_backward(const float* x, const float* weight, const float* rstd, const float* dy, float* dx,
+                      float* dweight, int64_t M, int64_t N);
 
 }  // namespace qkv::kernels

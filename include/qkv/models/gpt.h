@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "qkv/core/rng.h"
-#include "qkv/models/decoder.h"
+#include "qkv/models/causal_decoder.h"
 #include "qkv/models/gpt_config.h"
 #include "qkv/models/model.h"
 #include "qkv/nn/kv_cache.h"
@@ -43,14 +43,10 @@ class GPTBlocks : public nn::Module {
   std::vector<std::shared_ptr<nn::TransformerLayer>> blocks;
 };
 
-// What hidden() takes besides the ids; every field optional.
-struct GPTInputs {
-  Tensor positions;           // (B,T) int64 position ids; undefined = offset, offset+1, …
-  Tensor key_mask;            // (B,S) bool over cached + new keys, true = real token
-  nn::KVCache* cache = nullptr;
-};
+// What hidden() takes besides the ids (positions, key mask, cache).
+using GPTInputs = CausalInputs;
 
-class GPT : public CausalLM, public Decoder {
+class GPT : public CausalDecoderLM {
  public:
   // Builds the model and initialises it as GPT-2 (normal 0.02; residual
   // projections c_proj scaled by 1/√(2·n_layer); zero biases; LayerNorm 1/0).
@@ -80,22 +76,22 @@ class GPT : public CausalLM, public Decoder {
   std::string model_type() const override { return "gpt"; }
   nlohmann::json config_json() const override { return config.to_json(); }
   Tensor lm_logits(const Tensor& ids, Generator& gen, const Tensor& attention_mask = {}) const override;
-  nn::KVCache make_cache(int64_t batch) const;  // one self-attention slot per block, block_size long
+  nn::KVCache make_cache(int64_t batch) const override;  // one self-attention slot per block, block_size long
 
-  // models::Decoder: left-padded prompts; past block_size the context is
-  // cropped to the last block_size tokens, as nanoGPT does (positions shift,
-  // so the cache is rebuilt from the cropped context).
+  // models::Decoder (models::CausalDecoderLM): left-padded prompts; past
+  // block_size the context is cropped to the last block_size tokens.
   int64_t vocab_size() const override { return config.vocab_size; }
-  Tensor start(DecodeState& st, const DecodeInput& in) const override;
-  Tensor step(DecodeState& st, const std::vector<int64_t>& next) const override;
+  int64_t context_length() const override { return config.block_size; }
+  int64_t cache_layers() const override { return config.n_layer; }
+  Tensor last_token_logits(const Tensor& ids, const CausalInputs& in) const override;
   void check_ready() const override;
 
   // Inference with fewer bytes per weight (bf16, or int8 blocks of 32): every
   // Linear (nn::Linear::quantize) and the tied output projection; the token
   // embedding lookup keeps the f32 table. F32 switches back. Quantized, forward
   // throws ValueError in training mode or with grad on (models/gpt_quantize.cpp).
-  void quantize(WeightFormat format);
-  WeightFormat weight_format() const;
+  void quantize(WeightFormat format) override;
+  WeightFormat weight_format() const override;
 
   GPTConfig config;
   std::shared_ptr<nn::Embedding> wte, wpe;  // wpe: pos_encoding "learned" only
@@ -108,7 +104,6 @@ class GPT : public CausalLM, public Decoder {
  private:
   Tensor lm_head(const Tensor& x) const;        // x (B,T,C) · wteᵀ → (B,T,V)
   Tensor last_logits(const Tensor& x) const;    // x (B,T,C) → the last row's logits (B,V)
-  Tensor prefill(DecodeState& st) const;        // runs st's last ≤ block_size columns afresh
   std::shared_ptr<const QuantizedMatrix> lm_head_q;  // wte quantized, or null
 };
 

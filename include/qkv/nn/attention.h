@@ -27,6 +27,7 @@ namespace qkv::nn {
 // rows q | k | v, the layout of GPT-2's c_attn and torch's in_proj_weight).
 // Fused cross-attention: `q` (C → C) and `kv` (C_kv → 2C), Hugging Face
 // GPT-2's q_attn / c_attn. Separate: `q`, `k`, `v`. Output: `out` (W^O).
+// With n_kv_heads < n_heads the key and value parts are n_kv_heads·hs wide.
 struct ProjectionNames {
   bool fused = true;
   std::string qkv = "c_attn", q = "q_attn", kv = "c_attn", k = "k_proj", v = "v_proj", out = "c_proj";
@@ -39,6 +40,10 @@ struct ProjectionNames {
 struct AttentionConfig {
   int64_t d_model = 0;   // C: query width and output width
   int64_t n_heads = 0;   // NH; hs = C / NH
+  // Key/value heads (grouped-query attention, Ainslie et al. 2023): NH must
+  // be a multiple; each serves NH / n_kv_heads query heads, so k/v (and the
+  // KV cache) are n_kv_heads·hs wide. 0 = NH (multi-head), 1 = multi-query.
+  int64_t n_kv_heads = 0;
   int64_t kv_dim = 0;    // width of the context (cross-attention); 0 = d_model
   bool cross = false;    // keys/values come from a context, not from x
   bool bias = true;      // biases in the projections
@@ -46,7 +51,7 @@ struct AttentionConfig {
   ProjectionNames names;
 };
 
-// Transforms the new queries q (B,T,C) and keys k (B,T,C) before their
+// Transforms the new queries q (B,T,C) and keys k (B,T,Ckv) before their
 // product, e.g. rotary position embeddings. `positions` is AttentionArgs's
 // (each row's position ids), possibly undefined. Self-attention only.
 using QKTransform = std::function<void(Tensor& q, Tensor& k, const Tensor& positions)>;
@@ -80,8 +85,9 @@ class MultiHeadAttention : public Module {
   // x (B,T,C) → (B,T,C). Throws ShapeError/ValueError naming the argument.
   AttentionOutput forward(const Tensor& x, const AttentionArgs& args = {}) const;
 
-  AttentionConfig config;
+  AttentionConfig config;  // n_kv_heads resolved (never 0)
   int64_t head_size;
+  int64_t kv_width() const { return config.n_kv_heads * head_size; }  // Ckv: keys/values per position
   QKTransform qk_transform;  // empty = none (e.g. nn::RotaryEmbedding)
   Tensor alibi_slopes;       // (NH) ALiBi slopes (nn::alibi_slopes), applied in the kernel; undefined = none
   // Projections (null when the layout does not use them): fused self-attention

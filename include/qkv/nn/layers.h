@@ -1,5 +1,5 @@
-// qkv/nn/layers.h — the basic layers: Linear, Embedding, LayerNorm, Dropout,
-// FeedForward. Parameter names and layouts follow PyTorch (Linear weight is
+// qkv/nn/layers.h — the basic layers: Linear, Embedding, LayerNorm, RMSNorm,
+// Dropout, FeedForward, SwiGLU. Parameter names and layouts follow PyTorch (Linear weight is
 // (out, in)), so checkpoints map one to one. Shapes use docs/GLOSSARY.md
 // letters.
 #pragma once
@@ -52,6 +52,17 @@ class LayerNorm : public Module {
   Tensor weight, bias;
 };
 
+// RMSNorm (Zhang & Sennrich 2019) over the last dim, as Llama's:
+// y = x / √(mean(x²) + eps) · weight; weight ones, no bias.
+class RMSNorm : public Module {
+ public:
+  explicit RMSNorm(int64_t dim, float eps = 1e-6f);
+  Tensor forward(const Tensor& x) const;  // x (…, dim)
+  int64_t dim;
+  float eps;
+  Tensor weight;
+};
+
 // Inverted dropout (Srivastava et al. 2014): zeroes with probability p and
 // scales the rest by 1/(1−p) in training mode; the identity in eval mode.
 class Dropout : public Module {
@@ -78,6 +89,17 @@ class FeedForward : public Module {
   Activation act;
   std::shared_ptr<Linear> c_fc, c_proj;
   std::shared_ptr<Dropout> dropout;
+};
+
+// The SwiGLU feed-forward (Shazeer 2020, "GLU Variants Improve Transformer",
+// eq. 6; Llama's MLP) with Hugging Face Llama names:
+// down_proj(silu(gate_proj(x)) ⊙ up_proj(x)). gate_proj, up_proj: C → d_ff,
+// down_proj: d_ff → C; no biases unless asked.
+class SwiGLU : public Module {
+ public:
+  SwiGLU(int64_t d_model, int64_t d_ff, bool bias, Generator& gen);
+  Tensor forward(const Tensor& x) const;  // x (B,T,C) → (B,T,C)
+  std::shared_ptr<Linear> gate_proj, up_proj, down_proj;
 };
 
 }  // namespace qkv::nn

@@ -61,13 +61,14 @@ struct RopeConfig {
 class RotaryEmbedding {
  public:
   RotaryEmbedding(const RopeConfig& cfg, int64_t n_heads, int64_t head_size);  // ValueError on bad settings
-  // q (B,T,C), k (B,T,C) rotated in place; positions (T) or (B,T) int64, or
+  // q (B,T,C), k (B,T,Ckv) rotated in place (k may hold fewer heads of the
+  // same size: grouped-query attention); positions (T) or (B,T) int64, or
   // undefined = 0 … T−1.
   void operator()(Tensor& q, Tensor& k, const Tensor& positions) const;
   const RopeOptions& options() const { return opt_; }
 
  private:
-  int64_t n_heads_;
+  int64_t n_heads_, head_size_;
   RopeOptions opt_;
 };
 

@@ -47,6 +47,7 @@
   X(softmax, 1, "softmax along a dim")                                              \
   X(log_softmax, 1, "log softmax along a dim")                                      \
   X(layer_norm, 3, "layer normalisation over trailing dims with weight and bias")   \
+  X(rms_norm, 2, "RMS normalisation over the last dim with a weight (Llama)")     \
   X(dropout, 1, "zero with probability p, scale by 1/(1-p) (training only)")        \
   X(embedding, 2, "rows of weight gathered by index")                               \
   X(cross_entropy, 2, "fused log-softmax + NLL, ignore_index, label smoothing")     \

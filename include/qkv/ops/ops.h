@@ -89,6 +89,9 @@ Tensor log_softmax(const Tensor& a, int64_t dim);
 // (shape normalized_shape) may be undefined.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
                   const Tensor& bias, float eps = 1e-5f);
+// RMSNorm (Zhang & Sennrich 2019; Llama): x / √(mean(x²) + eps) · weight over
+// the last dim; weight (C) may be undefined.
+Tensor rms_norm(const Tensor& x, const Tensor& weight, float eps = 1e-6f);
 Tensor dropout(const Tensor& a, float p, bool training, Generator& gen);
 // weight (V,C), ids int64/int32 of any shape → (…, C). Ids out of [0,V) throw.
 Tensor embedding(const Tensor& weight, const Tensor& ids);
@@ -128,6 +131,9 @@ Tensor attention_weights(const Tensor& q, const Tensor& k, const AttentionOption
 // the heads, scaled_dot_product_attention and concatenating, without the
 // copies: operands may be strided views (e.g. slices of one projection) with
 // a unit stride in the last dim. opt.mask broadcasts to (B,H,T,S).
+// Grouped-query attention (Ainslie et al. 2023): k (B,S,Hkv·hs) and v
+// (B,S,Hkv·hv) may hold fewer heads Hkv dividing H (multi-query: Hkv = 1);
+// query head h reads key/value head h / (H/Hkv), nothing copied.
 Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, int64_t n_head,
                             const AttentionOptions& opt = {});
 // Self-attention straight from a fused projection qkv (B,T,3·C) = q | k | v

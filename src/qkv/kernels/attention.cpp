@@ -84,10 +84,10 @@ void attention_forward(const AttentionShape& a, const float* q, const float* k, 
     Scratch pd(a.dropout ? static_cast<size_t>(T * S) : 1);
 #pragma omp for schedule(static)
     for (int64_t bh = 0; bh < a.BH; ++bh) {
-      const int64_t b = bh / a.H, h = bh % a.H;
+      const int64_t b = bh / a.H, h = bh % a.H, hk = h / a.kv_group;  // hk: its key/value head
       const float* qh = q + a.q.at(b, h);
-      const float* kh = k + a.k.at(b, h);
-      const float* vh = v + a.v.at(b, h);
+      const float* kh = k + a.k.at(b, hk);
+      const float* vh = v + a.v.at(b, hk);
       float* ph = P + bh * T * S;
       float* oh = out + a.out.at(b, h);
       const float* dm = a.dropout ? a.dropout + bh * T * S : nullptr;
@@ -119,60 +119,79 @@ void attention_forward(const AttentionShape& a, const float* q, const float* k, 
   }
 }
 
-void attention_backward(const AttentionShape& a, const float* q, const float* k, const float* v,
-                        const float* P, const float* dout, float* dq, float* dk, float* dv) {
+namespace {
+
+// Query head h of batch entry b against its key/value head (kh, vh): writes
+// dq's rows, adds to dk, dv (lddk/lddv-strided rows at dkh, dvh). dp and pd
+// are the thread's (TB,S) scratch.
+void head_backward(const AttentionShape& a, int64_t b, int64_t h, const float* q, const float* kh, const float* vh,
+                   const float* P, const float* dout, float* dq, float* dkh, float* dvh, float* dp, float* pd) {
   const int64_t T = a.T, S = a.S, hs = a.hs, hv = a.hv, TB = block_rows(a);
   const int64_t ldq = a.q.st, ldk = a.k.st, ldv = a.v.st, ldgo = a.dout.st;
   const int64_t lddq = a.dq.st, lddk = a.dk.st, lddv = a.dv.st;
-#pragma omp parallel if (a.BH > 1 && !omp_in_parallel())
+  const int64_t bh = b * a.H + h;
+  const float* qh = q + a.q.at(b, h);
+  const float* ph = P + bh * T * S;
+  const float* go = dout + a.dout.at(b, h);
+  const float* dm = a.dropout ? a.dropout + bh * T * S : nullptr;
+  float* dqh = dq + a.dq.at(b, h);
+  for (int64_t t0 = 0; t0 < T; t0 += TB) {
+    const int64_t t1 = std::min(T, t0 + TB), rows = t1 - t0, lim = visible_keys(a, t1);
+    if (lim == 0) {
+      for (int64_t t = t0; t < t1; ++t) std::fill(dqh + t * lddq, dqh + t * lddq + hs, 0.0f);
+      continue;
+    }
+    const float* pb = ph + t0 * S;
+    const float* pu = pb;
+    if (dm) {
+      for (int64_t t = 0; t < rows; ++t)
+        for (int64_t s2 = 0; s2 < lim; ++s2) pd[t * S + s2] = pb[t * S + s2] * dm[(t0 + t) * S + s2];
+      pu = pd;
+    }
+    // dv += P_usedᵀ dout   (lim, hv)
+    sgemm(true, false, lim, hv, rows, 1.0f, pu, S, go + t0 * ldgo, ldgo, 1.0f, dvh, lddv);
+    // dP = dout vᵀ   (rows, lim)
+    sgemm(false, true, rows, lim, hv, 1.0f, go + t0 * ldgo, ldgo, vh, ldv, 0.0f, dp, S);
+    for (int64_t t = 0; t < rows; ++t) {
+      float* row = dp + t * S;
+      if (dm)
+        for (int64_t s2 = 0; s2 < lim; ++s2) row[s2] *= dm[(t0 + t) * S + s2];
+      // dS = P ⊙ (dP − Σ_s dP⊙P)   (softmax backward, in place)
+      softmax_backward_row(pb + t * S, row, row, lim);
+      if (a.dscores) std::copy(row, row + lim, a.dscores + (bh * T + t0 + t) * S);
+    }
+    // dq = scale · dS k   (rows, hs);  dk += scale · dSᵀ q   (lim, hs)
+    sgemm(false, false, rows, hs, lim, a.scale, dp, S, kh, ldk, 0.0f, dqh + t0 * lddq, lddq);
+    sgemm(true, false, lim, hs, rows, a.scale, dp, S, qh + t0 * ldq, ldq, 1.0f, dkh, lddk);
+  }
+}
+
+}  // namespace
+
+void attention_backward(const AttentionShape& a, const float* q, const float* k, const float* v,
+                        const float* P, const float* dout, float* dq, float* dk, float* dv) {
+  const int64_t S = a.S, hs = a.hs, hv = a.hv, TB = block_rows(a);
+  const int64_t lddk = a.dk.st, lddv = a.dv.st;
+  const int64_t G = a.kv_group, Hkv = a.H / G;
+#pragma omp parallel if (a.BH > G && !omp_in_parallel())
   {
     Scratch dp(static_cast<size_t>(TB * S));
     Scratch pd(a.dropout ? static_cast<size_t>(TB * S) : 1);
+    // One task per key/value head: its G query heads add to the same dk, dv
+    // rows (grouped-query attention), one after another.
 #pragma omp for schedule(static)
-    for (int64_t bh = 0; bh < a.BH; ++bh) {
-      const int64_t b = bh / a.H, h = bh % a.H;
-      const float* qh = q + a.q.at(b, h);
-      const float* kh = k + a.k.at(b, h);
-      const float* vh = v + a.v.at(b, h);
-      const float* ph = P + bh * T * S;
-      const float* go = dout + a.dout.at(b, h);
-      const float* dm = a.dropout ? a.dropout + bh * T * S : nullptr;
-      float* dqh = dq + a.dq.at(b, h);
-      float* dkh = dk + a.dk.at(b, h);
-      float* dvh = dv + a.dv.at(b, h);
-      for (int64_t s = 0; s < S; ++s) {  // dk, dv are accumulated over query blocks
+    for (int64_t bkv = 0; bkv < a.BH / G; ++bkv) {
+      const int64_t b = bkv / Hkv, hk = bkv % Hkv;
+      const float* kh = k + a.k.at(b, hk);
+      const float* vh = v + a.v.at(b, hk);
+      float* dkh = dk + a.dk.at(b, hk);
+      float* dvh = dv + a.dv.at(b, hk);
+      for (int64_t s = 0; s < S; ++s) {  // dk, dv accumulate over query blocks and heads
         std::fill(dkh + s * lddk, dkh + s * lddk + hs, 0.0f);
         std::fill(dvh + s * lddv, dvh + s * lddv + hv, 0.0f);
       }
-      for (int64_t t0 = 0; t0 < T; t0 += TB) {
-        const int64_t t1 = std::min(T, t0 + TB), rows = t1 - t0, lim = visible_keys(a, t1);
-        if (lim == 0) {
-          for (int64_t t = t0; t < t1; ++t) std::fill(dqh + t * lddq, dqh + t * lddq + hs, 0.0f);
-          continue;
-        }
-        const float* pb = ph + t0 * S;
-        const float* pu = pb;
-        if (dm) {
-          for (int64_t t = 0; t < rows; ++t)
-            for (int64_t s2 = 0; s2 < lim; ++s2) pd.p[t * S + s2] = pb[t * S + s2] * dm[(t0 + t) * S + s2];
-          pu = pd.p;
-        }
-        // dv += P_usedᵀ dout   (lim, hv)
-        sgemm(true, false, lim, hv, rows, 1.0f, pu, S, go + t0 * ldgo, ldgo, 1.0f, dvh, lddv);
-        // dP = dout vᵀ   (rows, lim)
-        sgemm(false, true, rows, lim, hv, 1.0f, go + t0 * ldgo, ldgo, vh, ldv, 0.0f, dp.p, S);
-        for (int64_t t = 0; t < rows; ++t) {
-          float* row = dp.p + t * S;
-          if (dm)
-            for (int64_t s2 = 0; s2 < lim; ++s2) row[s2] *= dm[(t0 + t) * S + s2];
-          // dS = P ⊙ (dP − Σ_s dP⊙P)   (softmax backward, in place)
-          softmax_backward_row(pb + t * S, row, row, lim);
-          if (a.dscores) std::copy(row, row + lim, a.dscores + (bh * T + t0 + t) * S);
-        }
-        // dq = scale · dS k   (rows, hs);  dk += scale · dSᵀ q   (lim, hs)
-        sgemm(false, false, rows, hs, lim, a.scale, dp.p, S, kh, ldk, 0.0f, dqh + t0 * lddq, lddq);
-        sgemm(true, false, lim, hs, rows, a.scale, dp.p, S, qh + t0 * ldq, ldq, 1.0f, dkh, lddk);
-      }
+      for (int64_t h = hk * G; h < (hk + 1) * G; ++h)
+        head_backward(a, b, h, q, kh, vh, P, dout, dq, dkh, dvh, dp.p, pd.p);
     }
   }
 }

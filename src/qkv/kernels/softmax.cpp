@@ -183,4 +183,64 @@ void layernorm_backward(const float* x, const float* weight, const float* mean, 
   }
 }
 
+void rmsnorm_forward(const float* x, const float* weight, float* y, float* rstd, int64_t M, int64_t N, float eps) {
+#pragma omp parallel for if (go_parallel(M, N))
+  for (int64_t i = 0; i < M; ++i) {
+    const float* xr = x + i * N;
+    float* yr = y + i * N;
+    float ss = 0.0f;
+#pragma omp simd reduction(+ : ss)
+    for (int64_t j = 0; j < N; ++j) ss += xr[j] * xr[j];
+    const float rs = 1.0f / std::sqrt(ss / static_cast<float>(N) + eps);
+    rstd[i] = rs;
+    if (weight) {
+#pragma omp simd
+      for (int64_t j = 0; j < N; ++j) yr[j] = xr[j] * rs * weight[j];
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < N; ++j) yr[j] = xr[j] * rs;
+    }
+  }
+}
+
+void rmsnorm_backward(const float* x, const float* weight, const float* rstd, const float* dy, float* dx,
+                      float* dweight, int64_t M, int64_t N) {
+  // dx: parallel over rows. y = x·r·w with r = (mean(x²)+eps)^(−1/2), so
+  // ∂r/∂x_j = −r³·x_j/N and dx_j = r·ĝ_j − (r³/N)·x_j·Σ_k ĝ_k x_k.
+#pragma omp parallel for if (go_parallel(M, N))
+  for (int64_t i = 0; i < M; ++i) {
+    const float* xr = x + i * N;
+    const float* gr = dy + i * N;
+    float* dr = dx + i * N;
+    const float rs = rstd[i];
+    float sum_gx = 0.0f;  // Σ ĝ⊙x̂
+#pragma omp simd reduction(+ : sum_gx)
+    for (int64_t j = 0; j < N; ++j) sum_gx += gr[j] * (weight ? weight[j] : 1.0f) * xr[j] * rs;
+    const float mgx = sum_gx / static_cast<float>(N);
+#pragma omp simd
+    for (int64_t j = 0; j < N; ++j) {
+      const float gh = gr[j] * (weight ? weight[j] : 1.0f);
+      dr[j] = rs * (gh - xr[j] * rs * mgx);
+    }
+  }
+  if (!dweight) return;
+  // dweight: parallel over column blocks, rows summed in order (the result
+  // does not depend on the thread count).
+  const int64_t kBlock = 64;
+  const int64_t nblocks = (N + kBlock - 1) / kBlock;
+#pragma omp parallel for if (nblocks > 1 && go_parallel(M, N))
+  for (int64_t b = 0; b < nblocks; ++b) {
+    const int64_t j0 = b * kBlock, j1 = std::min(N, j0 + kBlock);
+    float acc[kBlock] = {0};
+    for (int64_t i = 0; i < M; ++i) {
+      const float* xr = x + i * N;
+      const float* gr = dy + i * N;
+      const float rs = rstd[i];
+#pragma omp simd
+      for (int64_t j = j0; j < j1; ++j) acc[j - j0] += gr[j] * xr[j] * rs;
+    }
+    for (int64_t j = j0; j < j1; ++j) dweight[j] = acc[j - j0];
+  }
+}
+
 }  // namespace qkv::kernels

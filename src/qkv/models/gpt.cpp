@@ -127,6 +127,16 @@ Tensor GPT::next_token_logits(const Tensor& idx, Generator& gen, nn::KVCache* ca
   return last_logits(hidden(idx, gen, {.cache = cache}));
 }
 
+Tensor GPT::last_token_logits(const Tensor& ids, const CausalInputs& in) const {
+  Generator gen(0);  // eval mode: dropout never draws
+  return last_logits(hidden(ids, gen, in));
+}
+
+void GPT::check_ready() const {
+  if (is_training() && config.dropout > 0)
+    throw ValueError("generate: the model is in training mode with dropout; call model.eval() first");
+}
+
 Tensor GPT::lm_logits(const Tensor& ids, Generator& gen, const Tensor& attention_mask) const {
   return lm_head(ln_f->forward(hidden(ids, gen, {.key_mask = attention_mask})));
 }

@@ -8,6 +8,7 @@
 #include "qkv/io/json.h"
 #include "qkv/io/safetensors.h"
 #include "qkv/models/gpt.h"
+#include "qkv/models/llama.h"
 #include "qkv/models/transformer.h"
 
 namespace qkv::models {
@@ -27,6 +28,7 @@ struct Registry {
   std::map<std::string, ModelFactory> factories{
       // The built-in families: one line each.
       {"gpt", factory_of<GPT, GPTConfig>()},
+      {"llama", factory_of<Llama, LlamaConfig>()},
       {"transformer", factory_of<Transformer, Seq2SeqConfig>()},
   };
 };

@@ -33,22 +33,27 @@ MultiHeadAttention::MultiHeadAttention(const AttentionConfig& cfg, Generator& ge
   if (!(cfg.dropout >= 0.0f && cfg.dropout < 1.0f))
     throw ValueError(std::string(kOp) + ": dropout must be in [0, 1), got " + std::to_string(cfg.dropout));
   if (cfg.kv_dim != 0 && !cfg.cross) throw ValueError(std::string(kOp) + ": kv_dim is for cross-attention only");
+  const int64_t NKV = cfg.n_kv_heads ? cfg.n_kv_heads : NH;
+  if (NKV <= 0 || NH % NKV != 0)
+    throw ValueError(std::string(kOp) + ": n_heads (" + std::to_string(NH) + ") must be divisible by n_kv_heads (" +
+                     std::to_string(NKV) + ")");
+  config.n_kv_heads = NKV;
   config.kv_dim = cfg.kv_dim ? cfg.kv_dim : C;
   head_size = C / NH;
-  const int64_t Ckv = config.kv_dim;
+  const int64_t Ckv = config.kv_dim, W = kv_width();  // W: key (and value) width
   const ProjectionNames& n = cfg.names;
   auto lin = [&](const std::string& name, int64_t in, int64_t out) {
     return register_module(name, std::make_shared<Linear>(in, out, cfg.bias, gen));
   };
   if (n.fused && !cfg.cross) {
-    qkv_proj = lin(n.qkv, C, 3 * C);
+    qkv_proj = lin(n.qkv, C, C + 2 * W);
   } else if (n.fused) {
     q_proj = lin(n.q, C, C);
-    kv_proj = lin(n.kv, Ckv, 2 * C);
+    kv_proj = lin(n.kv, Ckv, 2 * W);
   } else {
     q_proj = lin(n.q, C, C);
-    k_proj = lin(n.k, Ckv, C);
-    v_proj = lin(n.v, Ckv, C);
+    k_proj = lin(n.k, Ckv, W);
+    v_proj = lin(n.v, Ckv, W);
   }
   out_proj = lin(n.out, C, C);
   attn_dropout = register_module("attn_dropout", std::make_shared<Dropout>(cfg.dropout));
@@ -116,16 +121,17 @@ void share_context(const std::vector<int64_t>& rows, int64_t B, Tensor& k, Tenso
 
 struct MultiHeadAttention::Projected {
   Tensor qkv;      // (B,T,3C) when the fused self-attention op can take it whole
-  Tensor q, k, v;  // (B,T,C) and (B,S,C) otherwise
+  Tensor q, k, v;  // (B,T,C) and (B,S,W) otherwise, W = kv_width()
 };
 
 MultiHeadAttention::Projected MultiHeadAttention::project(const Tensor& x, const AttentionArgs& args) const {
-  const int64_t B = x.size(0), C = config.d_model;
+  const int64_t B = x.size(0), C = config.d_model, W = kv_width();
   Projected p;
   if (!config.cross) {
     if (qkv_proj) {
-      p.qkv = qkv_proj->forward(x);  // (B,T,3C) = q | k | v, heads side by side
-      p.q = p.qkv.narrow(2, 0, C), p.k = p.qkv.narrow(2, C, C), p.v = p.qkv.narrow(2, 2 * C, C);
+      p.qkv = qkv_proj->forward(x);  // (B,T,C+2W) = q | k | v, heads side by side
+      p.q = p.qkv.narrow(2, 0, C), p.k = p.qkv.narrow(2, C, W), p.v = p.qkv.narrow(2, C + W, W);
+      if (W != C) p.qkv = Tensor();  // the fused op takes three equal parts only
     } else {
       p.q = q_proj->forward(x), p.k = k_proj->forward(x), p.v = v_proj->forward(x);
     }
@@ -157,7 +163,7 @@ MultiHeadAttention::Projected MultiHeadAttention::project(const Tensor& x, const
     throw ShapeError(std::string(kOp) + ": context must be " + dims(B, "S", config.kv_dim) +
                      (own_batch ? " with any batch (context_rows given)" : "") + ", got " + shape_str(ctx.shape()));
   if (kv_proj) {
-    std::vector<Tensor> kv = kv_proj->forward(ctx).split(C, 2);  // (B,S,2C) → 2 × (B,S,C)
+    std::vector<Tensor> kv = kv_proj->forward(ctx).split(W, 2);  // (B,S,2W) → 2 × (B,S,W)
     p.k = kv[0], p.v = kv[1];
   } else {
     p.k = k_proj->forward(ctx), p.v = v_proj->forward(ctx);
@@ -197,8 +203,11 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
     NoGradGuard ng;
     AttentionOptions wopt = opt;
     wopt.dropout_p = 0.0f;
-    auto heads = [&](const Tensor& t) { return t.reshape({t.size(0), t.size(1), NH, hs}).transpose(1, 2); };
-    res.weights = attention_weights(heads(q), heads(p.k), wopt);  // (Bq,NH,Tq,S)
+    auto heads = [&](const Tensor& t, int64_t n) { return t.reshape({t.size(0), t.size(1), n, hs}).transpose(1, 2); };
+    const int64_t NKV = config.n_kv_heads;
+    Tensor k = heads(p.k, NKV);  // (Bq,NKV,S,hs), each key head repeated for its NH/NKV query heads
+    if (NKV != NH) k = k.unsqueeze(2).expand({k.size(0), NKV, NH / NKV, S, hs}).reshape({k.size(0), NH, S, hs});
+    res.weights = attention_weights(heads(q, NH), k, wopt);  // (Bq,NH,Tq,S)
     if (group > 1)  // (G,NH,K·T,S) → (G,K,NH,T,S) → (B,NH,T,S)
       res.weights = res.weights.reshape({Bq, NH, group, T, S}).transpose(1, 2).contiguous().reshape({B, NH, T, S});
   }

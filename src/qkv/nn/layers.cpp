@@ -73,6 +73,14 @@ LayerNorm::LayerNorm(int64_t d, float eps_, bool with_bias) : dim(d), eps(eps_) 
 
 Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, {dim}, weight, bias, eps); }
 
+RMSNorm::RMSNorm(int64_t d, float eps_) : dim(d), eps(eps_) {
+  check_positive("RMSNorm", "dim", d);
+  if (!(eps_ >= 0.0f)) throw ValueError("RMSNorm: eps must be >= 0, got " + std::to_string(eps_));
+  weight = register_parameter("weight", ones({d}));
+}
+
+Tensor RMSNorm::forward(const Tensor& x) const { return rms_norm(x, weight, eps); }
+
 Dropout::Dropout(float p_) : p(p_) { check_p("Dropout", p_); }
 
 Tensor Dropout::forward(const Tensor& x, Generator& gen) const { return dropout(x, p, is_training(), gen); }
@@ -105,6 +113,17 @@ FeedForward::FeedForward(int64_t d_model, int64_t d_ff, Activation act_, float p
 Tensor FeedForward::forward(const Tensor& x, Generator& gen) const {
   // x (B,T,C) → h (B,T,d_ff) → (B,T,C)
   return dropout->forward(c_proj->forward(activate(c_fc->forward(x), act)), gen);
+}
+
+SwiGLU::SwiGLU(int64_t d_model, int64_t d_ff, bool bias, Generator& gen) {
+  gate_proj = register_module("gate_proj", std::make_shared<Linear>(d_model, d_ff, bias, gen));
+  up_proj = register_module("up_proj", std::make_shared<Linear>(d_model, d_ff, bias, gen));
+  down_proj = register_module("down_proj", std::make_shared<Linear>(d_ff, d_model, bias, gen));
+}
+
+Tensor SwiGLU::forward(const Tensor& x) const {
+  // x (B,T,C) → silu(x W_gate) ⊙ (x W_up) (B,T,d_ff) → (B,T,C)
+  return down_proj->forward(mul(silu(gate_proj->forward(x)), up_proj->forward(x)));
 }
 
 }  // namespace qkv::nn

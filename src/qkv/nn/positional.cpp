@@ -78,7 +78,8 @@ Tensor LearnedPositionalEmbedding::forward(int64_t T, int64_t offset) const {
   return weight.narrow(0, offset, T);  // (T,C)
 }
 
-RotaryEmbedding::RotaryEmbedding(const RopeConfig& cfg, int64_t n_heads, int64_t head_size) : n_heads_(n_heads) {
+RotaryEmbedding::RotaryEmbedding(const RopeConfig& cfg, int64_t n_heads, int64_t head_size)
+    : n_heads_(n_heads), head_size_(head_size) {
   const int64_t d = cfg.dim == 0 ? head_size : cfg.dim;
   if (d <= 0 || d % 2 != 0 || d > head_size)
     throw ValueError("rope: the rotary dimension " + std::to_string(d) + " must be even, positive and at most the head size " +
@@ -102,7 +103,9 @@ RotaryEmbedding::RotaryEmbedding(const RopeConfig& cfg, int64_t n_heads, int64_t
 
 void RotaryEmbedding::operator()(Tensor& q, Tensor& k, const Tensor& positions) const {
   q = rotary_embedding(q, positions, n_heads_, opt_);
-  k = rotary_embedding(k, positions, n_heads_, opt_);
+  // Grouped-query attention: k holds fewer heads of the same size.
+  const int64_t kv_heads = k.dim() == 3 && k.size(2) % head_size_ == 0 ? k.size(2) / head_size_ : n_heads_;
+  k = rotary_embedding(k, positions, kv_heads, opt_);
 }
 
 Tensor alibi_slopes(int64_t n) {

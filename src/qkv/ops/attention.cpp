@@ -231,13 +231,15 @@ Tensor by_rows(const Tensor& t) {
 kernels::HeadLayout layout_of(const Tensor& t, int64_t d) { return {t.stride(0), d, t.stride(1)}; }
 
 // Shapes, layouts (output and its gradient: contiguous (B,T,H·hv)), mask and
-// dropout for H heads over (B,T|S,·) operands.
+// dropout for H query heads over (B,T|S,·) operands, k and v holding H / group
+// heads (grouped-query attention; group 1 = one key/value head per query head).
 Prepared prepare_heads(const Tensor& q, const Tensor& k, const Tensor& v, int64_t H, int64_t hs, int64_t hv,
-                       const AttentionOptions& opt, const char* op) {
+                       const AttentionOptions& opt, const char* op, int64_t group = 1) {
   Prepared p;
   const int64_t B = q.size(0);
   p.a.BH = B * H;
   p.a.H = H;
+  p.a.kv_group = group;
   p.a.T = q.size(1);
   p.a.S = k.size(1);
   p.a.hs = hs;
@@ -285,12 +287,20 @@ Tensor multi_head_attention(const Tensor& q, const Tensor& k, const Tensor& v, i
   ops::check_float(k, op, "k");
   ops::check_float(v, op, "v");
   if (q.dim() != 3 || k.dim() != 3 || v.dim() != 3 || k.size(0) != q.size(0) || v.size(0) != q.size(0) ||
-      k.size(1) != v.size(1) || k.size(2) != q.size(2))
-    throw ShapeError(std::string(op) + ": need q (B,T,H·hs), k (B,S,H·hs), v (B,S,H·hv); got q " +
+      k.size(1) != v.size(1))
+    throw ShapeError(std::string(op) + ": need q (B,T,H·hs), k (B,S,Hkv·hs), v (B,S,Hkv·hv); got q " +
                      shape_str(q.shape()) + ", k " + shape_str(k.shape()) + ", v " + shape_str(v.shape()));
   check_heads(n_head, q.size(2), op, "q", q);
-  check_heads(n_head, v.size(2), op, "v", v);
-  Prepared p = prepare_heads(q, k, v, n_head, q.size(2) / n_head, v.size(2) / n_head, opt, op);
+  // Key/value heads (grouped-query attention): as many as k's width holds
+  // query-sized heads, dividing the query heads evenly.
+  const int64_t hs = q.size(2) / n_head;
+  const int64_t n_kv = hs > 0 && k.size(2) % hs == 0 ? k.size(2) / hs : 0;
+  if (n_kv <= 0 || n_head % n_kv != 0 || v.size(2) % n_kv != 0)
+    throw ShapeError(std::string(op) + ": k " + shape_str(k.shape()) + " and v " + shape_str(v.shape()) +
+                     " must hold key/value heads of q's head size " + std::to_string(hs) + " (q " +
+                     shape_str(q.shape()) + ", n_head " + std::to_string(n_head) +
+                     "), a number that divides n_head");
+  Prepared p = prepare_heads(q, k, v, n_head, hs, v.size(2) / n_kv, opt, op, n_head / n_kv);
   auto [out, P] = run_heads(p, 0, 0, 0);
   const bool mg = mask_needs_grad(opt);
   if (!autograd::any_requires_grad({&q, &k, &v}) && !mg) return out;

@@ -1,4 +1,4 @@
-// softmax, log_softmax, layer_norm, dropout, embedding.
+// softmax, log_softmax, layer_norm, rms_norm, dropout, embedding.
 #include <cstring>
 
 #include "op_util.h"
@@ -92,6 +92,40 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
       if (gb) db.fill_(0);
     }
     return std::vector<Tensor>{dx, dw, db};
+  });
+  return y;
+}
+
+Tensor rms_norm(const Tensor& x, const Tensor& weight, float eps) {
+  ops::check_float(x, "rms_norm");
+  if (x.dim() < 1) throw ShapeError("rms_norm: input must have at least 1 dim, got " + shape_str(x.shape()));
+  const int64_t N = x.size(-1);
+  if (weight.defined()) {
+    ops::check_float(weight, "rms_norm", "weight");
+    if (weight.shape() != Shape{N})
+      throw ShapeError("rms_norm: weight " + shape_str(weight.shape()) + " must be (" + std::to_string(N) +
+                       ") for input " + shape_str(x.shape()));
+  }
+  if (!(eps >= 0)) throw ValueError("rms_norm: eps must be >= 0, got " + std::to_string(eps));
+  const int64_t M = N ? x.numel() / N : 0;
+  Tensor xc = x.detach().contiguous();
+  Tensor w = weight.defined() ? weight.detach().contiguous() : Tensor();
+  Tensor y = Tensor::empty(x.shape()), rstd = Tensor::empty({M});
+  if (M * N > 0)
+    kernels::rmsnorm_forward(xc.data<float>(), w.defined() ? w.data<float>() : nullptr, y.data<float>(),
+                             rstd.data<float>(), M, N, eps);
+  if (!autograd::any_requires_grad({&x, &weight})) return y;
+  const bool gw = weight.defined() && weight.requires_grad();
+  autograd::record("rms_norm", y, {x, weight}, [xc, w, rstd, M, N, gw](const Tensor& g) {
+    Tensor gc = g.contiguous();
+    Tensor dx = Tensor::empty(xc.shape());
+    Tensor dw = gw ? Tensor::empty({N}) : Tensor();
+    if (M * N > 0)
+      kernels::rmsnorm_backward(xc.data<float>(), w.defined() ? w.data<float>() : nullptr, rstd.data<float>(),
+                                gc.data<float>(), dx.data<float>(), gw ? dw.data<float>() : nullptr, M, N);
+    else if (gw)
+      dw.fill_(0);
+    return std::vector<Tensor>{dx, dw};
   });
   return y;
 }
