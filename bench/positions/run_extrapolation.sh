@@ -5,7 +5,7 @@
 # scored at 1×, 2×, 4×, 8× and 16× the training length on the same
 # validation tokens by `qkv eval-lengths`.
 #   bench/positions/run_extrapolation.sh [BUILD_DIR]
-#   env: WORK=/tmp/qkv-positions KINDS="learned sinusoidal rope alibi t5 none"
+#   env: WORK=/tmp/qkv-positions KINDS="learned sinusoidal rope alibi t5 relative none"
 #        LENGTHS=64,128,256,512,1024 ITERS=2000 DATA=…/input.txt
 # Runs already trained under $WORK are reused (delete them to retrain).
 # Writes $WORK/lengths.jsonl and $WORK/lengths.svg and prints the table.
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=$(realpath "${1:-build}")
 WORK=${WORK:-/tmp/qkv-positions}
-KINDS=${KINDS:-learned sinusoidal rope alibi t5 none}
+KINDS=${KINDS:-learned sinusoidal rope alibi t5 relative none}
 LENGTHS=${LENGTHS:-64,128,256,512,1024}
 ITERS=${ITERS:-2000}
 DATA=$(realpath "${DATA:-../shared/data/tinyshakespeare/input.txt}")

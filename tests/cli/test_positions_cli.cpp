@@ -43,7 +43,7 @@ class PositionsCli : public ::testing::Test {
 }  // namespace
 
 TEST_F(PositionsCli, TrainEvalLengthsAndPlotEveryKind) {
-  for (const char* kind : {"learned", "rope", "alibi", "t5"}) {
+  for (const char* kind : {"learned", "rope", "alibi", "t5", "relative"}) {
     const std::string run = dir + "/" + kind;
     Out t = train(run, std::string("--pos-encoding ") + kind);
     ASSERT_EQ(t.code, 0) << t.out;
@@ -75,19 +75,32 @@ TEST_F(PositionsCli, TrainEvalLengthsAndPlotEveryKind) {
   Out table = qkv_run("eval-lengths " + dir + "/rope --data " + corpus + " --lengths 8");
   EXPECT_EQ(table.code, 0) << table.out;
   EXPECT_NE(table.out.find("perplexity"), std::string::npos) << table.out;
-  for (const char* kind : {"learned", "rope", "alibi", "t5"}) {
+  for (const char* kind : {"learned", "rope", "alibi", "t5", "relative"}) {
     Out p = qkv_run("plot pe --run " + dir + "/" + kind + " --view similarity -o " + dir + "/" + kind + ".png");
     EXPECT_EQ(p.code, 0) << p.out;
   }
   Out t = qkv_run("plot pe --run " + dir + "/learned -o " + dir + "/table.png");  // the trained table
   EXPECT_EQ(t.code, 0) << t.out;
   expect_fail(qkv_run("plot pe --run " + dir + "/rope --kind alibi -o " + dir + "/x.png"), "uses rope positions");
+  // relative: the run's key vectors w^K (table and similarity), the index matrix without a run
+  Out rt = qkv_run("plot pe --run " + dir + "/relative --view table --layer 0 -o " + dir + "/rel_table.svg");
+  EXPECT_EQ(rt.code, 0) << rt.out;
+  EXPECT_NE(rt.out.find("relative table, 33 x 8"), std::string::npos) << rt.out;  // 2k+1 = 33 rows, head size 8
+  Out ri = qkv_run("plot pe --kind relative --max-distance 4 --len 12 -o " + dir + "/rel_index.png");
+  EXPECT_EQ(ri.code, 0) << ri.out;
+  expect_fail(qkv_run("plot pe --run " + dir + "/relative --layer 3 -o " + dir + "/x.png"), "--layer 3");
+  expect_fail(qkv_run("plot pe --kind relative --view table -o " + dir + "/x.png"), "--run");
+  expect_fail(qkv_run("plot pe --kind relative --max-distance 0 -o " + dir + "/x.png"), "--max-distance");
+  Out rl = qkv_run("eval-lengths " + dir + "/relative --data " + corpus + " --lengths 8,16");  // runs past block_size
+  EXPECT_EQ(rl.code, 0) << rl.out;
 }
 
 TEST_F(PositionsCli, BadInput) {
   expect_fail(train(dir + "/a", "--pos-encoding xpos"), "pos_encoding");
   expect_fail(train(dir + "/b", "--pos-encoding rope --rope-dim 3"), "rope_dim 3");
   expect_fail(train(dir + "/c", "--pos-encoding rope --rope-dim 16"), "at most the head size 8");
+  expect_fail(train(dir + "/d", "--pos-encoding relative --relative-max-distance 0"), "relative_max_distance");
+  expect_fail(train(dir + "/e", "--pos-encoding relative --relative-max-distance -4"), "relative_max_distance");
   EXPECT_FALSE(fs::exists(dir + "/a"));
   // A run directory whose config names a kind this build does not know.
   const std::string run = dir + "/run";

@@ -113,9 +113,10 @@ TEST(ConfigFields, GPTConfigKeepsItsKeysAndErrors) {
   const json j = models::GPTConfig{}.to_json();
   for (const char* k : {"model_type", "vocab_size", "n_layer", "n_head", "n_embd", "block_size", "dropout", "bias",
                         "activation", "pos_encoding", "sinusoidal_base", "rope_theta", "rope_dim", "rope_layout",
-                        "rope_scaling", "rope_scaling_factor", "t5_num_buckets", "t5_max_distance"})
+                        "rope_scaling", "rope_scaling_factor", "t5_num_buckets", "t5_max_distance",
+                        "relative_max_distance"})
     EXPECT_TRUE(j.contains(k)) << k;
-  EXPECT_EQ(j.size(), 18u);
+  EXPECT_EQ(j.size(), 19u);
   EXPECT_EQ(models::GPTConfig::from_json(j), models::GPTConfig{});
   EXPECT_NE(error_of([] { models::GPTConfig::from_json(json{{"n_layers", 2}}); }).find("did you mean \"n_layer\""),
             std::string::npos);

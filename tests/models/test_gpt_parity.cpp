@@ -1,7 +1,8 @@
 // GPT against PyTorch (llm.c's test_gpt2 pattern): each fixture written by
 // tests/fixtures/gpt/make_gpt_fixture.py holds a tiny GPT's config, weights, a
 // batch, the logits, the loss, every parameter gradient and 10 AdamW-step
-// losses — one fixture per position method (learned, rope, alibi, sinusoidal).
+// losses — one fixture per position method (learned, rope, alibi, sinusoidal,
+// t5, relative).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -66,7 +67,9 @@ TEST_P(GptParity, LogitsLossAndEveryGradient) {
     ++checked;
   }
   EXPECT_EQ(checked, l.n_params);
-  EXPECT_EQ(checked, (l.model->wpe || l.model->rel_bias ? 4 : 3) + 12 * 2);  // wte [wpe|rel_bias] ln_f.{w,b} + 12 per block
+  // wte [wpe|rel_bias] ln_f.{w,b} + 12 per block (+ rel_pos.w_k, w_v with relative positions)
+  const bool shaw = l.model->config.pos_encoding == "relative";
+  EXPECT_EQ(checked, (l.model->wpe || l.model->rel_bias ? 4 : 3) + (shaw ? 14 : 12) * 2);
 }
 
 TEST_P(GptParity, TenAdamWStepsMatchTorch) {
@@ -130,7 +133,8 @@ TEST_P(GptParity, NextTokenLogitsAreTheLastRowOfForward) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Positions, GptParity,
-                         ::testing::Values("gpt_tiny", "gpt_tiny_rope", "gpt_tiny_alibi", "gpt_tiny_sinusoidal", "gpt_tiny_t5"),
+                         ::testing::Values("gpt_tiny", "gpt_tiny_rope", "gpt_tiny_alibi", "gpt_tiny_sinusoidal", "gpt_tiny_t5",
+                                           "gpt_tiny_relative"),
                          [](const auto& info) { return info.param == "gpt_tiny" ? std::string("learned") : info.param.substr(9); });
 
 TEST(GptConfig, JsonRoundTripAndErrors) {
@@ -161,4 +165,11 @@ TEST(GptConfig, JsonRoundTripAndErrors) {
   bad({{"rope_scaling_factor", 0.5}}, "rope_scaling_factor");
   bad({{"rope_theta", 1}}, "rope_theta");
   bad({{"pos_encoding", "t5"}, {"t5_num_buckets", 32}, {"t5_max_distance", 16}}, "t5_max_distance 16");
+  bad({{"pos_encoding", "relative"}, {"relative_max_distance", 0}}, "relative_max_distance");
+  bad({{"pos_encoding", "relative"}, {"relative_max_distance", -2}}, "relative_max_distance");
+  bad({{"relative_max_distance", 2.5}}, "relative_max_distance");
+  // The relative fixture's config round-trips with its clipping distance.
+  const models::GPTConfig rel = load("gpt_tiny_relative").model->config;
+  EXPECT_EQ(rel.relative_max_distance, 3);
+  EXPECT_EQ(models::GPTConfig::from_json(rel.to_json()), rel);
 }

@@ -117,12 +117,13 @@ INSTANTIATE_TEST_SUITE_P(
                             {"rope_scaling", "ntk"}, {"rope_scaling_factor", 4}, {"rope_theta", 1e6}}},
                       Case{"rope_linear", {{"pos_encoding", "rope"}, {"rope_scaling", "linear"}, {"rope_scaling_factor", 2}}},
                       Case{"alibi_3_heads", {{"pos_encoding", "alibi"}}},
-                      Case{"t5_8_buckets", {{"pos_encoding", "t5"}, {"t5_num_buckets", 8}, {"t5_max_distance", 10}}}),
+                      Case{"t5_8_buckets", {{"pos_encoding", "t5"}, {"t5_num_buckets", 8}, {"t5_max_distance", 10}}},
+                      Case{"relative_k3", {{"pos_encoding", "relative"}, {"relative_max_distance", 3}}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(GptPositionsParams, OnlyLearnedPositionsHaveATable) {
   Generator gen(1);
-  for (const char* kind : {"learned", "sinusoidal", "rope", "alibi", "t5", "none"}) {
+  for (const char* kind : {"learned", "sinusoidal", "rope", "alibi", "t5", "relative", "none"}) {
     models::GPT m(config_of({kind, {{"pos_encoding", kind}}}), gen);
     bool has_wpe = false;
     for (const auto& [name, p] : m.named_parameters()) has_wpe |= name.rfind("wpe.", 0) == 0;

@@ -1652,6 +1652,93 @@ void rotary_cases(std::vector<OpCase>& cs) {
   cs.push_back(c);
 }
 
+// Shaw et al. 2018's clipped distance: row clip(s − (t + S − T), −k, k) + k.
+int64_t rel_row(int64_t t, int64_t s, int64_t T, int64_t S, int64_t k) {
+  return std::clamp(s - (t + S - T), -k, k) + k;
+}
+
+void relative_cases(std::vector<OpCase>& cs) {
+  // Variants: x's shape (…,T,R) for the gather, p's (…,T,S) for the scatter.
+  struct R {
+    std::string name;
+    Shape x;
+    int64_t other;  // gather: S; scatter: k
+    LayoutFn layout = nullptr;
+    unsigned checks = kGrad | kRef;
+  };
+  OpCase g;
+  g.op = "relative_gather";
+  // out[…,t,s] = x[…,t,row(t,s)] in double.
+  auto gather_ref = [](int64_t S) -> CallFn {
+    return [S](const Inputs& in) {
+      const Shape& xs = in[0].shape();
+      const int64_t T = xs[xs.size() - 2], k = (xs.back() - 1) / 2;
+      Shape out = xs;
+      out.back() = S;
+      return ref_map(in[0], out, [=](const Shape& o, Shape& src) {
+        src = o;
+        src.back() = rel_row(o[o.size() - 2], o.back(), T, S, k);
+        return true;
+      });
+    };
+  };
+  const std::vector<R> gs = {
+      {"square_k2", {2, 6, 5}, 6},
+      {"cache_S_gt_T", {2, 3, 3, 7}, 9},
+      {"one_query_k4", {1, 2, 1, 9}, 12},
+      {"k_past_S", {2, 4, 11}, 4},
+      {"k0", {3, 5, 1}, 5},
+      {"transposed", {2, 5, 6}, 6, on(0, tr)},  // (2,6,5) viewed from a (2,5,6) leaf
+      {"big_threads", {4, 4, 64, 33}, 256, nullptr, kBig},
+  };
+  for (const R& r : gs) {
+    Shape leaf = r.x;
+    Variant v = V(r.name, [leaf](Generator& gen) { return Inputs{randn(leaf, gen)}; }, r.layout, r.checks);
+    const int64_t S = r.other;
+    g.variants.push_back(with_call(v, [S](const Inputs& in) { return relative_gather(in[0], S); }, gather_ref(S)));
+  }
+  g.tol.ref_atol = g.tol.ref_rtol = 0;
+  cs.push_back(g);
+
+  OpCase sc;
+  sc.op = "relative_scatter";
+  // out[…,t,r] = Σ_{s: row(t,s)=r} p[…,t,s] in double.
+  auto scatter_ref = [](int64_t k) -> CallFn {
+    return [k](const Inputs& in) {
+      const Shape& ps = in[0].shape();
+      const int64_t T = ps[ps.size() - 2], S = ps.back(), R = 2 * k + 1;
+      const std::vector<double> p = dvals(in[0], ps);
+      Shape os = ps;
+      os.back() = R;
+      std::vector<double> out(shape_numel(os), 0.0);
+      for (int64_t i = 0; i < static_cast<int64_t>(p.size()); ++i) {
+        const int64_t s = i % S, t = (i / S) % T, n = i / (S * T);
+        out[(n * T + t) * R + rel_row(t, s, T, S, k)] += p[i];
+      }
+      return from_d(out, os);
+    };
+  };
+  const std::vector<R> ss = {
+      {"square_k2", {2, 6, 6}, 2},
+      {"cache_S_gt_T", {2, 3, 3, 9}, 3},
+      {"one_query_k4", {1, 2, 1, 12}, 4},
+      {"k_past_S", {2, 4, 4}, 5},
+      {"k0", {3, 5, 5}, 0},
+      {"transposed", {2, 7, 5}, 2, on(0, tr)},
+      {"sliced", {2, 5, 12}, 2, on(0, step2)},
+      {"big_threads", {4, 4, 64, 256}, 16, nullptr, kBig},
+  };
+  for (const R& r : ss) {
+    Shape leaf = r.x;
+    Variant v = V(r.name, [leaf](Generator& gen) { return Inputs{randn(leaf, gen)}; }, r.layout, r.checks);
+    const int64_t k = r.other;
+    sc.variants.push_back(with_call(v, [k](const Inputs& in) { return relative_scatter(in[0], k); }, scatter_ref(k)));
+  }
+  sc.tol.ref_atol = 1e-4;  // float32 sums of up to S = 256 N(0,1) terms against double
+  sc.tol.ref_rtol = 1e-5;
+  cs.push_back(sc);
+}
+
 }  // namespace
 
 const std::vector<OpCase>& op_cases() {
@@ -1666,6 +1753,7 @@ const std::vector<OpCase>& op_cases() {
     rotary_cases(cs);
     shape_cases(cs);
     indexing_cases(cs);
+    relative_cases(cs);
     return cs;
   }();
   return cases;

@@ -1,6 +1,7 @@
 // `qkv plot pe`: what a position method is and what it makes of distance —
 // the sinusoidal table (Vaswani et al. §3.5), a run's learned table, and for
-// every kind the position × position similarity (or ALiBi's bias).
+// every kind the position × position similarity (or ALiBi's bias, T5's
+// buckets, Shaw et al.'s clipped distances).
 #include <cstdio>
 #include <filesystem>
 
@@ -18,7 +19,7 @@ namespace {
 
 struct Args {
   std::string kind, view, run, out;
-  int64_t len = 100, dim = 0, heads = 8, head = 0;
+  int64_t len = 100, dim = 0, heads = 8, head = 0, max_distance = 16, layer = 0;
   double base = 10000.0;
 };
 
@@ -33,6 +34,7 @@ void take_from_run(Args& a, models::GPTConfig& cfg) {
   a.heads = cfg.n_head;
   a.dim = a.kind == "rope" ? cfg.n_embd / cfg.n_head : cfg.n_embd;
   a.base = a.kind == "rope" ? cfg.rope_theta : cfg.sinusoidal_base;
+  a.max_distance = cfg.relative_max_distance;
 }
 
 struct Picture {
@@ -69,6 +71,30 @@ Picture t5_picture(const Args& a, const models::GPTConfig* cfg) {
           "key position j", "query position i"};
 }
 
+// Shaw et al. 2018: a run's learned key vectors w^K of one layer (rows
+// distance −k … k) as a table or their row similarity, or (no run) the
+// distance clip(j − i, −k, k) that picks the row for query i and key j.
+Picture relative_picture(const Args& a, const models::GPTConfig* cfg) {
+  NoGradGuard ng;
+  if (cfg) {
+    if (a.layer < 0 || a.layer >= cfg->n_layer)
+      throw ValueError("--layer " + std::to_string(a.layer) + " out of range for the run's " +
+                       std::to_string(cfg->n_layer) + " layers");
+    auto model = models::load_model_as<models::GPT>(a.run, "qkv plot pe");
+    const Tensor wk = model->h->blocks[a.layer]->attn->rel_pos->w_k->weight.detach().contiguous();  // (2k+1, hs)
+    const std::string k = std::to_string(cfg->relative_max_distance), where = "layer " + std::to_string(a.layer) + ", " + a.run;
+    if (a.view == "table")
+      return {wk, "Relative key vectors w^K, rows distance -" + k + " .. " + k + " (" + where + ")", "dimension",
+              "distance + " + k};
+    return {nn::row_cosine_similarity(wk), "Relative key vectors: cosine similarity (" + where + ")",
+            "distance + " + k, "distance + " + k};
+  }
+  if (a.view == "table") throw ValueError("--view table: relative key vectors come from a trained model; add --run DIR");
+  return {nn::relative_distance(a.len, a.max_distance),
+          "Relative positions: clip(j - i, -k, k), k = " + std::to_string(a.max_distance), "key position j",
+          "query position i"};
+}
+
 Picture make_picture(const Args& a, const models::GPTConfig* cfg) {
   char t[160];
   if (a.kind == "learned") {
@@ -92,6 +118,7 @@ Picture make_picture(const Args& a, const models::GPTConfig* cfg) {
   }
   if (a.kind == "rope") return rope_picture(a, cfg);
   if (a.kind == "t5") return t5_picture(a, cfg);
+  if (a.kind == "relative") return relative_picture(a, cfg);
   std::snprintf(t, sizeof t, "ALiBi: bias -m|i-j| of head %ld of %ld (m = %g)", static_cast<long>(a.head),
                 static_cast<long>(a.heads), nn::alibi_slopes(a.heads).to_vector()[static_cast<size_t>(a.head)]);
   return {nn::alibi_bias(a.len, a.heads, a.head), t, "key position j", "query position i"};
@@ -104,8 +131,11 @@ void check(Args& a) {
     throw ValueError("--len and --dim must be at most 8192, got " + std::to_string(a.len) + " and " +
                      std::to_string(a.dim));
   if (a.kind == "none") throw ValueError("--kind none: no position method, nothing to draw");
-  if (a.kind != "sinusoidal" && a.kind != "learned" && a.kind != "rope" && a.kind != "alibi" && a.kind != "t5")
-    throw ValueError("--kind " + a.kind + ": use sinusoidal, learned, rope, alibi or t5");
+  if (a.kind != "sinusoidal" && a.kind != "learned" && a.kind != "rope" && a.kind != "alibi" && a.kind != "t5" &&
+      a.kind != "relative")
+    throw ValueError("--kind " + a.kind + ": use sinusoidal, learned, rope, alibi, t5 or relative");
+  if (a.max_distance < 1)
+    throw ValueError("--max-distance must be at least 1, got " + std::to_string(a.max_distance));
   if (a.view.empty()) a.view = a.kind == "sinusoidal" || a.kind == "learned" ? "table" : "similarity";
   if (a.view != "table" && a.view != "similarity")
     throw ValueError("--view " + a.view + ": use table or similarity");
@@ -139,11 +169,13 @@ void run(Args a) {
 void add_plot_pe_command(CLI::App& plot) {
   auto* pe = plot.add_subcommand(
       "pe", "Positions: the sinusoidal table PE(pos,2i)=sin(pos/base^(2i/d)), PE(pos,2i+1)=cos(...), a run's learned "
-            "table, or what sinusoidal, learned, rope and alibi make of distance (--view similarity)");
+            "table, or what sinusoidal, learned, rope, alibi, t5 and relative make of distance (--view similarity)");
   static Args a;
-  pe->add_option("--kind", a.kind, "sinusoidal, learned (needs --run), rope, alibi or t5; auto = the run's, else sinusoidal")
+  pe->add_option("--kind", a.kind,
+                 "sinusoidal, learned (needs --run), rope, alibi, t5 or relative; auto = the run's, else sinusoidal")
       ->default_str("auto");
-  pe->add_option("--view", a.view, "table (sinusoidal, learned) or similarity; auto = table where there is one")
+  pe->add_option("--view", a.view,
+                 "table (sinusoidal, learned, a relative run's w^K) or similarity; auto = table where there is one")
       ->default_str("auto");
   pe->add_option("--run", a.run, "A run directory: its kind, sizes and bases (and learned table)")
       ->default_str("none");
@@ -152,6 +184,9 @@ void add_plot_pe_command(CLI::App& plot) {
   pe->add_option("--base", a.base, "Sinusoidal base or RoPE theta (try 100, 10000, 1000000)")->capture_default_str();
   pe->add_option("--heads", a.heads, "ALiBi: heads (their slopes)")->capture_default_str();
   pe->add_option("--head", a.head, "ALiBi or a T5 run: the head to draw (ALiBi 0 = steepest slope)")->capture_default_str();
+  pe->add_option("--max-distance", a.max_distance, "Relative (no run): the clipping distance k of clip(j - i, -k, k)")
+      ->capture_default_str();
+  pe->add_option("--layer", a.layer, "A relative run: the layer whose key vectors w^K to draw")->capture_default_str();
   pe->add_option("-o,--out", a.out, "Output file: .png or .svg")->required();
   pe->callback([] { run(a); });
 }

@@ -8,7 +8,8 @@
 // sinusoidal table added to the token embeddings scaled by √C (Vaswani et al.
 // §3.4 — unscaled, the ±1 table drowns GPT-2's N(0, 0.02) embeddings: val
 // loss 2.27 against 1.96 on Tiny Shakespeare), rotary q/k in every attention (rope),
-// ALiBi slopes in every attention, or none. Only the learned table limits the
+// ALiBi slopes in every attention, Shaw et al.'s relative key/value vectors
+// in every attention (relative; w_k, w_v per layer), or none. Only the learned table limits the
 // context to block_size; the others run past it (docs/POSITIONS.md).
 //
 // The output projection is tied to the token embedding. Parameter names follow

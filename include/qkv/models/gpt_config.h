@@ -21,7 +21,8 @@ struct GPTConfig {
   // Positions (docs/POSITIONS.md): "learned" (GPT-2's wpe, block_size rows),
   // "sinusoidal" (added, Vaswani et al.), "rope" (rotary q/k), "alibi"
   // (distance penalty in the scores), "t5" (learned bucketed bias in the
-  // scores) or "none" (causal attention alone).
+  // scores), "relative" (Shaw et al. 2018: learned key and value vectors per
+  // clipped distance, per layer) or "none" (causal attention alone).
   std::string pos_encoding = "learned";
   float sinusoidal_base = 10000.0f;      // sinusoidal: the base of the wavelengths
   float rope_theta = 10000.0f;           // rope: the base θ
@@ -31,6 +32,7 @@ struct GPTConfig {
   float rope_scaling_factor = 1.0f;      // rope: the scaling's factor (≥ 1)
   int64_t t5_num_buckets = 32;           // t5: relative-position buckets (causal: all for keys before)
   int64_t t5_max_distance = 128;         // t5: offsets from here on share the last bucket
+  int64_t relative_max_distance = 16;    // relative: the clipping distance k (2k+1 vectors; Shaw et al. used 16)
 
   // Every field above, once: JSON key, help, bounds (qkv/core/config_fields.h).
   static const config::Table<GPTConfig>& fields();

@@ -23,6 +23,8 @@
 
 namespace qkv::nn {
 
+class ShawRelativePositions;  // qkv/nn/positional.h
+
 // Parameter names of the projections. Fused self-attention: `qkv` (C → 3C,
 // rows q | k | v, the layout of GPT-2's c_attn and torch's in_proj_weight).
 // Fused cross-attention: `q` (C → C) and `kv` (C_kv → 2C), Hugging Face
@@ -90,6 +92,11 @@ class MultiHeadAttention : public Module {
   int64_t kv_width() const { return config.n_kv_heads * head_size; }  // Ckv: keys/values per position
   QKTransform qk_transform;  // empty = none (e.g. nn::RotaryEmbedding)
   Tensor alibi_slopes;       // (NH) ALiBi slopes (nn::alibi_slopes), applied in the kernel; undefined = none
+  // Shaw et al. 2018's relative positions (self-attention only): registers
+  // `rel_pos` (w_k, w_v: (2k+1, hs)), k = max_distance. Attention then runs as
+  // differentiable ops (nn/relative_attention.cpp) instead of the fused op.
+  void add_relative_positions(int64_t max_distance, Generator& gen);
+  std::shared_ptr<ShawRelativePositions> rel_pos;  // null = none
   // Projections (null when the layout does not use them): fused self-attention
   // has qkv_proj; fused cross-attention q_proj + kv_proj; separate q/k/v_proj.
   std::shared_ptr<Linear> qkv_proj, q_proj, kv_proj, k_proj, v_proj, out_proj;
@@ -98,6 +105,10 @@ class MultiHeadAttention : public Module {
  private:
   struct Projected;  // q, k, v of one call (see attention.cpp)
   Projected project(const Tensor& x, const AttentionArgs& args) const;
+  // q (B,T,C) over k, v (B,S,C) with relative positions → the heads' output
+  // (B,T,C); fills res.weights on request (nn/relative_attention.cpp).
+  Tensor relative_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
+                            const AttentionArgs& args, AttentionOutput& res) const;
 };
 
 // The mask the attention op gets from a user mask (bool or float, broadcast

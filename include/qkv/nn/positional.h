@@ -98,6 +98,28 @@ class T5RelativeBias : public Module {
   std::shared_ptr<Embedding> relative_attention_bias;  // (num_buckets, H)
 };
 
+// Relative position representations (Shaw et al. 2018, §3): learned key and
+// value vectors per clipped distance, w^K and w^V (2k+1, hs) — one pair per
+// layer, shared by its heads — with a^K_ij = w^K_{clip(j−i,−k,k)} (a^V alike):
+//   e_ij = (x_i W^Q)·(x_j W^K + a^K_ij) / √hs          (eq. 4)
+//   z_i  = Σ_j α_ij (x_j W^V + a^V_ij)                  (eq. 3)
+// nn::MultiHeadAttention calls the two terms when it holds one
+// (MultiHeadAttention::add_relative_positions). Query t of T over S keys sits
+// at key position t + S − T (bottom-right aligned, as with a KV cache).
+class ShawRelativePositions : public Module {
+ public:
+  // ValueError unless max_distance (k) ≥ 1 and head_size ≥ 1.
+  ShawRelativePositions(int64_t max_distance, int64_t head_size, Generator& gen);
+  // The score term q·a^K_ij of queries q (B,NH,T,hs) over S keys, unscaled:
+  // (q · w^Kᵀ) (B,NH,T,2k+1) gathered by distance → (B,NH,T,S). Differentiable.
+  Tensor key_scores(const Tensor& q, int64_t S) const;
+  // The value term Σ_j α_ij a^V_ij of probabilities alpha (B,NH,T,S): the
+  // probabilities summed per distance (B,NH,T,2k+1) · w^V → (B,NH,T,hs).
+  Tensor value_term(const Tensor& alpha) const;
+  int64_t max_distance, head_size;
+  std::shared_ptr<Embedding> w_k, w_v;  // (2k+1, hs): rows −k … k
+};
+
 // What each method makes of distance, as (len, len) matrices for pictures
 // (`qkv plot pe`), computed with the model's own pieces:
 // rows i, columns j = the cosine similarity of the sinusoidal vectors at
@@ -109,6 +131,8 @@ Tensor sinusoidal_similarity(int64_t len, int64_t d_model, double base = 10000.0
 Tensor rope_similarity(int64_t len, int64_t head_size, const RopeOptions& opt);
 // head `head`'s ALiBi bias −m_h·|i − j| (a causal model sees j ≤ i);
 Tensor alibi_bias(int64_t len, int64_t n_heads, int64_t head);
+// the clipped distance clip(j − i, −k, k) of Shaw et al.'s relative positions;
+Tensor relative_distance(int64_t len, int64_t max_distance);
 // the cosine similarity of the rows of a learned table (T, C).
 Tensor row_cosine_similarity(const Tensor& table);
 

@@ -56,6 +56,8 @@
   X(multi_head_attention, 3, "attention over H heads side by side in (B,T,H*d)")    \
   X(multi_head_self_attention, 1, "the same from a fused (B,T,3C) q|k|v projection")\
   X(rotary_embedding, 1, "RoPE: rotate channel pairs of each head by position")   \
+  X(relative_gather, 1, "(…,T,2k+1) → (…,T,S): entry clip(s − t', −k, k) per key")  \
+  X(relative_scatter, 1, "(…,T,S) → (…,T,2k+1): keys summed per clipped distance")  \
   /* shape and copies */                                                            \
   X(view, 1, "reshape/view/flatten/squeeze/unsqueeze")                              \
   X(permute, 1, "permute/transpose")                                                \

@@ -155,6 +155,17 @@ struct RopeOptions {
   RopeLayout layout = RopeLayout::RotateHalf;
 };
 Tensor rotary_embedding(const Tensor& x, const Tensor& positions, int64_t n_head, const RopeOptions& opt = {});
+// Relative positions (Shaw et al. 2018, §3.2): T queries over S keys, query t
+// at key position t' = t + S − T (bottom-right aligned, as with a KV cache),
+// key s at the clipped distance d(t,s) = clip(s − t', −k, k), row d + k of a
+// (2k+1)-row table. The two ops are each other's adjoint (and backward):
+// relative_gather: x (…,T,2k+1) → (…,T,S), out[…,t,s] = x[…,t,d(t,s)+k] —
+//   e.g. q·w^K per distance, spread over the keys (the a^K_ij score term);
+// relative_scatter: p (…,T,S) → (…,T,2k+1), out[…,t,r] = Σ_{s: d(t,s)+k=r} p[…,t,s]
+//   — e.g. the attention probabilities summed per distance (the a^V_ij term).
+// k = (x.size(-1) − 1) / 2 for the gather (an odd last dim); k ≥ 0.
+Tensor relative_gather(const Tensor& x, int64_t S);
+Tensor relative_scatter(const Tensor& p, int64_t k);
 
 // ---- indexing
 // PyTorch's index_select: out has a's shape with dim resized to index.numel(),

@@ -18,8 +18,8 @@ const config::Table<GPTConfig>& GPTConfig::fields() {
           field("dropout", &GPTConfig::dropout, "Dropout probability").at_least(0).below(1),
           field("bias", &GPTConfig::bias, "Biases in Linear and LayerNorm: true or false"),
           field("activation", &GPTConfig::activation, "GELU: exact (erf) or GPT-2's tanh approximation").one_of({"gelu", "gelu_tanh"}),
-          field("pos_encoding", &GPTConfig::pos_encoding, "Positions: learned table, sinusoidal, rotary (rope), ALiBi, T5 relative bias or none")
-              .one_of({"learned", "sinusoidal", "rope", "alibi", "t5", "none"}),
+          field("pos_encoding", &GPTConfig::pos_encoding, "Positions: learned table, sinusoidal, rotary (rope), ALiBi, T5 relative bias, Shaw's relative positions or none")
+              .one_of({"learned", "sinusoidal", "rope", "alibi", "t5", "relative", "none"}),
           field("sinusoidal_base", &GPTConfig::sinusoidal_base, "Sinusoidal positions: base of the wavelengths").above(1),
           field("rope_theta", &GPTConfig::rope_theta, "RoPE: base theta of the rotation frequencies").above(1),
           field("rope_dim", &GPTConfig::rope_dim, "RoPE: rotary channels per head, even (0 = the whole head)").at_least(0),
@@ -30,6 +30,8 @@ const config::Table<GPTConfig>& GPTConfig::fields() {
           field("rope_scaling_factor", &GPTConfig::rope_scaling_factor, "RoPE: the scaling factor").at_least(1),
           field("t5_num_buckets", &GPTConfig::t5_num_buckets, "T5 bias: relative-position buckets").at_least(2),
           field("t5_max_distance", &GPTConfig::t5_max_distance, "T5 bias: offsets from here on share the last bucket").above(1),
+          field("relative_max_distance", &GPTConfig::relative_max_distance,
+                "Relative positions (Shaw et al.): the clipping distance k of the 2k+1 learned key/value vectors").above(0),
       });
   return t;
 }

@@ -199,7 +199,7 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
     opt.gen = args.gen;
   }
   AttentionOutput res;
-  if (args.need_weights) {
+  if (args.need_weights && !rel_pos) {
     NoGradGuard ng;
     AttentionOptions wopt = opt;
     wopt.dropout_p = 0.0f;
@@ -212,8 +212,9 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
       res.weights = res.weights.reshape({Bq, NH, group, T, S}).transpose(1, 2).contiguous().reshape({B, NH, T, S});
   }
   // Heads stay side by side in the projections' rows: no transposes, no copies.
-  Tensor y = p.qkv.defined() ? multi_head_self_attention(p.qkv, NH, opt)
-                             : multi_head_attention(q, p.k, p.v, NH, opt);  // (Bq,Tq,C)
+  Tensor y = rel_pos          ? relative_attention(q, p.k, p.v, key_mask, args, res)
+             : p.qkv.defined() ? multi_head_self_attention(p.qkv, NH, opt)
+                               : multi_head_attention(q, p.k, p.v, NH, opt);  // (Bq,Tq,C)
   if (group > 1) y = y.reshape({B, T, C});
   y = out_proj->forward(y);
   if (is_training() && resid_dropout->p > 0) {

@@ -159,6 +159,33 @@ Tensor T5RelativeBias::forward(int64_t T, int64_t S) const {
   return b.permute({2, 0, 1}).unsqueeze(0);                                      // (1,H,T,S)
 }
 
+ShawRelativePositions::ShawRelativePositions(int64_t k, int64_t hs, Generator& gen) : max_distance(k), head_size(hs) {
+  if (k < 1) throw ValueError("ShawRelativePositions: the clipping distance k must be >= 1, got " + std::to_string(k));
+  if (hs < 1) throw ValueError("ShawRelativePositions: head_size must be >= 1, got " + std::to_string(hs));
+  w_k = register_module("w_k", std::make_shared<Embedding>(2 * k + 1, hs, gen));
+  w_v = register_module("w_v", std::make_shared<Embedding>(2 * k + 1, hs, gen));
+}
+
+Tensor ShawRelativePositions::key_scores(const Tensor& q, int64_t S) const {
+  // q (B,NH,T,hs) · w^Kᵀ (hs,2k+1) → (B,NH,T,2k+1); entry clip(j−i)+k for key j → (B,NH,T,S)
+  return relative_gather(matmul(q, w_k->weight.transpose(0, 1)), S);
+}
+
+Tensor ShawRelativePositions::value_term(const Tensor& alpha) const {
+  // Σ_j α_ij w^V_{clip(j−i)} = Σ_r (Σ_{j: clip(j−i)=r} α_ij) w^V_r: (B,NH,T,2k+1) · (2k+1,hs)
+  return matmul(relative_scatter(alpha, max_distance), w_v->weight);
+}
+
+Tensor relative_distance(int64_t len, int64_t k) {
+  if (len <= 0 || k < 1)
+    throw ValueError("relative_distance: need len >= 1 and max_distance >= 1, got " + std::to_string(len) + ", " +
+                     std::to_string(k));
+  std::vector<float> d(static_cast<size_t>(len * len));
+  for (int64_t i = 0; i < len; ++i)
+    for (int64_t j = 0; j < len; ++j) d[i * len + j] = static_cast<float>(std::clamp(j - i, -k, k));
+  return tensor(d, {len, len});
+}
+
 Tensor row_cosine_similarity(const Tensor& table) {
   if (table.dim() != 2) throw ShapeError("row_cosine_similarity: need a (T, C) table, got " + shape_str(table.shape()));
   NoGradGuard ng;
