@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -106,4 +107,28 @@ TEST_F(TrainTranslateCli, BadInputFailsClearlyAndWritesNothing) {
   expect_fail(qkv::testing::qkv_cli(cmd + " --tokenizer " + p("notok.json")), "notok.json");
   EXPECT_FALSE(fs::exists(out + "/model.safetensors"));
   expect_fail(qkv::testing::qkv_cli(cmd + " --resume"), "cannot --resume");
+}
+
+TEST_F(TrainTranslateCli, PositionMethodIsAFlagAndTheRunKeepsIt) {
+  // Shaw et al.'s relative positions (their paper's own setting: translation)
+  // and T5's bias, chosen on the command line, saved in config.json, and used
+  // again by `qkv translate`.
+  for (const std::string kind : {"relative", "t5"}) {
+    const std::string out = p("run_" + kind);
+    auto r = qkv::testing::qkv_cli(tiny(out) + " --pos-encoding " + kind);
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(qkv::io::read_json(out + "/config.json")["pos_encoding"], kind);
+    write("in.txt", "ein Haus .\n");
+    r = qkv::testing::shell("{ " + std::string(QKV_CLI_PATH) + " translate " + out + " --threads 1 < " + p("in.txt") +
+                            " > " + p("out.txt") + "; }");
+    EXPECT_EQ(r.code, 0) << r.out;
+    std::ifstream f(p("out.txt"));
+    const std::string line((std::istreambuf_iterator<char>(f)), {});
+    EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;  // one line out per line in
+  }
+  auto r = qkv::testing::qkv_cli(tiny(p("bad")) + " --pos-encoding xpos");
+  expect_fail(r, "pos_encoding must be");
+  EXPECT_EQ(r.out.find("tokenizer: training"), std::string::npos) << "the flags are checked before the BPE:\n" << r.out;
+  expect_fail(qkv::testing::qkv_cli(tiny(p("bad")) + " --pos-encoding rope --rope-dim 3"), "rope_dim 3");
+  EXPECT_FALSE(fs::exists(p("bad") + "/model.safetensors"));
 }

@@ -141,6 +141,11 @@ void run_train_translate(const TranslateTrainArgs& a) {
   auto [model_j, train_j] = merged_configs<models::Seq2SeqConfig>(
       models::Seq2SeqConfig{}.to_json(), translation_defaults().to_json(), a.resume, a.out, a.config, *a.model, *a.train);
 
+  {  // the model flags checked now, before minutes of reading and BPE training (the vocabulary is not known yet)
+    nlohmann::json early = model_j;
+    early["vocab_size"] = 1 << 20;
+    models::Seq2SeqConfig::from_json(early).validate();
+  }
   const data::ParallelCorpus train_text = data::read_parallel(a.src, a.tgt);  // read once: BPE and pairs
   const Tokenizer tok = joint_tokenizer(a, train_text);
   const std::string tok_where = a.resume ? a.out + "/tokenizer.json" : a.tokenizer.empty() ? "tokenizer" : a.tokenizer;

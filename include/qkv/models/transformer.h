@@ -113,11 +113,18 @@ class Transformer : public Seq2SeqLM {
   Seq2SeqConfig config;
   std::shared_ptr<nn::Embedding> shared;
   std::shared_ptr<TransformerStack> encoder, decoder;
+  // Positions (config.pos_encoding; null when the method does not use them):
+  // the sinusoidal table both sides add, learned tables per side, T5 biases
+  // per stack. rope and alibi live in the self-attention modules.
   std::shared_ptr<nn::SinusoidalPositionalEncoding> pe;
+  std::shared_ptr<nn::LearnedPositionalEmbedding> encoder_positions, decoder_positions;
+  std::shared_ptr<nn::T5RelativeBias> encoder_bias, decoder_bias;
   std::shared_ptr<nn::Dropout> drop;
 
  private:
-  Tensor embed(const Tensor& ids, int64_t offset, Generator& gen) const;  // (B,T) → (B,T,C)
+  enum class Side { Encoder, Decoder };
+  Tensor embed(const Tensor& ids, int64_t offset, Side side, Generator& gen) const;  // (B,T) → (B,T,C)
+  void add_positions(Generator& gen);  // the modules config.pos_encoding needs
   void init_weights(Generator& gen);
 };
 

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "qkv/models/position_fields.h"
 #include "qkv/nn/init.h"
+#include "qkv/nn/positions.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::models {
@@ -22,20 +24,6 @@ nn::LayerConfig block_config(const GPTConfig& cfg) {
   return l;
 }
 
-// The attention-side position methods: rotary q/k, ALiBi slopes or Shaw's
-// relative key/value vectors (one pair of tables per layer, as the paper).
-void add_positions(nn::MultiHeadAttention& attn, const GPTConfig& cfg, Generator& gen) {
-  if (cfg.pos_encoding == "alibi") attn.alibi_slopes = nn::alibi_slopes(cfg.n_head);
-  if (cfg.pos_encoding == "relative") attn.add_relative_positions(cfg.relative_max_distance, gen);
-  if (cfg.pos_encoding != "rope") return;
-  nn::RopeConfig r;
-  r.dim = cfg.rope_dim;
-  r.theta = cfg.rope_theta;
-  r.layout = cfg.rope_layout == "adjacent" ? RopeLayout::Adjacent : RopeLayout::RotateHalf;
-  r.scaling = cfg.rope_scaling;
-  r.factor = cfg.rope_scaling_factor;
-  attn.qk_transform = nn::RotaryEmbedding(r, cfg.n_head, cfg.n_embd / cfg.n_head);
-}
 }  // namespace
 
 GPT::GPT(const GPTConfig& cfg, Generator& gen) : config(cfg) {
@@ -52,7 +40,7 @@ GPT::GPT(const GPTConfig& cfg, Generator& gen) : config(cfg) {
   h = register_module("h", std::make_shared<GPTBlocks>());
   for (int64_t i = 0; i < cfg.n_layer; ++i) {
     auto block = std::make_shared<nn::TransformerLayer>(block_config(cfg), gen);
-    add_positions(*block->attn, cfg, gen);
+    nn::attach_positions(*block->attn, position_config(cfg), gen);
     h->append(block);
   }
   ln_f = register_module("ln_f", std::make_shared<nn::LayerNorm>(cfg.n_embd, 1e-5f, cfg.bias));

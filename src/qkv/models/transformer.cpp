@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "qkv/models/position_fields.h"
 #include "qkv/nn/init.h"
+#include "qkv/nn/positions.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::models {
@@ -63,9 +65,30 @@ Transformer::Transformer(const Seq2SeqConfig& cfg, Generator& gen) : config(cfg)
   shared = register_module("shared", std::make_shared<nn::Embedding>(cfg.vocab_size, cfg.d_model, gen));
   encoder = register_module("encoder", std::make_shared<TransformerStack>(layer_config(cfg, false), cfg.n_encoder_layers, gen));
   decoder = register_module("decoder", std::make_shared<TransformerStack>(layer_config(cfg, true), cfg.n_decoder_layers, gen));
-  pe = std::make_shared<nn::SinusoidalPositionalEncoding>(cfg.d_model, cfg.max_len);
+  add_positions(gen);
   drop = register_module("drop", std::make_shared<nn::Dropout>(cfg.dropout));
   init_weights(gen);
+}
+
+void Transformer::add_positions(Generator& gen) {
+  const std::string& kind = config.pos_encoding;
+  if (kind == "sinusoidal")
+    pe = std::make_shared<nn::SinusoidalPositionalEncoding>(config.d_model, config.max_len, config.sinusoidal_base);
+  if (kind == "learned") {
+    encoder_positions = register_module("encoder_positions",
+                                        std::make_shared<nn::LearnedPositionalEmbedding>(config.max_len, config.d_model, gen));
+    decoder_positions = register_module("decoder_positions",
+                                        std::make_shared<nn::LearnedPositionalEmbedding>(config.max_len, config.d_model, gen));
+  }
+  if (kind == "t5") {  // T5: the encoder's buckets look both ways, the decoder's only back
+    encoder_bias = register_module("encoder_bias", std::make_shared<nn::T5RelativeBias>(
+                                                       config.t5_num_buckets, config.t5_max_distance, config.n_heads, true, gen));
+    decoder_bias = register_module("decoder_bias", std::make_shared<nn::T5RelativeBias>(
+                                                       config.t5_num_buckets, config.t5_max_distance, config.n_heads, false, gen));
+  }
+  const nn::PositionConfig p = position_config(config);
+  for (const auto& l : encoder->layers) nn::attach_positions(*l->attn, p, gen);
+  for (const auto& l : decoder->layers) nn::attach_positions(*l->attn, p, gen);  // self-attention only, never the cross
 }
 
 void Transformer::init_weights(Generator& gen) {
@@ -90,20 +113,31 @@ nn::KVCache Transformer::make_cache(int64_t batch) const {
   return nn::KVCache(batch, config.max_len, config.d_model, config.n_decoder_layers, config.n_decoder_layers);
 }
 
-Tensor Transformer::embed(const Tensor& ids, int64_t offset, Generator& gen) const {
+Tensor Transformer::embed(const Tensor& ids, int64_t offset, Side side, Generator& gen) const {
   // §3.4: embeddings × √d_model; §3.5: + PE(pos); §5.4: dropout on the sums.
+  const int64_t T = ids.size(1);
   Tensor x = mul(shared->forward(ids), std::sqrt(static_cast<float>(config.d_model)));  // (B,T,C)
-  x = add(x, pe->forward(ids.size(1), offset));                                          // + (T,C)
+  if (pe) x = add(x, pe->forward(T, offset));                                           // + (T,C)
+  const auto& table = side == Side::Encoder ? encoder_positions : decoder_positions;
+  if (table) {
+    if (offset + T > table->max_len)
+      throw ValueError(std::string("Transformer: a ") + (side == Side::Encoder ? "source" : "target") + " of " +
+                       std::to_string(offset + T) + " tokens is longer than the learned position table of max_len " +
+                       std::to_string(table->max_len) + "; learned positions cannot run longer than they were trained");
+    x = add(x, table->forward(T, offset));
+  }
   return drop->forward(x, gen);
 }
 
 Tensor Transformer::encode(const Tensor& src_ids, const Tensor& src_mask, Generator& gen) const {
   check_ids("encode", "src_ids", src_ids);
   check_mask("encode", "src_mask", src_mask, src_ids.shape());
-  Tensor x = embed(src_ids, 0, gen);  // (B,S,C)
+  Tensor x = embed(src_ids, 0, Side::Encoder, gen);  // (B,S,C)
   nn::LayerArgs args;
   args.gen = &gen;
   args.self.key_mask = src_mask;  // padded source tokens are never attended to
+  args.self.positions = arange(0.0, static_cast<double>(src_ids.size(1)));  // rotary q/k
+  if (encoder_bias) args.self.mask = encoder_bias->forward(src_ids.size(1), src_ids.size(1));  // (1,NH,S,S)
   for (const auto& layer : encoder->layers) x = layer->forward(x, args);
   return encoder->norm->forward(x);  // memory (B,S,C)
 }
@@ -133,11 +167,13 @@ Tensor Transformer::decode(const Tensor& tgt_in, const Tensor& memory, Generator
   const int64_t G = !by_sentence ? B : cross_cached ? cache->layer(L).k.size(0) : memory.size(0);  // sentences
   check_mask("decode", "src_mask", a.src_mask, {G, S});
   check_mask("decode", "tgt_mask", a.tgt_mask, {B, offset + T});
-  Tensor x = embed(tgt_in, offset, gen);  // (B,T,C)
+  Tensor x = embed(tgt_in, offset, Side::Decoder, gen);  // (B,T,C)
   nn::LayerArgs args;
   args.gen = &gen;
   args.self.causal = true;  // §3.2.3: position t sees targets ≤ t (with a cache: s ≤ t + offset)
   args.self.key_mask = a.tgt_mask;
+  args.self.positions = arange(static_cast<double>(offset), static_cast<double>(offset + T));  // rotary q/k
+  if (decoder_bias) args.self.mask = decoder_bias->forward(T, offset + T);  // (1,NH,T,offset+T)
   args.cross.context = memory;
   args.cross.key_mask = a.src_mask;
   args.cross.context_rows = a.source_rows;  // beams share their sentence's keys/values (attention.h)

@@ -2,6 +2,7 @@
 #include "qkv/models/transformer_config.h"
 
 #include "qkv/core/error.h"
+#include "qkv/models/position_fields.h"
 
 namespace qkv::models {
 
@@ -10,7 +11,7 @@ const config::Table<Seq2SeqConfig>& Seq2SeqConfig::fields() {
   using S = Seq2SeqConfig;
   static const config::Table<S> t(
       "Transformer config",
-      {
+      concat<S>({
           field("vocab_size", &S::vocab_size, "Tokens in the shared source/target vocabulary, V").above(0),
           field("d_model", &S::d_model, "Model width C (d_model)").above(0),
           field("n_heads", &S::n_heads, "Attention heads per layer, NH").above(0),
@@ -18,13 +19,13 @@ const config::Table<Seq2SeqConfig>& Seq2SeqConfig::fields() {
           field("n_encoder_layers", &S::n_encoder_layers, "Encoder layers").above(0),
           field("n_decoder_layers", &S::n_decoder_layers, "Decoder layers").above(0),
           field("dropout", &S::dropout, "Dropout probability (P_drop)").at_least(0).below(1),
-          field("max_len", &S::max_len, "Longest target a decoder cache holds (sinusoidal rows precomputed)").above(0),
+          field("max_len", &S::max_len, "Longest target a decoder cache holds (rows of learned position tables)").above(0),
           field("norm_first", &S::norm_first, "LayerNorm before each sub-layer (pre-LN) instead of after (post-LN)"),
           field("activation", &S::activation, "Feed-forward activation").one_of({"relu", "gelu"}),
           field("pad_id", &S::pad_id, "Padding token id").at_least(0),
           field("bos_id", &S::bos_id, "Beginning-of-sentence id: the decoder's first input").at_least(0),
           field("eos_id", &S::eos_id, "End-of-sentence id: the last label of every target").at_least(0),
-      });
+      }, position_fields<S>({"sinusoidal", "learned", "rope", "alibi", "t5", "relative", "none"})));
   return t;
 }
 
@@ -33,6 +34,7 @@ void Seq2SeqConfig::validate() const {
   if (d_model % n_heads != 0)
     throw ValueError("Transformer config: d_model " + std::to_string(d_model) + " must be divisible by n_heads " +
                      std::to_string(n_heads));
+  nn::validate_positions(position_config(*this), d_model / n_heads, "Transformer config");
   for (auto [key, id] : {std::pair{"pad_id", pad_id}, {"bos_id", bos_id}, {"eos_id", eos_id}})
     if (id >= vocab_size)
       throw ValueError(std::string("Transformer config: ") + key + " " + std::to_string(id) +
