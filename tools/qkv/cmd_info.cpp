@@ -1,8 +1,13 @@
-// `qkv info`: version, CPU features, GEMM backend, threads, model families.
+// `qkv info`: version, CPU features, GEMM backend, threads, model families;
+// `qkv info DIR`: what a model directory (qkv's or Hugging Face's) holds.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <map>
 
 #include "commands.h"
+#include "qkv/io/json.h"
+#include "qkv/models/hf.h"
 #include "qkv/qkv.h"
 
 namespace qkv::cli {
@@ -14,13 +19,56 @@ void apply_threads(int threads) {
 
 namespace {
 
+// Architecture, parameters, stored dtypes, tokenizer and context of DIR.
+void print_model_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::unique_ptr<models::Model> model = models::load_model(dir);  // checks the directory first
+  const nlohmann::json original = io::read_json(dir + "/config.json");
+  const std::string stored = original.value("model_type", std::string("?"));
+  std::printf("directory:  %s\n", dir.c_str());
+  std::printf("model:      %s%s\n", model->model_type().c_str(),
+              stored == model->model_type() ? "" : (" (Hugging Face model_type \"" + stored + "\", read as it is)").c_str());
+  int64_t params = 0;
+  for (const auto& [name, t] : model->named_parameters()) params += t.numel();
+  std::printf("parameters: %ld (%.2f M)\n", static_cast<long>(params), static_cast<double>(params) / 1e6);
+  std::map<std::string, int64_t> dtypes;  // stored dtype → tensors
+  for (const auto& [name, code] : models::load_checkpoint(dir).file_dtypes) dtypes[code]++;
+  std::string d;
+  for (const auto& [k, n] : dtypes) d += (d.empty() ? "" : ", ") + k + " ×" + std::to_string(n);
+  std::printf("stored:     %s%s\n", d.c_str(),
+              fs::exists(dir + "/model.safetensors.index.json") ? " (sharded: model.safetensors.index.json)" : "");
+  if (auto* lm = dynamic_cast<models::CausalDecoderLM*>(model.get()))
+    std::printf("context:    %ld tokens\n", static_cast<long>(lm->context_length()));
+  const nlohmann::json cfg = model->config_json();
+  std::printf("config:     %s\n", compact_json(nlohmann::ordered_json(cfg)).c_str());
+  const std::string tok = dir + "/tokenizer.json";
+  if (!fs::exists(tok)) {
+    std::printf("tokenizer:  none (no tokenizer.json)\n");
+    return;
+  }
+  const nlohmann::json tj = io::read_json(tok);
+  const std::string kind = tj.contains("model") && tj["model"].is_object() ? tj["model"].value("type", "?") : "?";
+  std::string specials;
+  if (tj.contains("added_tokens") && tj["added_tokens"].is_array())
+    for (const auto& a : tj["added_tokens"])
+      if (a.value("special", false)) specials += (specials.empty() ? "" : " ") + a.value("content", std::string());
+  std::printf("tokenizer:  %s, %ld tokens; special: %s\n", kind.c_str(),
+              static_cast<long>(tokenizers::Tokenizer::from_path(tok).vocab_size()),
+              specials.empty() ? "none" : specials.c_str());
+}
+
 void add_info_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("info", "Print the version, CPU features, GEMM backend, threads and model families");
+  auto* cmd = app.add_subcommand("info",
+                                 "Print the version, CPU features, GEMM backend, threads and model families; with DIR, "
+                                 "what a model directory holds (qkv's or Hugging Face's)");
   static int threads = 0;
+  static std::string dir;
+  cmd->add_option("dir", dir, "A model directory: architecture, parameters, stored dtypes, context, tokenizer");
   cmd->add_option("--threads", threads, "Threads for every threaded library (0 = physical cores)")
       ->capture_default_str();
   cmd->callback([] {
     apply_threads(threads);
+    if (!dir.empty()) return print_model_dir(dir);
     const CpuFeatures& f = cpu_features();
     const char* wait = std::getenv("OMP_WAIT_POLICY");
     std::printf("qkv %s\n", kVersion);

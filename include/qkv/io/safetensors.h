@@ -29,6 +29,10 @@ namespace qkv::io {
 struct NamedTensors {
   std::vector<std::pair<std::string, Tensor>> tensors;
   std::map<std::string, std::string> metadata;
+  // Each tensor's dtype code in the file ("F32", "F16", "BF16", …; F16 is
+  // widened to Float32 on load, so only this remembers it). Filled by
+  // load_safetensors.
+  std::map<std::string, std::string> file_dtypes;
   // The tensor called `name`; IOError listing nothing fancy if absent.
   const Tensor& at(const std::string& name) const;
   bool contains(const std::string& name) const;

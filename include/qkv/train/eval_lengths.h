@@ -41,4 +41,15 @@ struct LengthScore {
 LengthScore score_at_length(const models::CausalLM& model, const std::vector<int64_t>& tokens, int64_t length,
                             const LengthEvalOptions& opt = {});
 
+// Hugging Face's perplexity of a fixed-length model (the transformers guide
+// "Perplexity of fixed-length models"; `qkv perplexity`): windows
+// tokens[begin, begin + context) for begin = 0, stride, 2·stride, … until one
+// reaches the end; each scores the targets no earlier window scored (the
+// first: all but token 0), so every token after the first is scored once,
+// with between context − stride and context − 1 tokens before it.
+// ValueError for context < 2, a stride outside 1…context, fewer than 2 tokens;
+// a model that refuses the context gives `error`, as score_at_length.
+LengthScore sliding_window_perplexity(const models::CausalLM& model, const std::vector<int64_t>& tokens,
+                                      int64_t context, int64_t stride, int64_t batch = 8);
+
 }  // namespace qkv::train

@@ -292,6 +292,7 @@ NamedTensors load_safetensors(const std::string& path) {
       }
     }
     out.tensors.emplace_back(e.name, std::move(t));
+    out.file_dtypes.emplace(e.name, e.ft->code);
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include "qkv/io/json.h"
 #include "qkv/io/safetensors.h"
 #include "qkv/models/gpt.h"
+#include "qkv/models/hf.h"
 #include "qkv/models/llama.h"
 #include "qkv/models/transformer.h"
 
@@ -85,20 +86,26 @@ void save_model(const std::string& dir, const Model& model, int64_t step) {
 std::unique_ptr<Model> load_model(const std::string& dir) {
   if (!fs::exists(dir)) throw IOError(dir + ": no such model directory");
   if (!fs::is_directory(dir)) throw IOError(dir + ": not a directory (expected a model directory)");
-  for (const char* f : {"config.json", "model.safetensors"})
-    if (!fs::exists(dir + "/" + f)) throw IOError(dir + ": missing " + f);
+  if (!fs::exists(dir + "/config.json")) throw IOError(dir + ": missing config.json");
+  // A Hugging Face directory (model_type gpt2, llama, …) is read as it is:
+  // its config and tensors become the family's own (models/hf.h).
+  const nlohmann::json original = io::read_json(dir + "/config.json");
   std::unique_ptr<Model> model;
+  nlohmann::json config;
   try {
+    config = config_from_hf(original);
     Generator gen(0);  // initial weights are overwritten below
-    model = create_model(io::read_json(dir + "/config.json"), gen);
+    model = create_model(config, gen);
   } catch (const ValueError& e) {
     throw ValueError(dir + "/config.json: " + e.what());
   }
-  io::NamedTensors st = io::load_safetensors(dir + "/model.safetensors");
+  io::NamedTensors st = load_checkpoint(dir);
   try {
+    tensors_from_hf(original, config, st.tensors);
     model->load_state_dict(st.tensors, true);
   } catch (const Error& e) {
-    throw ValueError(dir + "/model.safetensors does not fit " + dir + "/config.json: " + e.what());
+    const std::string weights = fs::exists(dir + "/model.safetensors") ? "model.safetensors" : "model.safetensors.index.json";
+    throw ValueError(dir + "/" + weights + " does not fit " + dir + "/config.json: " + e.what());
   }
   model->eval();
   return model;

@@ -76,4 +76,50 @@ LengthScore score_at_length(const models::CausalLM& model, const std::vector<int
   return s;
 }
 
+LengthScore sliding_window_perplexity(const models::CausalLM& model, const std::vector<int64_t>& tokens,
+                                      int64_t context, int64_t stride, int64_t batch) {
+  const int64_t N = static_cast<int64_t>(tokens.size());
+  if (context < 2) throw ValueError("perplexity: the context must be >= 2 tokens, got " + std::to_string(context));
+  if (stride < 1 || stride > context)
+    throw ValueError("perplexity: the stride must be between 1 and the context " + std::to_string(context) + ", got " +
+                     std::to_string(stride));
+  if (batch < 1) throw ValueError("perplexity: batch must be >= 1, got " + std::to_string(batch));
+  if (N < 2) throw ValueError("perplexity: the text has " + std::to_string(N) + " token(s); at least 2 are needed");
+  NoGradGuard ng;
+  LengthScore s;
+  s.length = context;
+  std::vector<Window> ws;
+  int64_t batch_len = 0;  // the windows of a batch have one length
+  double sum = 0;
+  auto flush = [&] {
+    if (!ws.empty()) sum += window_loss_sum(model, tokens, ws, batch_len);
+    ws.clear();
+  };
+  try {
+    int64_t prev_end = 0;
+    for (int64_t begin = 0; prev_end < N; begin += stride) {
+      const int64_t end = std::min(begin + context, N);
+      // Inputs tokens[begin, end − 1) predict tokens[begin + 1, end); those
+      // from max(prev_end, begin + 1) on are new.
+      // (With stride = context a window's first token has no context in it and
+      // goes unscored, as in Hugging Face's loop.)
+      const int64_t len = end - 1 - begin, from = std::max(prev_end, begin + 1);
+      prev_end = end;
+      if (from >= end) continue;
+      if (len != batch_len) flush();
+      batch_len = len;
+      ws.push_back({begin, from - begin - 1});
+      s.targets += end - from;
+      if (static_cast<int64_t>(ws.size()) == batch) flush();
+    }
+    flush();
+  } catch (const ValueError& e) {  // e.g. past a learned position table
+    s.error = e.what();
+    s.targets = 0;
+    return s;
+  }
+  s.loss = sum / static_cast<double>(s.targets);
+  return s;
+}
+
 }  // namespace qkv::train

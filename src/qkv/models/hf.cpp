@@ -1,0 +1,304 @@
+// Hugging Face directories in and out (see qkv/models/hf.h). The field and
+// tensor names are those of transformers' GPT2Config / GPT2LMHeadModel and
+// LlamaConfig / LlamaForCausalLM.
+#include "qkv/models/hf.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "qkv/autograd/autograd.h"
+#include "qkv/core/error.h"
+#include "qkv/io/file.h"
+#include "qkv/io/json.h"
+#include "qkv/ops/ops.h"
+
+namespace qkv::models {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Keys that describe a checkpoint, not the network: dropped on import.
+const std::set<std::string> kCheckpointKeys = {
+    "_name_or_path", "architectures", "torch_dtype", "transformers_version", "use_cache", "bos_token_id",
+    "eos_token_id", "pad_token_id", "sep_token_id", "decoder_start_token_id", "task_specific_params",
+    "_attn_implementation_autoset", "output_past", "return_dict", "id2label", "label2id"};
+
+std::string field_error(const std::string& family, const std::string& key, const json& value, const std::string& why) {
+  return family + " config.json: " + key + " = " + value.dump() + ": " + why;
+}
+
+// `key` of `hf` when present (and not null), else `fallback`.
+json get_or(const json& hf, const std::string& key, const json& fallback) {
+  auto it = hf.find(key);
+  return it == hf.end() || it->is_null() ? fallback : *it;
+}
+
+void require(const json& hf, const std::string& family, const std::string& key, const json& expected,
+             const std::string& why) {
+  const json v = get_or(hf, key, expected);
+  if (v != expected) throw ValueError(field_error(family, key, v, why));
+}
+
+// ------------------------------------------------------------------ GPT-2
+
+json gpt_from_gpt2(const json& hf) {
+  const std::string F = "GPT-2";
+  json q = json::object();
+  q["model_type"] = "gpt";
+  for (const char* k : {"vocab_size", "n_embd", "n_layer", "n_head"})
+    if (hf.contains(k)) q[k] = hf[k];
+  q["block_size"] = get_or(hf, "n_positions", get_or(hf, "n_ctx", 1024));
+  const json n_embd = get_or(hf, "n_embd", 768);
+  const json inner = get_or(hf, "n_inner", nullptr);
+  if (!inner.is_null() && n_embd.is_number_integer() && inner != json(4 * n_embd.get<int64_t>()))
+    throw ValueError(field_error(F, "n_inner", inner, "qkv's GPT has a feed-forward of 4 * n_embd = " +
+                                                          std::to_string(4 * n_embd.get<int64_t>())));
+  const std::string act = get_or(hf, "activation_function", "gelu_new").get<std::string>();
+  if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast")
+    q["activation"] = "gelu_tanh";
+  else if (act == "gelu")
+    q["activation"] = "gelu";
+  else
+    throw ValueError(field_error(F, "activation_function", act, "qkv's GPT has gelu_new (tanh) or gelu"));
+  q["dropout"] = get_or(hf, "resid_pdrop", 0.1);  // one rate for embeddings, attention and residuals
+  q["bias"] = true;
+  q["pos_encoding"] = "learned";
+  const json eps = get_or(hf, "layer_norm_epsilon", 1e-5);
+  if (!eps.is_number() || std::abs(eps.get<double>() - 1e-5) > 1e-12)
+    throw ValueError(field_error(F, "layer_norm_epsilon", eps, "qkv's GPT uses 1e-05"));
+  require(hf, F, "scale_attn_weights", true, "qkv's attention always scales by 1/sqrt(head size)");
+  require(hf, F, "scale_attn_by_inverse_layer_idx", false, "not supported");
+  require(hf, F, "tie_word_embeddings", true, "qkv's GPT ties lm_head to wte");
+  return q;
+}
+
+json gpt2_from_gpt(const json& q) {
+  if (q.value("pos_encoding", "learned") != "learned" || !q.value("bias", true))
+    throw ValueError("export: a Hugging Face GPT-2 has learned positions and biases; this model has pos_encoding " +
+                     q.value("pos_encoding", std::string("learned")) + ", bias " + (q.value("bias", true) ? "true" : "false"));
+  const double p = q.value("dropout", 0.0);
+  return json{{"architectures", {"GPT2LMHeadModel"}},
+              {"model_type", "gpt2"},
+              {"vocab_size", q.at("vocab_size")},
+              {"n_positions", q.at("block_size")},
+              {"n_ctx", q.at("block_size")},
+              {"n_embd", q.at("n_embd")},
+              {"n_layer", q.at("n_layer")},
+              {"n_head", q.at("n_head")},
+              {"n_inner", nullptr},
+              {"activation_function", q.value("activation", "gelu") == "gelu_tanh" ? "gelu_new" : "gelu"},
+              {"resid_pdrop", p},
+              {"embd_pdrop", p},
+              {"attn_pdrop", p},
+              {"layer_norm_epsilon", 1e-5},
+              {"initializer_range", 0.02},
+              {"scale_attn_weights", true},
+              {"tie_word_embeddings", true},
+              {"use_cache", true}};
+}
+
+// GPT-2's Conv1D layers keep their weight as (in, out): x·W + b.
+const std::regex kConv1D(R"(h\.\d+\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight)");
+const std::regex kMaskBuffer(R"(h\.\d+\.attn\.(bias|masked_bias))");
+
+Shape conv1d_shape(const std::string& name, int64_t C) {
+  if (name.find("c_attn") != std::string::npos) return {C, 3 * C};
+  if (name.find("mlp.c_fc") != std::string::npos) return {C, 4 * C};
+  if (name.find("mlp.c_proj") != std::string::npos) return {4 * C, C};
+  return {C, C};
+}
+
+bool same_values(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) return false;
+  NoGradGuard ng;
+  return amax(abs(sub(a.to(DType::Float32), b.to(DType::Float32)))).item() == 0.0f;
+}
+
+void gpt_tensors_from_gpt2(const json& q, TensorList& tensors) {
+  const int64_t C = q.at("n_embd").get<int64_t>();
+  TensorList out;
+  const Tensor* lm_head = nullptr;
+  for (auto& [raw, t] : tensors) {
+    std::string name = raw.rfind("transformer.", 0) == 0 ? raw.substr(12) : raw;
+    if (std::regex_match(name, kMaskBuffer)) continue;  // the causal mask, a buffer
+    if (name == "lm_head.weight") {
+      lm_head = &t;
+      continue;
+    }
+    if (std::regex_match(name, kConv1D)) {
+      const Shape want = conv1d_shape(name, C);
+      if (t.shape() != want)
+        throw ValueError("tensor '" + raw + "' is " + shape_str(t.shape()) + "; config.json (n_embd " +
+                         std::to_string(C) + ") expects " + shape_str(want) + " (Conv1D: in, out)");
+      out.emplace_back(name, t.transpose(0, 1).contiguous());
+      continue;
+    }
+    out.emplace_back(name, t);
+  }
+  if (lm_head) {  // tied: stored twice by some writers; it must be wte
+    const auto wte = std::find_if(out.begin(), out.end(), [](const auto& p) { return p.first == "wte.weight"; });
+    if (wte == out.end() || !same_values(*lm_head, wte->second))
+      throw ValueError("tensor 'lm_head.weight' differs from 'wte.weight'; qkv's GPT ties them");
+  }
+  tensors = std::move(out);
+}
+
+TensorList gpt2_tensors_from_gpt(const TensorList& sd) {
+  TensorList out;
+  for (const auto& [name, t] : sd)
+    out.emplace_back("transformer." + name, std::regex_match(name, kConv1D) ? t.transpose(0, 1).contiguous() : t);
+  return out;  // lm_head: tied, transformers restores it from wte
+}
+
+// ------------------------------------------------------------------ Llama
+
+json llama_from_hf(const json& hf) {
+  const std::string F = "Llama";
+  require(hf, F, "attention_bias", false, "qkv's Llama has no attention biases");
+  require(hf, F, "mlp_bias", false, "qkv's Llama has no feed-forward biases");
+  require(hf, F, "rope_scaling", nullptr, "RoPE scaling of Hugging Face's Llama is not supported yet");
+  const json pt = get_or(hf, "pretraining_tp", 1);
+  if (pt != json(1)) throw ValueError(field_error(F, "pretraining_tp", pt, "only 1 (the plain matmuls) is supported"));
+  json q = hf;
+  for (const char* k : {"attention_bias", "mlp_bias", "rope_scaling", "pretraining_tp", "attention_dropout"})
+    q.erase(k);
+  if (q.contains("head_dim")) {
+    const json hd = q["head_dim"];
+    q.erase("head_dim");
+    const int64_t C = q.value("hidden_size", int64_t{0}), H = q.value("num_attention_heads", int64_t{1});
+    if (!hd.is_null() && H > 0 && hd != json(C / H))
+      throw ValueError(field_error(F, "head_dim", hd, "qkv's Llama has head_dim = hidden_size / num_attention_heads = " +
+                                                         std::to_string(C / H)));
+  }
+  return q;
+}
+
+json hf_from_llama(const json& q) {
+  json hf = q;
+  hf["architectures"] = {"LlamaForCausalLM"};
+  hf["attention_bias"] = false;
+  hf["mlp_bias"] = false;
+  hf["rope_scaling"] = nullptr;
+  hf["pretraining_tp"] = 1;
+  hf["use_cache"] = true;
+  return hf;
+}
+
+void llama_tensors_from_hf(const json& q, TensorList& tensors) {
+  if (!q.value("tie_word_embeddings", false)) return;
+  TensorList out;
+  const Tensor* lm_head = nullptr;
+  for (auto& [name, t] : tensors) {
+    if (name == "lm_head.weight")
+      lm_head = &t;
+    else
+      out.emplace_back(name, t);
+  }
+  if (lm_head) {
+    const auto e = std::find_if(out.begin(), out.end(), [](const auto& p) { return p.first == "model.embed_tokens.weight"; });
+    if (e == out.end() || !same_values(*lm_head, e->second))
+      throw ValueError("tensor 'lm_head.weight' differs from 'model.embed_tokens.weight' but tie_word_embeddings is true");
+  }
+  tensors = std::move(out);
+}
+
+// The rest of the HF config keys, filtered for the family's strict parser.
+json drop_checkpoint_keys(json j) {
+  for (const std::string& k : kCheckpointKeys) j.erase(k);
+  return j;
+}
+
+std::string hf_type(const json& config) {
+  return config.is_object() && config.contains("model_type") && config["model_type"].is_string()
+             ? config["model_type"].get<std::string>()
+             : "";
+}
+
+}  // namespace
+
+nlohmann::json config_from_hf(const nlohmann::json& config) {
+  const std::string type = hf_type(config);
+  if (type == "gpt2") return gpt_from_gpt2(config);
+  if (type == "llama") return drop_checkpoint_keys(llama_from_hf(config));
+  return config;
+}
+
+void tensors_from_hf(const nlohmann::json& original_config, const nlohmann::json& qkv_config, TensorList& tensors) {
+  const std::string type = hf_type(original_config);
+  if (type == "gpt2") gpt_tensors_from_gpt2(qkv_config, tensors);
+  if (type == "llama") llama_tensors_from_hf(qkv_config, tensors);
+}
+
+io::NamedTensors load_checkpoint(const std::string& dir) {
+  const std::string single = dir + "/model.safetensors", index_path = dir + "/model.safetensors.index.json";
+  if (fs::exists(single) || !fs::exists(index_path)) {
+    if (!fs::exists(single)) throw IOError(dir + ": missing model.safetensors (or model.safetensors.index.json)");
+    return io::load_safetensors(single);
+  }
+  const json index = io::read_json(index_path);
+  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
+    throw IOError(index_path + ": expected an object with a \"weight_map\" object");
+  std::map<std::string, std::string> where;  // tensor → shard
+  std::vector<std::string> shards;           // in the order first named
+  for (const auto& [name, file] : index["weight_map"].items()) {
+    if (!file.is_string()) throw IOError(index_path + ": weight_map[\"" + name + "\"] is not a file name");
+    const std::string f = file.get<std::string>();
+    if (f.empty() || f.find('/') != std::string::npos || f.find("..") != std::string::npos)
+      throw IOError(index_path + ": weight_map[\"" + name + "\"] = \"" + f + "\" is not a file in " + dir);
+    where[name] = f;
+    if (std::find(shards.begin(), shards.end(), f) == shards.end()) shards.push_back(f);
+  }
+  io::NamedTensors all;
+  std::map<std::string, std::string> seen;  // tensor → the shard it came from
+  for (const std::string& f : shards) {
+    if (!fs::exists(dir + "/" + f)) throw IOError(index_path + ": names shard " + f + ", which is missing");
+    io::NamedTensors part = io::load_safetensors(dir + "/" + f);
+    if (all.metadata.empty()) all.metadata = part.metadata;
+    for (auto& [name, t] : part.tensors) {
+      auto [it, fresh] = seen.emplace(name, f);
+      if (!fresh) throw IOError(index_path + ": tensor '" + name + "' is in two shards, " + it->second + " and " + f);
+      all.tensors.emplace_back(name, std::move(t));
+    }
+    all.file_dtypes.insert(part.file_dtypes.begin(), part.file_dtypes.end());
+  }
+  for (const auto& [name, f] : seen) {
+    auto w = where.find(name);
+    if (w == where.end() || w->second != f)
+      throw IOError(index_path + ": tensor '" + name + "' is in " + f + " but the weight_map puts it " +
+                    (w == where.end() ? std::string("nowhere") : "in " + w->second));
+  }
+  for (const auto& [name, f] : where)
+    if (!seen.count(name)) throw IOError(index_path + ": tensor '" + name + "' is not in its shard " + f);
+  return all;
+}
+
+void export_hf(const Model& model, const std::string& out, const std::string& tokenizer_json) {
+  const json q = model.config_json();
+  const std::string type = model.model_type();
+  json config;
+  TensorList tensors;
+  if (type == "gpt") {
+    config = gpt2_from_gpt(q);
+    tensors = gpt2_tensors_from_gpt(model.state_dict());
+  } else if (type == "llama") {
+    config = hf_from_llama(q);
+    tensors = model.state_dict();
+  } else {
+    throw ValueError("export: a '" + type + "' model has no Hugging Face form in qkv (gpt → gpt2, llama → llama)");
+  }
+  if (!tokenizer_json.empty() && !fs::exists(tokenizer_json)) throw IOError(tokenizer_json + ": no such file");
+  fs::create_directories(out);
+  io::save_safetensors(out + "/model.safetensors", tensors, {{"format", "pt"}});
+  io::write_json_atomic(out + "/config.json", config);
+  if (!tokenizer_json.empty()) {
+    io::write_file_atomic(out + "/tokenizer.json", io::read_file(tokenizer_json));
+    io::write_json_atomic(out + "/tokenizer_config.json", json{{"tokenizer_class", "PreTrainedTokenizerFast"}});
+  }
+}
+
+}  // namespace qkv::models

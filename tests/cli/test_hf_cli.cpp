@@ -1,0 +1,116 @@
+// `qkv info DIR`, `qkv export DIR --format hf OUT` and `qkv perplexity DIR`
+// end to end: on a Hugging Face fixture as it is and on a tiny qkv run, with
+// their bad-input cases.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "qkv/io/json.h"
+#include "support/shell.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kFixtures = std::string(QKV_TEST_FIXTURES) + "/hf";
+
+class HfCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = (fs::temp_directory_path() / ("qkv_hf_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+              .string();
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    corpus = dir + "/corpus.txt";
+    std::ofstream out(corpus);
+    for (int i = 0; i < 4; ++i)
+      out << "to be or not to be, that is the question.\nwhether tis nobler in the mind to suffer\n"
+             "the slings and arrows of outrageous fortune\n";
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  // A tiny character-level GPT run (learned positions, biases: GPT-2's shape).
+  std::string train_run() {
+    const std::string run = dir + "/run";
+    auto r = qkv::testing::qkv_cli("train gpt --data " + corpus + " --out " + run +
+                                   " --n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-size 2 --max-iters 3"
+                                   " --eval-interval 2 --eval-iters 1 --warmup-iters 1 --lr-decay-iters 10 --threads 1");
+    EXPECT_EQ(r.code, 0) << r.out;
+    return run;
+  }
+  std::string dir, corpus;
+};
+
+void expect_has(const qkv::testing::ShellRun& r, const std::string& needle) {
+  EXPECT_NE(r.out.find(needle), std::string::npos) << "expected '" << needle << "' in:\n" << r.out;
+}
+
+}  // namespace
+
+TEST_F(HfCli, InfoDescribesAHuggingFaceDirectory) {
+  auto r = qkv::testing::qkv_cli("info " + kFixtures + "/gpt2_f16_sharded");
+  ASSERT_EQ(r.code, 0) << r.out;
+  expect_has(r, "Hugging Face model_type \"gpt2\"");
+  expect_has(r, "F16 ×");
+  expect_has(r, "sharded");
+  expect_has(r, "context:    32 tokens");
+  expect_has(r, "parameters: 28544");  // wte 64·32 + wpe 32·32 + 2 blocks of 12,704 + ln_f 64
+  expect_has(r, "tokenizer:  none");
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("info " + dir + "/nothing"), "no such model directory");
+}
+
+TEST_F(HfCli, ExportedRunGeneratesAsTheOriginal) {
+  const std::string run = train_run();
+  const std::string out = dir + "/hf";
+  auto r = qkv::testing::qkv_cli("export " + run + " --format hf " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"})
+    EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
+  EXPECT_EQ(qkv::io::read_json(out + "/config.json")["model_type"], "gpt2");
+  const std::string gen = " --prompt 'to be' --max-new-tokens 12 --temperature 0 --threads 1";
+  auto a = qkv::testing::qkv_cli("generate " + run + gen), b = qkv::testing::qkv_cli("generate " + out + gen);
+  ASSERT_EQ(a.code, 0) << a.out;
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_EQ(a.out, b.out);
+  // The exported directory's perplexity is the run's.
+  const std::string ppl = " --data " + corpus + " --context 16 --stride 8 --json --threads 1";
+  auto pa = qkv::testing::qkv_cli("perplexity " + run + ppl), pb = qkv::testing::qkv_cli("perplexity " + out + ppl);
+  ASSERT_EQ(pa.code, 0) << pa.out;
+  EXPECT_EQ(pa.out, pb.out);
+  const auto j = nlohmann::json::parse(pa.out);
+  EXPECT_GT(j["perplexity"].get<double>(), 1.0);
+  EXPECT_NEAR(std::exp(j["nll"].get<double>()), j["perplexity"].get<double>(), 1e-9);
+  // Every token but the first is scored once (one token per character).
+  EXPECT_EQ(j["tokens"], static_cast<int64_t>(fs::file_size(corpus)) - 1);
+}
+
+TEST_F(HfCli, BadInputFailsClearlyAndWritesNothing) {
+  const std::string run = train_run();
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("export " + run + " --format onnx " + dir + "/o1"),
+                               "--format must be hf");
+  EXPECT_FALSE(fs::exists(dir + "/o1"));
+  fs::create_directories(dir + "/full");
+  std::ofstream(dir + "/full/keep.txt") << "x";
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("export " + run + " " + dir + "/full"), "not empty");
+  // A GPT with rotary positions has no Hugging Face GPT-2 form.
+  const std::string rope = dir + "/rope";
+  auto r = qkv::testing::qkv_cli("train gpt --data " + corpus + " --out " + rope +
+                                 " --n-layer 1 --n-head 2 --n-embd 16 --block-size 8 --batch-size 2 --max-iters 1"
+                                 " --eval-interval 1 --eval-iters 1 --warmup-iters 1 --pos-encoding rope --threads 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("export " + rope + " " + dir + "/o2"), "learned positions");
+  EXPECT_FALSE(fs::exists(dir + "/o2"));
+  // perplexity: a context past the learned table, a missing file, a bad stride.
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("perplexity " + run + " --data " + corpus + " --context 64"),
+                               "longer than the model's context length 16");
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("perplexity " + run + " --data " + dir + "/none.txt"),
+                               "none.txt");
+  qkv::testing::expect_failure(
+      qkv::testing::qkv_cli("perplexity " + run + " --data " + corpus + " --context 8 --stride 9"), "stride");
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("perplexity " + kFixtures + "/gpt2_f32 --data " + corpus),
+                               "tokenizer");
+}
