@@ -114,3 +114,50 @@ TEST_F(HfCli, BadInputFailsClearlyAndWritesNothing) {
   qkv::testing::expect_failure(qkv::testing::qkv_cli("perplexity " + kFixtures + "/gpt2_f32 --data " + corpus),
                                "tokenizer");
 }
+
+TEST_F(HfCli, FinetuneWithLoraWritesAPeftAdapterAndResumes) {
+  const std::string base = train_run();
+  const std::string ft = dir + "/ft";
+  const std::string common = " --data " + corpus + " --block-size 16 --batch-size 2 --eval-iters 1 --eval-interval 2"
+                             " --warmup-iters 1 --lr-decay-iters 6 --threads 1";
+  auto r = qkv::testing::qkv_cli("finetune " + base + " --out " + ft + " --lora r=2,alpha=4,targets=q,v --max-iters 4" +
+                                 common);
+  ASSERT_EQ(r.code, 0) << r.out;
+  expect_has(r, "LoRA r=2 alpha=4 on 1 layers (h.0.attn.c_attn");
+  for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "adapter_config.json",
+                        "adapter_model.safetensors", "best/adapter_config.json"})
+    EXPECT_TRUE(fs::exists(ft + "/" + f)) << f;
+  EXPECT_EQ(qkv::io::read_json(ft + "/adapter_config.json")["target_modules"], nlohmann::json::array({"c_attn"}));
+  // The run directory is a model directory: generate and export (merged) read it.
+  auto g = qkv::testing::qkv_cli("generate " + ft + " --prompt 'to' --max-new-tokens 5 --temperature 0 --threads 1");
+  EXPECT_EQ(g.code, 0) << g.out;
+  auto e = qkv::testing::qkv_cli("export " + ft + " " + dir + "/ft-hf");
+  ASSERT_EQ(e.code, 0) << e.out;
+  expect_has(e, "merged the LoRA adapters of 1 layers");
+  auto g2 = qkv::testing::qkv_cli("generate " + dir + "/ft-hf --prompt 'to' --max-new-tokens 5 --temperature 0 --threads 1");
+  EXPECT_EQ(g2.out, g.out);  // the merged export generates as base + adapter
+  // Resume continues with the saved adapter; --lora then is refused.
+  qkv::testing::expect_failure(
+      qkv::testing::qkv_cli("finetune " + base + " --out " + ft + " --resume --lora r=4 --max-iters 6" + common),
+      "keeps its adapter");
+  r = qkv::testing::qkv_cli("finetune " + base + " --out " + ft + " --resume --max-iters 6" + common);
+  ASSERT_EQ(r.code, 0) << r.out;
+  expect_has(r, "resuming " + ft + " at step 4");
+  EXPECT_EQ(qkv::io::read_json(ft + "/trainer_state.json")["step"], 6);
+  // Full fine-tuning too.
+  r = qkv::testing::qkv_cli("finetune " + base + " --out " + dir + "/full --max-iters 2" + common);
+  ASSERT_EQ(r.code, 0) << r.out;
+  expect_has(r, "full fine-tuning");
+  EXPECT_FALSE(fs::exists(dir + "/full/adapter_config.json"));
+  // Bad input.
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("finetune " + base + " --out " + dir + "/b1 --lora rank=2" + common),
+                               "unknown key \"rank\"");
+  qkv::testing::expect_failure(
+      qkv::testing::qkv_cli("finetune " + base + " --out " + dir + "/b2 --lora targets=gate" + common),
+      "target \"gate\"");
+  qkv::testing::expect_failure(
+      qkv::testing::qkv_cli("finetune " + base + " --out " + dir + "/b3 --data " + corpus + " --block-size 999"),
+      "--block-size 999");
+  EXPECT_FALSE(fs::exists(dir + "/b1/model.safetensors"));
+  EXPECT_FALSE(fs::exists(dir + "/b2/model.safetensors"));
+}

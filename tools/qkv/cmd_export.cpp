@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "qkv/models/hf.h"
+#include "qkv/models/lora.h"
 #include "qkv/models/registry.h"
 
 namespace qkv::cli {
@@ -22,6 +23,10 @@ void run(const Args& a) {
   if (fs::exists(a.out) && !fs::is_empty(a.out) && !a.force)
     throw ValueError(a.out + " exists and is not empty; pass --force to write into it");
   auto model = models::load_model(a.dir);
+  if (!models::lora_layers(*model).empty()) {  // a LoRA run: the exported model is base + adapters
+    models::merge_lora(*model);
+    std::printf("merged the LoRA adapters of %zu layers into the base weights\n", models::lora_layers(*model).size());
+  }
   const std::string tok = a.dir + "/tokenizer.json";
   models::export_hf(*model, a.out, fs::exists(tok) ? tok : "");
   std::printf("wrote %s (Hugging Face %s: config.json, model.safetensors%s)\n", a.out.c_str(),

@@ -28,9 +28,24 @@ class Linear : public Module {
   // quantized, forward() throws ValueError in training mode or with grad on.
   void quantize(WeightFormat format);
   WeightFormat weight_format() const { return qweight ? qweight->format() : WeightFormat::F32; }
+  // LoRA (Hu et al. 2021, eq. 3): h = x·Wᵀ + b + (α/r)·x·Aᵀ·Bᵀ with A (r, in)
+  // initialised as torch.nn.Linear (kaiming-uniform) and B (out, r) zero, so
+  // training starts from the base layer. Registers the submodules lora_A and
+  // lora_B (PEFT's names: "<layer>.lora_A.weight"). ValueError for r < 1,
+  // alpha <= 0, or a layer that has one already. The caller freezes W and b.
+  void add_lora(int64_t r, float alpha, Generator& gen);
+  bool has_lora() const { return lora_A != nullptr; }
+  // W += (α/r)·B·A, after which forward() skips the adapter (one matmul
+  // again); unmerge_lora() subtracts it back. ValueError without an adapter
+  // or when already in that state.
+  void merge_lora();
+  void unmerge_lora();
   int64_t in_features, out_features;
   Tensor weight, bias;
   std::shared_ptr<const QuantizedMatrix> qweight;  // set by quantize()
+  std::shared_ptr<Linear> lora_A, lora_B;          // set by add_lora()
+  float lora_scaling = 0.0f;                       // α / r
+  bool lora_merged = false;
 };
 
 // A lookup table: weight (num, dim) ~ N(0, 1) as torch.nn.Embedding.

@@ -14,6 +14,7 @@
 #include "qkv/core/error.h"
 #include "qkv/io/file.h"
 #include "qkv/io/json.h"
+#include "qkv/nn/layers.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::models {
@@ -280,14 +281,22 @@ io::NamedTensors load_checkpoint(const std::string& dir) {
 void export_hf(const Model& model, const std::string& out, const std::string& tokenizer_json) {
   const json q = model.config_json();
   const std::string type = model.model_type();
+  // LoRA adapters must be merged into the base weights first (merge_lora);
+  // their own tensors are not part of a Hugging Face model.
+  for (const auto& [path, m] : model.named_modules())
+    if (auto* l = dynamic_cast<const nn::Linear*>(m); l && l->has_lora() && !l->lora_merged)
+      throw ValueError("export: layer " + path + " has an unmerged LoRA adapter; merge it first (models::merge_lora)");
+  TensorList sd;
+  for (auto& [name, t] : model.state_dict())
+    if (name.find(".lora_A.") == std::string::npos && name.find(".lora_B.") == std::string::npos) sd.emplace_back(name, t);
   json config;
   TensorList tensors;
   if (type == "gpt") {
     config = gpt2_from_gpt(q);
-    tensors = gpt2_tensors_from_gpt(model.state_dict());
+    tensors = gpt2_tensors_from_gpt(sd);
   } else if (type == "llama") {
     config = hf_from_llama(q);
-    tensors = model.state_dict();
+    tensors = sd;
   } else {
     throw ValueError("export: a '" + type + "' model has no Hugging Face form in qkv (gpt → gpt2, llama → llama)");
   }

@@ -1,6 +1,7 @@
 // The model registry and model directories (see qkv/models/registry.h).
 #include "qkv/models/registry.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include "qkv/models/gpt.h"
 #include "qkv/models/hf.h"
 #include "qkv/models/llama.h"
+#include "qkv/models/lora.h"
 #include "qkv/models/transformer.h"
 
 namespace qkv::models {
@@ -100,6 +102,15 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
     throw ValueError(dir + "/config.json: " + e.what());
   }
   io::NamedTensors st = load_checkpoint(dir);
+  // A LoRA fine-tuning run (qkv finetune --lora) saves the adapters with the
+  // base; its adapter_config.json says where they go.
+  const bool has_adapters = std::any_of(st.tensors.begin(), st.tensors.end(), [](const auto& t) {
+    return t.first.find(".lora_A.weight") != std::string::npos;
+  });
+  if (has_adapters && fs::exists(dir + "/adapter_config.json")) {
+    Generator gen(0);
+    load_peft_adapter(dir, *model, gen);
+  }
   try {
     tensors_from_hf(original, config, st.tensors);
     model->load_state_dict(st.tensors, true);

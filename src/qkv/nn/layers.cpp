@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "qkv/autograd/autograd.h"
 #include "qkv/nn/init.h"
 #include "qkv/ops/ops.h"
 
@@ -34,12 +35,46 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, Generator& gen) : in_fea
 }
 
 Tensor Linear::forward(const Tensor& x) const {
-  if (!qweight) return linear(x, weight, bias);
-  if (is_training())
-    throw ValueError("Linear(" + std::to_string(in_features) + " → " + std::to_string(out_features) + ", " +
-                     kernels::weight_format_name(qweight->format()) +
-                     " weights): quantized weights are for inference; call eval() (training needs f32 weights)");
-  return linear_quantized(x, *qweight, bias);
+  Tensor y;
+  if (!qweight) {
+    y = linear(x, weight, bias);
+  } else {
+    if (is_training())
+      throw ValueError("Linear(" + std::to_string(in_features) + " → " + std::to_string(out_features) + ", " +
+                       kernels::weight_format_name(qweight->format()) +
+                       " weights): quantized weights are for inference; call eval() (training needs f32 weights)");
+    y = linear_quantized(x, *qweight, bias);
+  }
+  if (lora_A && !lora_merged) y = add(y, mul(lora_B->forward(lora_A->forward(x)), lora_scaling));  // + (α/r)·x·Aᵀ·Bᵀ
+  return y;
+}
+
+void Linear::add_lora(int64_t r, float alpha, Generator& gen) {
+  if (lora_A) throw ValueError("Linear: this layer has a LoRA adapter already");
+  if (r < 1) throw ValueError("LoRA: the rank r must be >= 1, got " + std::to_string(r));
+  if (!(alpha > 0)) throw ValueError("LoRA: alpha must be > 0, got " + std::to_string(alpha));
+  lora_A = register_module("lora_A", std::make_shared<Linear>(in_features, r, false, gen));
+  lora_B = register_module("lora_B", std::make_shared<Linear>(r, out_features, false, gen));
+  zeros_(lora_B->weight);
+  lora_scaling = alpha / static_cast<float>(r);
+}
+
+void Linear::merge_lora() {
+  if (!lora_A) throw ValueError("Linear: no LoRA adapter to merge");
+  if (lora_merged) throw ValueError("Linear: the LoRA adapter is merged already");
+  NoGradGuard ng;
+  weight.copy_(add(weight, mul(matmul(lora_B->weight, lora_A->weight), lora_scaling)));  // W + (α/r)·B·A
+  lora_merged = true;
+  if (qweight) quantize(qweight->format());
+}
+
+void Linear::unmerge_lora() {
+  if (!lora_A) throw ValueError("Linear: no LoRA adapter to unmerge");
+  if (!lora_merged) throw ValueError("Linear: the LoRA adapter is not merged");
+  NoGradGuard ng;
+  weight.copy_(sub(weight, mul(matmul(lora_B->weight, lora_A->weight), lora_scaling)));
+  lora_merged = false;
+  if (qweight) quantize(qweight->format());
 }
 
 void Linear::tie_weight(const Tensor& w) { weight = replace_parameter("weight", w); }
