@@ -131,6 +131,12 @@ TEST_F(HfCli, FinetuneWithLoraWritesAPeftAdapterAndResumes) {
   // The run directory is a model directory: generate and export (merged) read it.
   auto g = qkv::testing::qkv_cli("generate " + ft + " --prompt 'to' --max-new-tokens 5 --temperature 0 --threads 1");
   EXPECT_EQ(g.code, 0) << g.out;
+  // The base with the PEFT adapter alone (--adapter) generates as the run does.
+  auto ga = qkv::testing::qkv_cli("generate " + base + " --adapter " + ft +
+                                  " --prompt 'to' --max-new-tokens 5 --temperature 0 --threads 1");
+  EXPECT_EQ(ga.out, g.out);
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("generate " + base + " --adapter " + dir + " --prompt to"),
+                               "missing adapter_config.json");
   auto e = qkv::testing::qkv_cli("export " + ft + " " + dir + "/ft-hf");
   ASSERT_EQ(e.code, 0) << e.out;
   expect_has(e, "merged the LoRA adapters of 1 layers");

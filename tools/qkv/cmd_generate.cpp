@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/generate/generate.h"
+#include "qkv/models/lora.h"
 #include "qkv/ops/quantized.h"
 #include "qkv/models/causal_decoder.h"
 #include "qkv/models/registry.h"
@@ -26,7 +27,7 @@ struct GenerateArgs {
   uint64_t seed = 1337;
   int threads = 0;
   bool no_cache = false, stats = false, jsonl = false;
-  std::string weights = "f32";
+  std::string weights = "f32", adapter;
 };
 
 constexpr std::string_view kSampleEnd = "\n---------------\n";  // after each sample of plain output
@@ -82,6 +83,11 @@ Loaded load(const GenerateArgs& a) {
   if (!std::filesystem::exists(tok_path)) throw IOError(a.dir + ": missing tokenizer.json");
   s.tok = load_codec(tok_path);
   s.model = models::load_model_as<models::CausalDecoderLM>(a.dir, "qkv generate");
+  if (!a.adapter.empty()) {  // a PEFT LoRA adapter on the base, folded in: the base's speed
+    Generator g(0);
+    models::load_peft_adapter(a.adapter, *s.model, g);
+    models::merge_lora(*s.model);
+  }
   s.model->quantize(s.weights);  // f32: nothing to do (load_model returns it in eval mode)
   if (s.tok.vocab_size != s.model->vocab_size())
     throw ValueError(tok_path + " has " + std::to_string(s.tok.vocab_size) + " tokens but config.json says vocab_size " +
@@ -189,6 +195,10 @@ void add_generate_command(CLI::App& app) {
                 "Weights for inference: f32, bf16 (rounded), or int8 (blocks of 32 with one scale each, "
                 "as llama.cpp's Q8_0): fewer bytes per weight, faster decoding (docs/CLI.md)")
       ->capture_default_str();
+  g->add_option("--adapter", a.adapter,
+                "A LoRA adapter directory in PEFT's format (adapter_config.json, adapter_model.safetensors) to "
+                "apply to the model, merged into its weights")
+      ->default_str("none");
   g->add_flag("--stats", a.stats, "Print tokens/s to stderr");
   g->add_flag("--jsonl", a.jsonl,
               "Print only JSON lines, one per sample in order once generation ends (no streaming): "
