@@ -23,6 +23,8 @@ int run_xor(const XorOptions& o) {
   apply_threads(o.threads);
   if (o.steps < 1) throw ValueError("--steps must be >= 1");
   if (o.hidden < 1) throw ValueError("--hidden must be >= 1");
+  if (o.hidden > 1 << 20) throw ValueError("--hidden must be at most 1048576, got " + std::to_string(o.hidden));
+  if (o.print_every < 1) throw ValueError("--print-every must be >= 1, got " + std::to_string(o.print_every));
   if (!(o.lr > 0)) throw ValueError("--lr must be > 0");
   Generator gen(o.seed);
   // x (4,2), y (4,1): the XOR truth table.

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <thread>
+#include <algorithm>
 
 #include "commands.h"
 #include "qkv/io/json.h"
@@ -14,6 +16,13 @@ namespace qkv::cli {
 
 void apply_threads(int threads) {
   if (threads < 0) throw ValueError("--threads must be >= 0, got " + std::to_string(threads));
+  // More threads than a few per core only oversubscribes, and OpenMP runtimes
+  // crash on absurd counts (libgomp at 100000): bound it.
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int limit = std::max(64, 4 * cores);
+  if (threads > limit)
+    throw ValueError("--threads " + std::to_string(threads) + " is more than " + std::to_string(limit) +
+                     " (4 per logical core of this machine's " + std::to_string(cores) + ", at least 64)");
   if (threads > 0) set_num_threads(threads);
 }
 

@@ -2,6 +2,7 @@
 #include "qkv/models/gpt_config.h"
 
 #include "qkv/core/error.h"
+#include "qkv/models/model_size.h"
 #include "qkv/models/position_fields.h"
 
 namespace qkv::models {
@@ -29,6 +30,9 @@ void GPTConfig::validate() const {
     throw ValueError("GPT config: n_embd " + std::to_string(n_embd) + " must be divisible by n_head " +
                      std::to_string(n_head));
   nn::validate_positions(position_config(*this), n_embd / n_head, "GPT config");
+  const double C = static_cast<double>(n_embd);  // 12·L·C² (blocks) + V·C + block_size·C, in double: no overflow
+  check_fits_in_memory(12.0 * static_cast<double>(n_layer) * C * C + (static_cast<double>(vocab_size) +
+                       static_cast<double>(block_size)) * C, "GPT config");
 }
 
 nlohmann::json GPTConfig::to_json() const {

@@ -2,6 +2,7 @@
 #include "qkv/models/llama_config.h"
 
 #include "qkv/core/error.h"
+#include "qkv/models/model_size.h"
 
 namespace qkv::models {
 
@@ -42,6 +43,13 @@ void LlamaConfig::validate() const {
   if (num_attention_heads % kv_heads() != 0)
     throw ValueError("Llama config: num_attention_heads " + n + " must be divisible by num_key_value_heads " +
                      std::to_string(kv_heads()) + " (each key/value head serves a whole group of query heads)");
+  {
+    const double C = static_cast<double>(hidden_size), F = static_cast<double>(intermediate_size);
+    const double kv = static_cast<double>(kv_heads() * head_dim());
+    check_fits_in_memory(static_cast<double>(num_hidden_layers) * (2 * C * C + 2 * C * kv + 3 * C * F) +
+                             static_cast<double>(vocab_size) * C * (tie_word_embeddings ? 1 : 2),
+                         "Llama config");
+  }
   if (head_dim() % 2 != 0)
     throw ValueError("Llama config: the head size hidden_size / num_attention_heads = " + std::to_string(head_dim()) +
                      " must be even (RoPE turns channel pairs)");

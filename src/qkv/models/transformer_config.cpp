@@ -2,6 +2,7 @@
 #include "qkv/models/transformer_config.h"
 
 #include "qkv/core/error.h"
+#include "qkv/models/model_size.h"
 #include "qkv/models/position_fields.h"
 
 namespace qkv::models {
@@ -35,6 +36,11 @@ void Seq2SeqConfig::validate() const {
     throw ValueError("Transformer config: d_model " + std::to_string(d_model) + " must be divisible by n_heads " +
                      std::to_string(n_heads));
   nn::validate_positions(position_config(*this), d_model / n_heads, "Transformer config");
+  const double C = static_cast<double>(d_model), F = static_cast<double>(d_ff);
+  check_fits_in_memory(static_cast<double>(n_encoder_layers) * (4 * C * C + 2 * C * F) +
+                           static_cast<double>(n_decoder_layers) * (8 * C * C + 2 * C * F) +
+                           (static_cast<double>(vocab_size) + 2 * static_cast<double>(max_len)) * C,
+                       "Transformer config");
   for (auto [key, id] : {std::pair{"pad_id", pad_id}, {"bos_id", bos_id}, {"eos_id", eos_id}})
     if (id >= vocab_size)
       throw ValueError(std::string("Transformer config: ") + key + " " + std::to_string(id) +

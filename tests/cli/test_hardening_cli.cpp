@@ -1,0 +1,61 @@
+// Regression tests for the crashes of the hardening issue (#15) that are fixed:
+// absurd thread counts (libgomp crashed), --print-every 0 (SIGFPE), and
+// model sizes that cannot fit (wrapped allocations, a billion layers being
+// built) — each now a clear error before any work, with a non-zero exit.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "qkv/core/error.h"
+#include "qkv/models/gpt_config.h"
+#include "qkv/models/llama_config.h"
+#include "qkv/models/transformer_config.h"
+#include "support/shell.h"
+
+namespace fs = std::filesystem;
+
+TEST(Hardening, AbsurdThreadCountsAreRefused) {
+  for (const std::string cmd : {"info --threads 100000", "demo xor --threads 100000"})
+    qkv::testing::expect_failure(qkv::testing::qkv_cli(cmd), "--threads 100000 is more than");
+  EXPECT_EQ(qkv::testing::qkv_cli("info --threads 3").code, 0);  // oversubscribing a little is allowed
+}
+
+TEST(Hardening, DemoPrintEveryZeroIsAnErrorNotSigfpe) {
+  const auto r = qkv::testing::qkv_cli("demo xor --print-every 0");
+  EXPECT_EQ(r.code, 1) << r.out;  // 136 was SIGFPE
+  EXPECT_NE(r.out.find("--print-every must be >= 1, got 0"), std::string::npos) << r.out;
+}
+
+TEST(Hardening, ModelsThatCannotFitFailBeforeAllocating) {
+  auto expect_too_big = [](auto f, const std::string& who) {
+    try {
+      f();
+      ADD_FAILURE() << who << ": no error";
+    } catch (const qkv::ValueError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(who), std::string::npos) << m;
+      EXPECT_NE(m.find("do not fit in this machine's"), std::string::npos) << m;
+    }
+  };
+  expect_too_big([] { qkv::models::GPTConfig::from_json({{"n_layer", 1000000000}}); }, "GPT config");
+  expect_too_big([] { qkv::models::GPTConfig::from_json({{"n_embd", 2305843009213693952LL}, {"n_head", 1}}); },
+                 "GPT config");
+  expect_too_big([] { qkv::models::LlamaConfig::from_json({{"num_hidden_layers", 1000000000}}); }, "Llama config");
+  expect_too_big([] { qkv::models::Seq2SeqConfig::from_json({{"n_encoder_layers", 1000000000}}); },
+                 "Transformer config");
+  // The same through the command line: an error naming the size, no run directory.
+  const std::string dir = (fs::temp_directory_path() / ("qkv_hard_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir + "/c.txt");
+    for (int i = 0; i < 20; ++i) f << "to be or not to be, that is the question\n";
+  }
+  const auto r = qkv::testing::qkv_cli("train gpt --data " + dir + "/c.txt --out " + dir + "/run --n-layer 1000000000");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("parameters"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir + "/run/model.safetensors"));
+  fs::remove_all(dir);
+}
