@@ -59,3 +59,25 @@ TEST(Hardening, ModelsThatCannotFitFailBeforeAllocating) {
   EXPECT_FALSE(fs::exists(dir + "/run/model.safetensors"));
   fs::remove_all(dir);
 }
+
+TEST(Hardening, DeeplyNestedJsonIsRefusedNotAStackOverflow) {
+  const std::string dir = (fs::temp_directory_path() / ("qkv_deep_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir + "/model");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string deep_obj;
+  for (int i = 0; i < 100000; ++i) deep_obj += "{\"a\":";
+  deep_obj += "1" + std::string(100000, '}');
+  std::ofstream(dir + "/model/config.json") << deep_obj;  // `qkv info` crashed (SIGSEGV) on this
+  std::ofstream(dir + "/deep.json") << deep;
+  std::ofstream(dir + "/c.txt") << "to be or not to be\n";
+  auto r = qkv::testing::qkv_cli("info " + dir + "/model");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("nested deeper than 256 levels"), std::string::npos) << r.out;
+  r = qkv::testing::qkv_cli("train gpt --data " + dir + "/c.txt --out " + dir + "/run --config " + dir + "/deep.json");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("deep.json: JSON nested deeper than 256 levels"), std::string::npos) << r.out;
+  r = qkv::testing::qkv_cli("tokenize --tokenizer " + dir + "/deep.json < /dev/null");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("nested deeper than 256 levels"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}

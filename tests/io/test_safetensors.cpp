@@ -182,7 +182,8 @@ TEST(Safetensors, HeaderNotJsonObject) {
   expect_bad(d, st_file("{} {}"), {"not valid JSON"});
   expect_bad(d, st_file(std::string("{\"a\xff\":1}")), {"not valid JSON"});
   std::string deep(100000, '[');  // nesting must not overflow the stack
-  expect_bad(d, st_file("{\"a\":" + deep), {"not valid JSON"});
+  expect_bad(d, st_file("{\"a\":" + deep), {"nested deeper than 256 levels"});
+  expect_bad(d, st_file("{\"a\":" + deep + std::string(100000, ']') + "}"), {"nested deeper than 256 levels"});
 }
 
 TEST(Safetensors, BadEntries) {

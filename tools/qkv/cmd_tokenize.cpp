@@ -6,6 +6,8 @@
 #include <string>
 
 #include "commands.h"
+#include "qkv/core/json_parse.h"
+#include "qkv/io/json.h"
 #include "qkv/core/error.h"
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/tokenizers/tokenizer.h"
@@ -55,7 +57,7 @@ void run_tokenize(const TokenizeArgs& a) {
       if (line.empty()) continue;
       nlohmann::json j;
       try {
-        j = nlohmann::json::parse(line);
+        j = parse_json(line, "stdin line " + std::to_string(line_no));
       } catch (const nlohmann::json::parse_error& e) {
         throw ValueError("stdin line " + std::to_string(line_no) + ": not valid JSON (" + e.what() + ")");
       }

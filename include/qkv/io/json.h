@@ -9,10 +9,12 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace qkv::io {
 
-// Parses `path`. IOError "cannot open …" or "<path>: invalid JSON: parse error
+
+// Parses `path` (nesting bounded: qkv/core/json_parse.h). IOError "cannot open …" or "<path>: invalid JSON: parse error
 // at line L, column C: …".
 nlohmann::json read_json(const std::string& path);
 

@@ -1,4 +1,5 @@
 // Corpus readers (qkv/data/readers.h): one line splitter, four formats.
+#include "qkv/core/json_parse.h"
 #include "qkv/data/readers.h"
 
 #include <cerrno>
@@ -13,10 +14,6 @@
 
 namespace qkv::data {
 namespace {
-
-// Deeper JSON is refused: nesting that deep is never a corpus record, and a
-// limit keeps a hostile line from exhausting the stack.
-constexpr int kMaxJsonDepth = 256;
 
 std::string slurp(const std::string& path) {
   std::error_code ec;
@@ -158,15 +155,11 @@ Table read_tsv(const std::string& path, const TsvSpec& spec) {
 
 JsonRecords read_jsonl(const std::string& path, const std::vector<std::string>& fields) {
   JsonRecords out;
-  auto depth_guard = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-    if (depth > kMaxJsonDepth) throw std::length_error("nested deeper than " + std::to_string(kMaxJsonDepth));
-    return true;
-  };
   for_each_line(path, [&](int64_t no, std::string_view line) {
     if (line.find_first_not_of(" \t") == std::string_view::npos) return;
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(line, depth_guard);
+      j = parse_json(line, "the record");  // depth bounded (qkv/core/json_parse.h)
     } catch (const std::exception& e) {  // parse_error, or the depth guard
       throw IOError(at_line(path, no) + "invalid JSON: " + e.what());
     }

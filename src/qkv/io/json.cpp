@@ -3,6 +3,7 @@
 #include "qkv/io/json.h"
 
 #include "qkv/core/error.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/io/file.h"
 
 namespace qkv::io {
@@ -21,7 +22,7 @@ std::string strip_json_prefix(const std::string& what) {
 nlohmann::json read_json(const std::string& path) {
   std::string text = read_file(path);
   try {
-    return nlohmann::json::parse(text);
+    return parse_json(text, path);
   } catch (const nlohmann::json::exception& e) {
     throw IOError(path + ": invalid JSON: " + strip_json_prefix(e.what()));
   }

@@ -3,6 +3,8 @@
 // data: sizes, dtypes, shapes, offsets (docs/FORMATS.md lists every rule).
 #include "qkv/io/safetensors.h"
 
+#include "qkv/core/json_parse.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -123,8 +125,10 @@ std::string strip_json_prefix(const std::string& what) {
 nlohmann::json parse_header(const std::string& text, const std::string& path) {
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
-  auto cb = [&](int /*depth*/, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+  auto cb = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
     using E = nlohmann::json::parse_event_t;
+    if (depth > kMaxJsonDepth)  // qkv/core/json_parse.h: deeper would overflow the stack later
+      throw IOError(path + ": header nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     if (ev == E::object_start) {
       open_objects.emplace_back();
     } else if (ev == E::object_end) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "file_util.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/core/error.h"
 #include "qkv/tokenizers/bpe.h"
 #include "qkv/tokenizers/tokenizer.h"
@@ -18,7 +19,7 @@ Vocab parse_vocab_json(const std::string& path) {
   std::string text = detail::read_file(path);
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
+    j = parse_json(text, path);
   } catch (const nlohmann::json::parse_error& e) {
     throw ValueError(path + ": not valid JSON at " + detail::line_col(text, e.byte ? e.byte - 1 : 0) + " (" +
                      e.what() + ")");

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "file_util.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/core/error.h"
 #include "qkv/tokenizers/bpe.h"
 #include "qkv/tokenizers/tokenizer.h"
@@ -455,7 +456,7 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& source)
   std::string owned(text);
   json j;
   try {
-    j = json::parse(owned);
+    j = parse_json(owned, source);
   } catch (const json::parse_error& e) {
     throw ValueError(source + ": not valid JSON at " + detail::line_col(owned, e.byte ? e.byte - 1 : 0) + " (" +
                      e.what() + ")");

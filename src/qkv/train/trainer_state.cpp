@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 
+#include "qkv/core/json_parse.h"
 #include "qkv/core/config_fields.h"
 #include "qkv/data/fingerprint.h"
 #include "qkv/io/json.h"
@@ -223,7 +224,7 @@ void Trainer::load_evals() {
   std::string line;
   while (std::getline(log, line)) {
     try {
-      json r = json::parse(line);
+      json r = parse_json(line, dir_ + "/log.jsonl");
       if (r["step"].get<int64_t>() > step_) continue;
       EvalRecord e{r["step"].get<int64_t>(), r["train_loss"].get<float>(), r["val_loss"].get<float>(),
                    r["lr"].get<float>(), r["ms_per_iter"].get<double>(), r["tokens_per_sec"].get<double>()};
