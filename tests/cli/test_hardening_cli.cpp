@@ -3,11 +3,13 @@
 // model sizes that cannot fit (wrapped allocations, a billion layers being
 // built) — each now a clear error before any work, with a non-zero exit.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "qkv/core/error.h"
 #include "qkv/models/gpt_config.h"
@@ -79,5 +81,31 @@ TEST(Hardening, DeeplyNestedJsonIsRefusedNotAStackOverflow) {
   r = qkv::testing::qkv_cli("tokenize --tokenizer " + dir + "/deep.json < /dev/null");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("nested deeper than 256 levels"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
+
+TEST(Hardening, FifosAndDirectoriesAreRefusedByWhatTheyAre) {
+  const std::string dir = (fs::temp_directory_path() / ("qkv_fifo_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir + "/adir");
+  const std::string fifo = dir + "/pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::ofstream(dir + "/c.txt") << "to be or not to be, that is the question\n";
+  const std::string train = "train gpt --out " + dir + "/run --max-iters 1 ";
+  // Each used to block forever on the FIFO (the harness would time out) or say "no such file".
+  struct Case {
+    std::string args, needle;
+  };
+  for (const Case& c : std::vector<Case>{
+           {train + "--data " + fifo, "pipe: is a FIFO (named pipe), not a regular file"},
+           {train + "--data " + dir + "/adir", "adir: is a directory, not a regular file"},
+           {train + "--data " + dir + "/c.txt --config " + fifo, "is a FIFO (named pipe)"},
+           {train + "--data " + dir + "/c.txt --tokenizer " + fifo, "is a FIFO (named pipe)"},
+           {"train-tokenizer --type char " + fifo + " --out " + dir + "/tok", "is a FIFO (named pipe)"},
+       }) {
+    const auto r = qkv::testing::shell("timeout 20 " + std::string(QKV_CLI_PATH) + " " + c.args);  // 124: it hung
+    EXPECT_EQ(r.code, 1) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
+  }
+  EXPECT_FALSE(fs::exists(dir + "/run/model.safetensors"));
   fs::remove_all(dir);
 }

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "config_flags.h"
 #include "train_common.h"
+#include "qkv/core/file_kind.h"
 #include "qkv/data/fingerprint.h"
 #include "qkv/io/file.h"
 #include "qkv/io/json.h"
@@ -79,7 +80,7 @@ void run_finetune(const FinetuneArgs& a) {
   const train::TrainConfig tc = train::TrainConfig::from_json(train_config_json(a));
   tc.validate();
   const std::optional<models::LoraConfig> lora = lora_config(a);
-  if (!fs::is_regular_file(a.data)) throw IOError(a.data + ": no such file");
+  require_regular_file(a.data);  // "is a directory", "is a FIFO", … (core/file_kind.h)
   if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
   if (!a.resume && fs::exists(a.out + "/trainer_state.json"))
     throw ValueError(a.out + " already holds a training run; pass --resume to continue it or choose another --out");

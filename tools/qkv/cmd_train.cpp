@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "config_flags.h"
 #include "train_common.h"
+#include "qkv/core/file_kind.h"
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/data/fingerprint.h"
 #include "qkv/io/file.h"
@@ -68,7 +69,7 @@ void run_train(const TrainArgs<ModelConfig>& a) {
 
   // 2. Corpus and tokenizer.
   if (a.data.empty()) throw ValueError("--data FILE is required");
-  if (!fs::is_regular_file(a.data)) throw IOError(a.data + ": no such file");
+  require_regular_file(a.data);  // "is a directory", "is a FIFO", … (core/file_kind.h)
   const std::string text = io::read_file(a.data);
   if (text.empty()) throw ValueError(a.data + ": the corpus is empty");
   if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");

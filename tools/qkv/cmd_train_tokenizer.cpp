@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "qkv/io/file.h"
 #include "qkv/core/error.h"
 #include "qkv/tokenizers/char_tokenizer.h"
 #include "qkv/tokenizers/trainers.h"
@@ -14,13 +15,6 @@
 namespace qkv::cli {
 
 namespace {
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IOError(path + ": cannot open");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // The files train-tokenizer may write; an --out holding any of them is refused
 // (before any work is done) unless --overwrite.
@@ -62,7 +56,7 @@ void add_train_tokenizer_command(CLI::App& app) {
     apply_threads(a.threads);
     refuse_to_overwrite(a.out, a.overwrite);
     std::vector<std::string> texts;
-    for (const std::string& f : a.files) texts.push_back(read_text(f));
+    for (const std::string& f : a.files) texts.push_back(io::read_file(f));  // regular files only: a FIFO would block
     std::filesystem::create_directories(a.out);
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> written = {"tokenizer.json"};

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "config_flags.h"
 #include "train_common.h"
+#include "qkv/core/file_kind.h"
 #include "qkv/data/fingerprint.h"
 #include "qkv/data/readers.h"
 #include "qkv/models/transformer.h"
@@ -126,7 +127,7 @@ Tokenizer joint_tokenizer(const TranslateTrainArgs& a, const data::ParallelCorpu
 
 void check_paths(const TranslateTrainArgs& a) {
   for (const auto* p : {&a.src, &a.tgt, &a.valid_src, &a.valid_tgt})
-    if (!fs::is_regular_file(*p)) throw IOError(*p + ": no such file");
+    require_regular_file(*p);
   if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
   if (a.resume && !fs::exists(a.out + "/tokenizer.json"))
     throw IOError(a.out + ": cannot --resume: missing tokenizer.json");

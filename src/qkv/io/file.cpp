@@ -1,4 +1,5 @@
 // Whole-file reads and atomic writes (temp file + fsync + rename).
+#include "qkv/core/file_kind.h"
 #include "qkv/io/file.h"
 
 #include <fcntl.h>
@@ -79,6 +80,9 @@ void write_file_atomic(const std::string& path, const std::vector<std::string_vi
 }
 
 std::string read_file(const std::string& path) {
+  // A FIFO would block the open forever and a device never ends: regular files only.
+  const std::string kind = not_a_regular_file(path);
+  if (!kind.empty() && kind != "no such file") throw IOError("cannot open " + path + ": it " + kind + ", not a regular file");
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw IOError("cannot open " + path + ": " + errno_str(errno));
   struct stat st {};

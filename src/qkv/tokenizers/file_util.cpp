@@ -9,10 +9,13 @@
 #include <sstream>
 
 #include "qkv/core/error.h"
+#include "qkv/core/file_kind.h"
 
 namespace qkv::tokenizers::detail {
 
 std::string read_file(const std::string& path) {
+  const std::string kind = not_a_regular_file(path);  // a FIFO would block forever
+  if (!kind.empty() && kind != "no such file") throw IOError(path + ": cannot read: it " + kind);
   std::ifstream f(path, std::ios::binary);
   if (!f) throw IOError(path + ": cannot open (" + std::strerror(errno) + ")");
   std::ostringstream ss;
