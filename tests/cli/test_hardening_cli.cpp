@@ -109,3 +109,30 @@ TEST(Hardening, FifosAndDirectoriesAreRefusedByWhatTheyAre) {
   EXPECT_FALSE(fs::exists(dir + "/run/model.safetensors"));
   fs::remove_all(dir);
 }
+
+TEST(Hardening, TrainTokenizerFlagsAreTakenAsWritten) {
+  const std::string dir = (fs::temp_directory_path() / ("qkv_tt_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+  std::ofstream(dir + "/c.txt") << "the cat sat on the mat\nthe dog sat on the log\n";
+  const std::string c = dir + "/c.txt";
+  // "[UNK]" was read as a one-element list and stored as "UNK".
+  auto r = qkv::testing::qkv_cli("train-tokenizer --type wordpiece --vocab-size 60 --special '[UNK]' --special '[PAD]' " +
+                                 c + " --out " + dir + "/wp");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string tj = [&] {
+    std::ifstream f(dir + "/wp/tokenizer.json");
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }();
+  EXPECT_NE(tj.find("\"[UNK]\""), std::string::npos);
+  EXPECT_NE(tj.find("\"[PAD]\""), std::string::npos);
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("train-tokenizer --vocab-size -5 " + c + " --out " + dir + "/a"),
+                               "--vocab-size must be between 1 and 16777216, got -5");
+  qkv::testing::expect_failure(
+      qkv::testing::qkv_cli("train-tokenizer --special x --special x " + c + " --out " + dir + "/b"), "given twice");
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("train-tokenizer --special '' " + c + " --out " + dir + "/c"),
+                               "empty token");
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("train-tokenizer " + dir + " --out " + dir + "/d"),
+                               "is a directory");
+  for (const char* d : {"a", "b", "c", "d"}) EXPECT_FALSE(fs::exists(dir + "/" + d)) << d << " was created";
+  fs::remove_all(dir);
+}

@@ -33,7 +33,7 @@ void refuse_to_overwrite(const std::string& out, bool overwrite) {
 void add_train_tokenizer_command(CLI::App& app) {
   struct Args {
     std::string type = "bpe", out;
-    size_t vocab_size = 8000;
+    int64_t vocab_size = 8000;
     int64_t min_frequency = 2;
     std::vector<std::string> special, files;
     int threads = 0;
@@ -47,13 +47,24 @@ void add_train_tokenizer_command(CLI::App& app) {
   cmd->add_option("--vocab-size", a.vocab_size, "Vocabulary size incl. special tokens and alphabet (bpe, wordpiece)")
       ->capture_default_str();
   cmd->add_option("--min-frequency", a.min_frequency, "Never merge a pair seen fewer times")->capture_default_str();
-  cmd->add_option("--special", a.special, "Special tokens (ids 0.. in order)")->default_str("none");
+  // One token per flag, repeated for more (--special '<pad>' --special '[UNK]'): taken
+  // verbatim, so "[UNK]" is not read as a list and a file name after it is not swallowed.
+  cmd->add_option("--special", a.special, "A special token (ids 0.. in the order given); repeat the flag for more")
+      ->allow_extra_args(false)
+      ->default_str("none");
   cmd->add_option("--out", a.out, "Output directory (created)")->required();
   cmd->add_option("--threads", a.threads, "Threads for word counting (0 = physical cores)")->capture_default_str();
   cmd->add_flag("--overwrite", a.overwrite, "Replace the tokenizer files already in --out");
   cmd->add_option("files", a.files, "Training text files")->required();
   cmd->callback([] {
     apply_threads(a.threads);
+    if (a.vocab_size < 1 || a.vocab_size > (int64_t{1} << 24))
+      throw ValueError("--vocab-size must be between 1 and 16777216, got " + std::to_string(a.vocab_size));
+    for (size_t i = 0; i < a.special.size(); ++i) {
+      if (a.special[i].empty()) throw ValueError("--special: an empty token cannot be a special token");
+      for (size_t j = 0; j < i; ++j)
+        if (a.special[j] == a.special[i]) throw ValueError("--special: \"" + a.special[i] + "\" is given twice");
+    }
     refuse_to_overwrite(a.out, a.overwrite);
     std::vector<std::string> texts;
     for (const std::string& f : a.files) texts.push_back(io::read_file(f));  // regular files only: a FIFO would block
@@ -68,7 +79,7 @@ void add_train_tokenizer_command(CLI::App& app) {
       tok.save(a.out + "/tokenizer.json");
       vocab = tok.vocab_size();
     } else {
-      tokenizers::TrainerOptions o{.vocab_size = a.vocab_size, .min_frequency = a.min_frequency, .special_tokens = a.special};
+      tokenizers::TrainerOptions o{.vocab_size = static_cast<size_t>(a.vocab_size), .min_frequency = a.min_frequency, .special_tokens = a.special};
       tokenizers::Tokenizer tok =
           a.type == "bpe" ? tokenizers::train_byte_level_bpe(texts, o) : tokenizers::train_wordpiece(texts, o);
       tok.save(a.out + "/tokenizer.json");
