@@ -136,3 +136,27 @@ TEST(Hardening, TrainTokenizerFlagsAreTakenAsWritten) {
   for (const char* d : {"a", "b", "c", "d"}) EXPECT_FALSE(fs::exists(dir + "/" + d)) << d << " was created";
   fs::remove_all(dir);
 }
+
+TEST(Hardening, ANewRunNeverOverwritesAModelDirectory) {
+  const std::string dir = (fs::temp_directory_path() / ("qkv_out_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir + "/run/best");
+  {
+    std::ofstream f(dir + "/c.txt");
+    for (int i = 0; i < 20; ++i) f << "to be or not to be, that is the question\n";
+  }
+  std::ofstream(dir + "/run/best/config.json") << "{\"model_type\": \"gpt\"}";  // a model directory, no trainer_state.json
+  const std::string flags = " --n-layer 1 --n-head 2 --n-embd 16 --block-size 8 --max-iters 1 --eval-interval 1 --eval-iters 1";
+  for (const std::string cmd : {"train gpt --data " + dir + "/c.txt" + flags,
+                                "finetune " + dir + "/run/best --data " + dir + "/c.txt --max-iters 1"}) {
+    const auto r = qkv::testing::qkv_cli(cmd + " --out " + dir + "/run/best");
+    EXPECT_EQ(r.code, 1) << cmd << "\n" << r.out;
+    EXPECT_NE(r.out.find("is not empty (config.json) and is not a training run"), std::string::npos) << r.out;
+  }
+  // A file is not a directory.
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("train gpt --data " + dir + "/c.txt" + flags + " --out " + dir + "/c.txt"),
+                               "exists and is not a directory");
+  // An empty directory is fine.
+  fs::create_directories(dir + "/empty");
+  EXPECT_EQ(qkv::testing::qkv_cli("train gpt --data " + dir + "/c.txt" + flags + " --out " + dir + "/empty --threads 1").code, 0);
+  fs::remove_all(dir);
+}

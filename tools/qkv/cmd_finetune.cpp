@@ -82,8 +82,7 @@ void run_finetune(const FinetuneArgs& a) {
   const std::optional<models::LoraConfig> lora = lora_config(a);
   require_regular_file(a.data);  // "is a directory", "is a FIFO", … (core/file_kind.h)
   if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
-  if (!a.resume && fs::exists(a.out + "/trainer_state.json"))
-    throw ValueError(a.out + " already holds a training run; pass --resume to continue it or choose another --out");
+  if (!a.resume) require_fresh_out(a.out);
 
   auto model = models::load_model_as<models::CausalDecoderLM>(a.base, "qkv finetune");
   const tokenizers::TextCodec tok = tokenizers::load_codec(a.base);

@@ -67,12 +67,14 @@ void run_train(const TrainArgs<ModelConfig>& a) {
   // 1. Configs.
   auto [model_j, train_j] = merged_configs(a);
 
+  if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
+  if (!a.resume) require_fresh_out(a.out);  // before any work: never overwrite a model directory
+
   // 2. Corpus and tokenizer.
   if (a.data.empty()) throw ValueError("--data FILE is required");
   require_regular_file(a.data);  // "is a directory", "is a FIFO", … (core/file_kind.h)
   const std::string text = io::read_file(a.data);
   if (text.empty()) throw ValueError(a.data + ": the corpus is empty");
-  if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
   TextCodec tok = a.resume ? load_codec(a.out + "/tokenizer.json")
                  : a.tokenizer == "char" ? char_codec(text)
                                          : load_codec(a.tokenizer);
@@ -102,8 +104,6 @@ void run_train(const TrainArgs<ModelConfig>& a) {
   if (a.resume) {
     trainer.resume(a.allow_new_data);
     std::fprintf(stderr, "resuming %s at step %ld\n", a.out.c_str(), static_cast<long>(trainer.step()));
-  } else if (fs::exists(a.out + "/trainer_state.json")) {
-    throw ValueError(a.out + " already holds a training run; pass --resume to continue it or choose another --out");
   }
   // Ctrl-C / SIGTERM: finish the current step, save it, say how to continue.
   trainer.set_stop_flag(&install_stop_handler());

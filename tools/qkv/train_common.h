@@ -58,6 +58,11 @@ std::pair<nlohmann::json, nlohmann::json> merged_configs(nlohmann::json model_j,
   return {model_j, train_j};
 }
 
+// A fresh run's --out: missing, or an empty directory. A training run there
+// asks for --resume; anything else (a model directory such as run/best, a
+// file) is refused — a new run must never overwrite it.
+void require_fresh_out(const std::string& out);
+
 // Ctrl-C / SIGTERM set the returned flag (the trainer finishes the current
 // step, saves it, and stops). A second signal a second or more later ends the
 // process at once; repeats within that second are one request (`timeout` and
