@@ -160,3 +160,16 @@ TEST(Hardening, ANewRunNeverOverwritesAModelDirectory) {
   EXPECT_EQ(qkv::testing::qkv_cli("train gpt --data " + dir + "/c.txt" + flags + " --out " + dir + "/empty --threads 1").code, 0);
   fs::remove_all(dir);
 }
+
+TEST(Hardening, AtomicWritesReplaceOnlyRegularFiles) {
+  // `plot pe -o /dev/null` (as root) replaced the device node with a file; a FIFO is refused the same way.
+  const std::string dir = (fs::temp_directory_path() / ("qkv_dev_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+  const std::string fifo = dir + "/out.png";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto r = qkv::testing::qkv_cli("plot pe --len 8 --dim 8 -o " + fifo);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("is a FIFO (named pipe); only a regular file is replaced"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  fs::remove_all(dir);
+}

@@ -44,6 +44,9 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 void write_file_atomic(const std::string& path, const std::vector<std::string_view>& pieces) {
   if (path.empty()) throw IOError("cannot write a file with an empty path");
   if (path.back() == '/') throw IOError("cannot write " + path + ": is a directory");
+  // rename() would replace whatever is there — a device node, a FIFO, a directory's name: only files.
+  if (const std::string kind = not_a_regular_file(path); !kind.empty() && kind != "no such file")
+    throw IOError("cannot write " + path + ": it " + kind + "; only a regular file is replaced");
   const std::string tmp = temp_path_for(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) throw IOError("cannot write " + path + ": " + errno_str(errno));

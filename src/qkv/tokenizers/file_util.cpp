@@ -25,6 +25,8 @@ std::string read_file(const std::string& path) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
+  if (const std::string kind = not_a_regular_file(path); !kind.empty() && kind != "no such file")
+    throw IOError(path + ": cannot write: it " + kind + "; only a regular file is replaced");
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw IOError(path + ": cannot write (" + std::strerror(errno) + ")");
