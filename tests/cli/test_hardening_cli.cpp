@@ -173,3 +173,39 @@ TEST(Hardening, AtomicWritesReplaceOnlyRegularFiles) {
   EXPECT_TRUE(fs::is_fifo(fifo));
   fs::remove_all(dir);
 }
+
+TEST(Hardening, TokenizerIdsAreBounded) {
+  const std::string dir = (fs::temp_directory_path() / ("qkv_ids_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+  std::ofstream(dir + "/c.txt") << "the cat sat on the mat\n";
+  ASSERT_EQ(qkv::testing::qkv_cli("train-tokenizer --type wordpiece --vocab-size 40 --special '[CLS]' --special '[SEP]' " +
+                                  dir + "/c.txt --out " + dir + "/wp")
+                .code,
+            0);
+  std::string tj;
+  {
+    std::ifstream f(dir + "/wp/tokenizer.json");
+    tj.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  auto write_variant = [&](const std::string& name, const std::string& from, const std::string& to) {
+    std::string t = tj;
+    const auto at = t.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) t.replace(at, from.size(), to);
+    std::ofstream(dir + "/" + name) << t;
+    return dir + "/" + name;
+  };
+  // An added token at id 2^30 asked for a 2^30-row vocabulary (34 GB of embedding).
+  const std::string big = write_variant("big.json", "\"added_tokens\": [",
+                                        "\"added_tokens\": [{\"id\": 1073741824, \"content\": \"<big>\", \"special\": true},");
+  auto r = qkv::testing::qkv_cli("tokenize --tokenizer " + big + " < " + dir + "/c.txt");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("is not below 16777216"), std::string::npos) << r.out;
+  // A post-processor id outside the vocabulary was printed as is (id -7).
+  const std::string neg = write_variant("neg.json", "\"ids\": [\n          0\n        ]", "\"ids\": [\n          -7\n        ]");
+  r = qkv::testing::qkv_cli("tokenize --tokenizer " + neg + " < " + dir + "/c.txt");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("post_processor.special_tokens['[CLS]']"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("id -7 is outside the vocabulary"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}

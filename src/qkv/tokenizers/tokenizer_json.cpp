@@ -12,6 +12,13 @@
 
 namespace qkv::tokenizers {
 
+namespace {
+// Token ids at or above this are refused (16,777,216: larger than any real
+// vocabulary, small enough that the embedding it implies can be checked).
+constexpr int64_t kMaxTokenId = int64_t{1} << 24;
+}  // namespace
+
+
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
@@ -55,7 +62,9 @@ struct Reader {
     if (!j.is_object()) fail(key, std::string("expected an object {token: id}, got ") + j.type_name());
     for (auto it = j.begin(); it != j.end(); ++it) {
       int64_t id = integer(it.value(), key + "['" + it.key() + "']");
-      if (id < 0 || id > (int64_t(1) << 30)) fail(key + "['" + it.key() + "']", "id out of range: " + std::to_string(id));
+      if (id < 0 || id >= kMaxTokenId)
+        fail(key + "['" + it.key() + "']", "id out of range: " + std::to_string(id) + " (ids must be below " +
+                                               std::to_string(kMaxTokenId) + ")");
       v.add(it.key(), int32_t(id), source + ": " + key + "['" + it.key() + "']");
     }
     return v;
@@ -486,6 +495,9 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& source)
         a.rstrip = r.flag(list[i], k, "rstrip", false);
         a.normalized = r.flag(list[i], k, "normalized", !a.special);
         if (a.id < 0) r.fail(k + ".id", "negative id " + std::to_string(a.id));
+        // An id sets the vocabulary size (the embedding rows): one token at 2^30 would ask for gigabytes.
+        if (a.id >= kMaxTokenId)
+          r.fail(k + ".id", "id " + std::to_string(a.id) + " is not below " + std::to_string(kMaxTokenId));
         if (a.content.empty()) r.fail(k + ".content", "empty token");
         for (const AddedToken& b : t.added_tokens) {
           if (b.id == a.id) r.fail(k, "duplicate id " + std::to_string(a.id) + " ('" + b.content + "' and '" + a.content + "')");
@@ -498,6 +510,13 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& source)
         t.added_tokens.push_back(a);
       }
     }
+    // The post-processor's ids index the vocabulary like any other.
+    if (t.post_processor)
+      for (const auto& [name, st] : t.post_processor->special_tokens)
+        for (int64_t id : st.ids)
+          if (id < 0 || id >= t.vocab_size())
+            r.fail("post_processor.special_tokens['" + name + "']",
+                   "id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(t.vocab_size()));
   } catch (const json::exception& e) {
     throw ValueError(source + ": " + e.what());
   }
