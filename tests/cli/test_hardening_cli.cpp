@@ -209,3 +209,40 @@ TEST(Hardening, TokenizerIdsAreBounded) {
   EXPECT_NE(r.out.find("id -7 is outside the vocabulary"), std::string::npos) << r.out;
   fs::remove_all(dir);
 }
+
+TEST(Hardening, AWrongTypeInTrainerStateNamesTheFileAndField) {
+  const std::string dir = (fs::temp_directory_path() / ("qkv_ts_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir + "/c.txt");
+    for (int i = 0; i < 20; ++i) f << "to be or not to be, that is the question\n";
+  }
+  const std::string run = "train gpt --data " + dir + "/c.txt --out " + dir + "/run --n-layer 1 --n-head 2 --n-embd 16"
+                          " --block-size 8 --eval-interval 1 --eval-iters 1 --threads 1 --max-iters ";
+  ASSERT_EQ(qkv::testing::qkv_cli(run + "2").code, 0);
+  const std::string st = dir + "/run/trainer_state.json";
+  std::string text;
+  {
+    std::ifstream f(st);
+    text.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  const auto at = text.find("\"step\": 2");
+  ASSERT_NE(at, std::string::npos) << text;
+  std::string bad = text;
+  bad.replace(at, 9, "\"step\": \"abc\"");
+  std::ofstream(st) << bad;
+  auto r = qkv::testing::qkv_cli(run + "4 --resume");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("trainer_state.json: field \"step\" must be an integer, got string"), std::string::npos) << r.out;
+  // Deeper fields (the data cursor) are named by file at least, never a bare "[json.exception…]".
+  bad = text;
+  const auto cur = bad.find("\"data_cursor\": {");
+  ASSERT_NE(cur, std::string::npos);
+  bad.replace(cur, 16, "\"data_cursor\": [], \"x\": {");
+  std::ofstream(st) << bad;
+  r = qkv::testing::qkv_cli(run + "4 --resume");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("trainer_state.json"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("[json.exception"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}

@@ -15,6 +15,8 @@
 #include "qkv/ops/ops.h"
 #include "qkv/train/trainer.h"
 
+#include <type_traits>
+
 namespace qkv::train {
 
 namespace fs = std::filesystem;
@@ -36,8 +38,23 @@ data::DataCursor saved_cursor(const json& st, int64_t step, int64_t grad_accum) 
 }
 
 const json& field(const json& st, const std::string& path, const char* k) {
+  if (!st.is_object()) throw ValueError(path + ": expected a JSON object");
   if (!st.contains(k)) throw ValueError(path + ": missing field \"" + k + "\"");
   return st[k];
+}
+
+// field() as T, with a wrong type named: "<path>: field "step" must be an integer, got string".
+template <class T>
+T typed(const json& st, const std::string& path, const char* k) {
+  const json& v = field(st, path, k);
+  const bool ok = std::is_same_v<T, std::string> ? v.is_string()
+                  : std::is_integral_v<T>        ? v.is_number_integer()
+                                                 : v.is_number();
+  if (!ok)
+    throw ValueError(path + ": field \"" + k + "\" must be " +
+                     (std::is_same_v<T, std::string> ? "a string" : std::is_integral_v<T> ? "an integer" : "a number") +
+                     ", got " + v.type_name());
+  return v.get<T>();
 }
 
 }  // namespace
@@ -191,14 +208,25 @@ void Trainer::resume(bool allow_new_data) {
     if (!fs::exists(dir_ + "/" + f))
       throw IOError(dir_ + ": cannot resume: missing " + f + " (was this directory made by `qkv train`?)");
   const std::string path = dir_ + "/trainer_state.json";
+  try {
+    resume_from(path, allow_new_data);
+  } catch (const nlohmann::json::exception& e) {  // a field of the wrong type deeper in the state
+    std::string what = e.what();
+    if (const auto close = what.find("] "); !what.empty() && what[0] == '[' && close != std::string::npos)
+      what = what.substr(close + 2);
+    throw ValueError(path + ": " + what);
+  }
+}
+
+void Trainer::resume_from(const std::string& path, bool allow_new_data) {
   const json st = io::read_json(path);
   check_resumable(st, allow_new_data);
-  const int64_t step = field(st, path, "step").get<int64_t>();
+  const int64_t step = typed<int64_t>(st, path, "step");
   data::DataCursor cursor;
   Generator dropout;
   try {
     cursor = saved_cursor(st, step, cfg_.grad_accum);
-    dropout.set_state_hex(field(st, path, "dropout_rng").get<std::string>(), "dropout_rng");
+    dropout.set_state_hex(typed<std::string>(st, path, "dropout_rng"), "dropout_rng");
   } catch (const ValueError& e) {
     throw ValueError(path + ": " + e.what());
   }
@@ -211,9 +239,9 @@ void Trainer::resume(bool allow_new_data) {
   dropout_gen_ = dropout;
   cursor.restore(data_gen_);
   cursor_ = cursor;
-  best_val_ = field(st, path, "best_val_loss").get<float>();
+  best_val_ = typed<float>(st, path, "best_val_loss");
   // Checkpoints before best_score chose the best by validation loss alone.
-  best_score_ = st.contains("best_score") ? st["best_score"].get<double>() : -static_cast<double>(best_val_);
+  best_score_ = st.contains("best_score") ? typed<double>(st, path, "best_score") : -static_cast<double>(best_val_);
   step_ = step;
   load_evals();
 }
