@@ -154,3 +154,24 @@ TEST(QuantizedGpt, RefusesTrainingAndGrad) {
   m->eval();
   EXPECT_NO_THROW(m->forward(idx, gen));
 }
+
+TEST(QuantizedGpt, ANonFiniteWeightIsNamedByItsTensor) {
+  // "weight (5, 0) is not finite" named no tensor (hardening issue).
+  models::GPTConfig c;
+  c.vocab_size = 11, c.n_layer = 2, c.n_head = 2, c.n_embd = 32, c.block_size = 8;
+  Generator gen(2);
+  models::GPT m(c, gen);
+  m.eval();
+  {
+    NoGradGuard ng;
+    Tensor w = m.h->blocks[1]->mlp->c_fc->weight;
+    w.data<float>()[5 * 32] = NAN;
+  }
+  try {
+    m.quantize(WeightFormat::Int8);
+    ADD_FAILURE() << "quantized a NaN weight";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("h.1.mlp.c_fc.weight: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("(5, 0) is not finite"), std::string::npos) << e.what();
+  }
+}

@@ -7,7 +7,13 @@ namespace qkv::models {
 
 void GPT::quantize(WeightFormat format) {
   for (auto& [name, m] : named_modules())
-    if (auto* lin = dynamic_cast<nn::Linear*>(m)) lin->quantize(format);
+    if (auto* lin = dynamic_cast<nn::Linear*>(m)) {
+      try {
+        lin->quantize(format);
+      } catch (const ValueError& e) {  // e.g. a weight that is not finite: name the tensor
+        throw ValueError(name + ".weight: " + e.what());
+      }
+    }
   if (format == WeightFormat::F32) {
     lm_head_q.reset();
     return;

@@ -7,7 +7,13 @@ namespace qkv::models {
 
 void Llama::quantize(WeightFormat format) {
   for (auto& [name, m] : named_modules())
-    if (auto* lin = dynamic_cast<nn::Linear*>(m)) lin->quantize(format);  // lm_head too, when untied
+    if (auto* lin = dynamic_cast<nn::Linear*>(m)) {
+      try {
+        lin->quantize(format);
+      } catch (const ValueError& e) {  // e.g. a weight that is not finite: name the tensor
+        throw ValueError(name + ".weight: " + e.what());
+      }
+    }  // lm_head too, when untied
   tied_head_q.reset();
   if (format == WeightFormat::F32 || lm_head) return;
   // Tied: the head is embed_tokens (V,C) used as a Linear weight, one more copy.
