@@ -167,3 +167,22 @@ TEST_F(HfCli, FinetuneWithLoraWritesAPeftAdapterAndResumes) {
   EXPECT_FALSE(fs::exists(dir + "/b1/model.safetensors"));
   EXPECT_FALSE(fs::exists(dir + "/b2/model.safetensors"));
 }
+
+TEST_F(HfCli, GenerateFollowsGenerationConfigUnlessFlagsSayOtherwise) {
+  const std::string run = train_run();
+  // The char vocabulary puts "\n" at id 0: stop there, and greedy (do_sample false).
+  std::ofstream(run + "/generation_config.json") << R"({"eos_token_id": [0], "do_sample": false, "max_length": 20})";
+  const std::string gen = "generate " + run + " --prompt 'to' --max-new-tokens 60 --threads 1 --jsonl";
+  auto r = qkv::testing::qkv_cli(gen);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto ids = j["ids"].get<std::vector<int64_t>>();
+  ASSERT_FALSE(ids.empty());
+  if (ids.size() < 60) EXPECT_EQ(ids.back(), 0) << r.out;  // stopped at the eos
+  for (size_t i = 0; i + 1 < ids.size(); ++i) EXPECT_NE(ids[i], 0) << "went past the eos";
+  // Greedy: the same as --temperature 0 (which overrides the file's sampling, not its eos).
+  auto g0 = qkv::testing::qkv_cli(gen + " --temperature 0");
+  EXPECT_EQ(nlohmann::json::parse(g0.out)["ids"], j["ids"]);
+  std::ofstream(run + "/generation_config.json") << R"({"eos_token_id": "x"})";
+  qkv::testing::expect_failure(qkv::testing::qkv_cli(gen), "generation_config.json: eos_token_id must be a token id");
+}

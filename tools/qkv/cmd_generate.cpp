@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/generate/generate.h"
+#include "qkv/models/hf.h"
 #include "qkv/models/lora.h"
 #include "qkv/ops/quantized.h"
 #include "qkv/models/causal_decoder.h"
@@ -28,6 +29,8 @@ struct GenerateArgs {
   int threads = 0;
   bool no_cache = false, stats = false, jsonl = false;
   std::string weights = "f32", adapter;
+  // The sampling flags, to tell given from default (generation_config.json fills the rest).
+  CLI::Option *temperature_opt = nullptr, *top_k_opt = nullptr, *top_p_opt = nullptr;
 };
 
 constexpr std::string_view kSampleEnd = "\n---------------\n";  // after each sample of plain output
@@ -68,6 +71,33 @@ generate::GenerateOptions options_from(const GenerateArgs& a) {
   return opt;
 }
 
+// A Hugging Face directory's generation_config.json: stop at its eos, and its
+// sampling settings where the command line gives none (transformers' defaults
+// when do_sample is false: greedy).
+void apply_generation_config(const GenerateArgs& a, const models::GenerationDefaults& g, int64_t vocab,
+                             generate::GenerateOptions& opt) {
+  if (g.eos_token_id) {
+    if (*g.eos_token_id >= vocab)
+      throw ValueError(a.dir + "/generation_config.json: eos_token_id " + std::to_string(*g.eos_token_id) +
+                       " is not below vocab_size " + std::to_string(vocab));
+    opt.eos = *g.eos_token_id;
+  }
+  const bool sampling_given = a.temperature_opt->count() + a.top_k_opt->count() + a.top_p_opt->count() > 0;
+  if (sampling_given || !g.do_sample) return;
+  if (!*g.do_sample) {
+    opt.sampling.temperature = 0.0f;  // greedy
+    return;
+  }
+  if (g.temperature) opt.sampling.temperature = *g.temperature;
+  if (g.top_k) opt.sampling.top_k = *g.top_k;
+  if (g.top_p) opt.sampling.top_p = *g.top_p;
+  try {
+    opt.sampling.validate();
+  } catch (const ValueError& e) {
+    throw ValueError(a.dir + "/generation_config.json: " + e.what());
+  }
+}
+
 Loaded load(const GenerateArgs& a) {
   if (!std::filesystem::is_directory(a.dir))
     throw IOError(a.dir + (std::filesystem::exists(a.dir) ? ": not a directory" : ": no such directory") +
@@ -89,6 +119,7 @@ Loaded load(const GenerateArgs& a) {
     models::merge_lora(*s.model);
   }
   s.model->quantize(s.weights);  // f32: nothing to do (load_model returns it in eval mode)
+  apply_generation_config(a, models::read_generation_config(a.dir), s.model->vocab_size(), s.opt);
   if (s.tok.vocab_size != s.model->vocab_size())
     throw ValueError(tok_path + " has " + std::to_string(s.tok.vocab_size) + " tokens but config.json says vocab_size " +
                      std::to_string(s.model->vocab_size()));
@@ -184,9 +215,11 @@ void add_generate_command(CLI::App& app) {
   g->add_option("dir", a.dir, "Model directory (config.json, model.safetensors, tokenizer.json)")->required();
   g->add_option("--prompt", a.prompt, "Text to continue")->default_str("\\n");
   g->add_option("--max-new-tokens", a.max_new_tokens, "Tokens to generate per sample")->capture_default_str();
-  g->add_option("--temperature", a.temperature, "Softmax temperature (0 = greedy)")->capture_default_str();
-  g->add_option("--top-k", a.top_k, "Keep the k most likely tokens (0 = all)")->capture_default_str();
-  g->add_option("--top-p", a.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str();
+  a.temperature_opt = g->add_option("--temperature", a.temperature,
+                                    "Softmax temperature (0 = greedy); default from generation_config.json if any")
+                          ->capture_default_str();
+  a.top_k_opt = g->add_option("--top-k", a.top_k, "Keep the k most likely tokens (0 = all)")->capture_default_str();
+  a.top_p_opt = g->add_option("--top-p", a.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str();
   g->add_option("--seed", a.seed, "Random seed")->capture_default_str();
   g->add_option("--num-samples", a.num_samples, "Samples to draw (one batch)")->capture_default_str();
   g->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();

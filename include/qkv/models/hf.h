@@ -13,6 +13,7 @@
 //   Llama       llama           llama            nothing but the config's extra keys
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,17 @@ void tensors_from_hf(const nlohmann::json& original_config, const nlohmann::json
 // shard that is missing, a tensor in two shards, or one the index puts in a
 // shard that lacks it). Metadata from the single file or the first shard.
 io::NamedTensors load_checkpoint(const std::string& dir);
+
+// A directory's generation_config.json (transformers' GenerationConfig), the
+// fields qkv's sampling has: each empty when absent or null. eos_token_id may
+// be a list there; the first id is kept. ValueError naming the file and field
+// for a wrong type. No file: all empty.
+struct GenerationDefaults {
+  std::optional<int64_t> eos_token_id, top_k;
+  std::optional<bool> do_sample;
+  std::optional<float> temperature, top_p;
+};
+GenerationDefaults read_generation_config(const std::string& dir);
 
 // Writes `model` to `out` as a Hugging Face directory: config.json
 // (architectures, HF field names), model.safetensors (HF names and layouts,

@@ -278,6 +278,43 @@ io::NamedTensors load_checkpoint(const std::string& dir) {
   return all;
 }
 
+GenerationDefaults read_generation_config(const std::string& dir) {
+  GenerationDefaults g;
+  const std::string path = dir + "/generation_config.json";
+  if (!fs::exists(path)) return g;
+  const json j = io::read_json(path);
+  if (!j.is_object()) throw ValueError(path + ": expected a JSON object");
+  auto get = [&](const char* key) -> const json* {
+    auto it = j.find(key);
+    return it == j.end() || it->is_null() ? nullptr : &*it;
+  };
+  auto wrong = [&](const char* key, const char* want) {
+    return ValueError(path + ": " + key + " must be " + want + ", got " + j[key].type_name());
+  };
+  if (const json* v = get("eos_token_id")) {
+    const json& first = v->is_array() && !v->empty() ? (*v)[0] : *v;
+    if (!first.is_number_integer() || first.get<int64_t>() < 0) throw wrong("eos_token_id", "a token id (or a list of them)");
+    g.eos_token_id = first.get<int64_t>();
+  }
+  if (const json* v = get("do_sample")) {
+    if (!v->is_boolean()) throw wrong("do_sample", "true or false");
+    g.do_sample = v->get<bool>();
+  }
+  if (const json* v = get("temperature")) {
+    if (!v->is_number()) throw wrong("temperature", "a number");
+    g.temperature = v->get<float>();
+  }
+  if (const json* v = get("top_p")) {
+    if (!v->is_number()) throw wrong("top_p", "a number");
+    g.top_p = v->get<float>();
+  }
+  if (const json* v = get("top_k")) {
+    if (!v->is_number_integer()) throw wrong("top_k", "an integer");
+    g.top_k = v->get<int64_t>();
+  }
+  return g;
+}
+
 void export_hf(const Model& model, const std::string& out, const std::string& tokenizer_json) {
   const json q = model.config_json();
   const std::string type = model.model_type();
