@@ -146,6 +146,8 @@ TEST(HfGpt2Bad, ConfigsQkvCannotHonourAreRefusedByField) {
                            {"layer_norm_epsilon"});
   expect_error<ValueError>([&] { models::load_model(with("untied", {{"tie_word_embeddings", false}})); },
                            {"tie_word_embeddings"});
+  expect_error<ValueError>([&] { models::load_model(with("typed", {{"activation_function", 3}})); },
+                           {"typed/config.json", "wrong type"});
   // Sizes that disagree with the tensors: the tensor, the expected and found shape.
   expect_error<ValueError>([&] { models::load_model(with("wide", {{"n_embd", 48}, {"n_head", 4}})); },
                            {"'h.0.attn.c_attn.weight' is [32,96]", "expects [48,144]"});

@@ -224,8 +224,15 @@ std::string hf_type(const json& config) {
 
 nlohmann::json config_from_hf(const nlohmann::json& config) {
   const std::string type = hf_type(config);
-  if (type == "gpt2") return gpt_from_gpt2(config);
-  if (type == "llama") return drop_checkpoint_keys(llama_from_hf(config));
+  try {
+    if (type == "gpt2") return gpt_from_gpt2(config);
+    if (type == "llama") return drop_checkpoint_keys(llama_from_hf(config));
+  } catch (const json::exception& e) {  // a field of the wrong type, e.g. "activation_function": 3
+    std::string what = e.what();
+    if (const auto close = what.find("] "); !what.empty() && what[0] == '[' && close != std::string::npos)
+      what = what.substr(close + 2);
+    throw ValueError("a " + type + " config.json field has the wrong type: " + what);
+  }
   return config;
 }
 
