@@ -150,6 +150,9 @@ TEST_F(HfCli, FinetuneWithLoraWritesAPeftAdapterAndResumes) {
   ASSERT_EQ(r.code, 0) << r.out;
   expect_has(r, "resuming " + ft + " at step 4");
   EXPECT_EQ(qkv::io::read_json(ft + "/trainer_state.json")["step"], 6);
+  // A LoRA run is not a base for another fine-tuning (its adapters would stay frozen).
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("finetune " + ft + " --out " + dir + "/again --max-iters 1" + common),
+                               "holds LoRA adapters");
   // Full fine-tuning too.
   r = qkv::testing::qkv_cli("finetune " + base + " --out " + dir + "/full --max-iters 2" + common);
   ASSERT_EQ(r.code, 0) << r.out;

@@ -85,6 +85,9 @@ void run_finetune(const FinetuneArgs& a) {
   if (!a.resume) require_fresh_out(a.out);
 
   auto model = models::load_model_as<models::CausalDecoderLM>(a.base, "qkv finetune");
+  if (!models::lora_layers(*model).empty())
+    throw ValueError(a.base + " holds LoRA adapters (a qkv finetune --lora run); `qkv export` it (the adapters are "
+                              "merged) and fine-tune the exported directory, or --resume the run itself");
   const tokenizers::TextCodec tok = tokenizers::load_codec(a.base);
   const std::string text = io::read_file(a.data);
   std::vector<int64_t> ids;
