@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "qkv/io/file.h"
 #include "qkv/models/causal_decoder.h"
+#include "qkv/models/lora.h"
 #include "qkv/models/registry.h"
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/train/eval_lengths.h"
@@ -16,7 +17,7 @@ namespace qkv::cli {
 namespace {
 
 struct Args {
-  std::string dir, data;
+  std::string dir, data, adapter;
   int64_t context = 0, stride = 0, batch = 8;
   int threads = 0;
   bool json = false;
@@ -25,6 +26,11 @@ struct Args {
 void run(const Args& a) {
   apply_threads(a.threads);
   auto model = models::load_model_as<models::CausalDecoderLM>(a.dir, "qkv perplexity");
+  if (!a.adapter.empty()) {  // a PEFT LoRA adapter on the model, merged (as qkv generate --adapter)
+    Generator g(0);
+    models::load_peft_adapter(a.adapter, *model, g);
+    models::merge_lora(*model);
+  }
   const int64_t context = a.context ? a.context : model->context_length();
   if (context > model->context_length())
     throw ValueError("--context " + std::to_string(context) + " is longer than the model's context length " +
@@ -56,6 +62,8 @@ void add_perplexity_command(CLI::App& app) {
                 "Tokens the window moves each step; each window scores only its new tokens (0 = context/2)")
       ->capture_default_str();
   c->add_option("--batch", a.batch, "Windows per forward pass")->capture_default_str();
+  c->add_option("--adapter", a.adapter, "A LoRA adapter directory in PEFT's format to apply (merged)")
+      ->default_str("none");
   c->add_flag("--json", a.json, "One JSON object: {nll, perplexity, tokens, context, stride}");
   c->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   c->callback([] { run(a); });
