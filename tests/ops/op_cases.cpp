@@ -267,13 +267,20 @@ Tensor cross_entropy_ref(const Tensor& logits, const Tensor& targets, const Cros
   return mul(sum(loss), 1.0f / count);
 }
 
-// The dropout mask an op draws from a fresh Generator(seed): one uniform per
-// element, row-major (qkv/core/rng.h: sequential fills).
+// The dropout mask an op draws from a fresh Generator(seed), row-major
+// (qkv/core/rng.h, fill_dropout_mask): each 64-bit draw gives two elements,
+// its bits 40–63 then 16–39 read as 24-bit uniforms u·2⁻²⁴, dropped when below p.
 Tensor dropout_mask_ref(const Shape& s, float p, uint64_t seed) {
   Generator g(seed);
   Tensor m = Tensor::empty(s);
   float* d = m.data<float>();
-  for (int64_t i = 0; i < m.numel(); ++i) d[i] = g.uniform() < p ? 0.0f : 1.0f / (1.0f - p);
+  const float keep = 1.0f / (1.0f - p);
+  uint64_t r = 0;
+  for (int64_t i = 0; i < m.numel(); ++i) {
+    if (i % 2 == 0) r = g.next_u64();
+    const uint64_t u24 = i % 2 == 0 ? r >> 40 : (r >> 16) & 0xFFFFFF;
+    d[i] = static_cast<double>(u24) / 16777216.0 < static_cast<double>(p) ? 0.0f : keep;
+  }
   return m;
 }
 

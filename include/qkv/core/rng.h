@@ -24,6 +24,11 @@ class Generator {
   // used (half the draws and logarithms of n normal() calls; a different
   // stream from normal()). An odd n drops the last sine.
   void fill_normal(float* out, int64_t n, float mean = 0.0f, float std = 1.0f);
+  // A dropout mask: out[i] = 0 with probability p (a 24-bit uniform below p),
+  // else `keep`. Two elements per 64-bit draw (bits 40–63, then 16–39) and no
+  // call per element: what was the cost of dropout in a training step. A
+  // different stream from n uniform() calls.
+  void fill_dropout_mask(float* out, int64_t n, float p, float keep);
   std::array<uint64_t, 4> state() const { return s_; }
   void set_state(const std::array<uint64_t, 4>& s) { s_ = s; }
   // The state as 64 hex digits (checkpoints keep it as text: JSON numbers

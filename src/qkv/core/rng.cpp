@@ -68,6 +68,18 @@ float Generator::normal() {
   return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
 }
 
+void Generator::fill_dropout_mask(float* out, int64_t n, float p, float keep) {
+  // uniform() < p  ⇔  u24·2⁻²⁴ < p  ⇔  u24 < ⌈p·2²⁴⌉ (u24 an integer).
+  const uint64_t threshold = static_cast<uint64_t>(std::ceil(static_cast<double>(p) * 16777216.0));
+  int64_t i = 0;
+  for (; i + 1 < n; i += 2) {
+    const uint64_t r = next_u64();
+    out[i] = (r >> 40) < threshold ? 0.0f : keep;
+    out[i + 1] = ((r >> 16) & 0xFFFFFF) < threshold ? 0.0f : keep;
+  }
+  if (i < n) out[i] = (next_u64() >> 40) < threshold ? 0.0f : keep;
+}
+
 void Generator::fill_normal(float* out, int64_t n, float mean, float std) {
   // Single precision: u1 has 24 bits, so |z| ≤ √(−2 ln 2⁻²⁴) ≈ 5.8 — ample
   // for initialisation, and sincosf/logf cost a fraction of their doubles.

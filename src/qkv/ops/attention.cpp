@@ -77,7 +77,7 @@ void prepare_mask_and_dropout(Prepared& p, const Shape& batch, const AttentionOp
     p.dropout_mask = Tensor::empty({BH, p.a.T, p.a.S});
     float* dm = p.dropout_mask.data<float>();
     const float keep = 1.0f / (1.0f - opt.dropout_p);
-    for (int64_t i = 0, n = p.dropout_mask.numel(); i < n; ++i) dm[i] = opt.gen->uniform() < opt.dropout_p ? 0.0f : keep;
+    opt.gen->fill_dropout_mask(dm, p.dropout_mask.numel(), opt.dropout_p, keep);
     p.a.dropout = dm;
   }
   prepare_alibi(p, batch, opt, op);

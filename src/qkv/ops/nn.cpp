@@ -138,7 +138,7 @@ Tensor dropout(const Tensor& a, float p, bool training, Generator& gen) {
   Tensor mask = Tensor::empty(a.shape());
   float* m = mask.data<float>();
   const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-  for (int64_t i = 0, n = mask.numel(); i < n; ++i) m[i] = gen.uniform() < p ? 0.0f : scale;
+  gen.fill_dropout_mask(m, mask.numel(), p, scale);
   Tensor out;
   {
     NoGradGuard ng;
