@@ -24,6 +24,7 @@
 #include "support/compare.h"
 
 using namespace qkv;
+using qkv::testing::expect_error;
 using qkv::testing::max_abs_diff;
 namespace fs = std::filesystem;
 
@@ -36,16 +37,6 @@ std::vector<int64_t> ids_of(const Tensor& t) {
   const Tensor c = t.contiguous();
   std::copy(c.data<int64_t>(), c.data<int64_t>() + c.numel(), v.begin());
   return v;
-}
-
-template <class E, class F>
-void expect_error(F f, std::initializer_list<std::string> needles) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception";
-  } catch (const E& e) {
-    for (const std::string& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
-  }
 }
 
 // A copy of a fixture directory to break.

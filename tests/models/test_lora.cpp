@@ -24,22 +24,13 @@
 #include "support/compare.h"
 
 using namespace qkv;
+using qkv::testing::expect_error;
 using qkv::testing::max_abs_diff;
 namespace fs = std::filesystem;
 
 namespace {
 
 const std::string kHf = std::string(QKV_TEST_FIXTURES) + "/hf";
-
-template <class E, class F>
-void expect_error(F f, std::initializer_list<std::string> needles) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception";
-  } catch (const E& e) {
-    for (const std::string& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
-  }
-}
 
 models::GPTConfig tiny_gpt() {
   models::GPTConfig c;

@@ -19,4 +19,8 @@ constexpr int kMaxJsonDepth = 256;
 // parse_error as before, for the caller to word.
 nlohmann::json parse_json(std::string_view text, const std::string& source);
 
+// An nlohmann exception's message without its "[json.exception.type_error.302] "
+// prefix: what qkv's errors quote after naming the file and field.
+std::string strip_json_prefix(const std::string& what);
+
 }  // namespace qkv

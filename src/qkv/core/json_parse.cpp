@@ -16,4 +16,12 @@ nlohmann::json parse_json(std::string_view text, const std::string& source) {
   return nlohmann::json::parse(text, depth_guard);
 }
 
+std::string strip_json_prefix(const std::string& what) {
+  if (!what.empty() && what[0] == '[') {
+    const size_t close = what.find("] ");
+    if (close != std::string::npos) return what.substr(close + 2);
+  }
+  return what;
+}
+
 }  // namespace qkv

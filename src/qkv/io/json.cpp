@@ -8,17 +8,6 @@
 
 namespace qkv::io {
 
-namespace {
-// nlohmann messages start with "[json.exception.parse_error.101] "; drop it.
-std::string strip_json_prefix(const std::string& what) {
-  if (!what.empty() && what[0] == '[') {
-    size_t close = what.find("] ");
-    if (close != std::string::npos) return what.substr(close + 2);
-  }
-  return what;
-}
-}  // namespace
-
 nlohmann::json read_json(const std::string& path) {
   std::string text = read_file(path);
   try {

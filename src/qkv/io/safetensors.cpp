@@ -112,13 +112,6 @@ void pread_all(int fd, void* dst, uint64_t n, uint64_t off, const std::string& p
   }
 }
 
-std::string strip_json_prefix(const std::string& what) {
-  if (!what.empty() && what[0] == '[') {
-    size_t close = what.find("] ");
-    if (close != std::string::npos) return what.substr(close + 2);
-  }
-  return what;
-}
 
 // Parses the header, rejecting duplicate keys at any depth (nlohmann would
 // silently keep the last one).

@@ -1,6 +1,7 @@
 // Hugging Face directories in and out (see qkv/models/hf.h). The field and
 // tensor names are those of transformers' GPT2Config / GPT2LMHeadModel and
 // LlamaConfig / LlamaForCausalLM.
+#include "qkv/core/json_parse.h"
 #include "qkv/models/hf.h"
 
 #include <algorithm>
@@ -228,9 +229,7 @@ nlohmann::json config_from_hf(const nlohmann::json& config) {
     if (type == "gpt2") return gpt_from_gpt2(config);
     if (type == "llama") return drop_checkpoint_keys(llama_from_hf(config));
   } catch (const json::exception& e) {  // a field of the wrong type, e.g. "activation_function": 3
-    std::string what = e.what();
-    if (const auto close = what.find("] "); !what.empty() && what[0] == '[' && close != std::string::npos)
-      what = what.substr(close + 2);
+    const std::string what = strip_json_prefix(e.what());
     throw ValueError("a " + type + " config.json field has the wrong type: " + what);
   }
   return config;

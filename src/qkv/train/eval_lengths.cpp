@@ -11,10 +11,10 @@ namespace qkv::train {
 
 namespace {
 
-// One window: inputs tokens[a, a+L), targets tokens[a+1, a+L+1), of which the
-// positions from `scored` on count.
+// One window: inputs tokens[a, a+len), targets tokens[a+1, a+len+1), of which
+// the positions from `scored` on count.
 struct Window {
-  int64_t a = 0, scored = 0;
+  int64_t a = 0, scored = 0, len = 0;
 };
 
 // Sum of the cross-entropies of a batch of windows (targets before `scored`
@@ -35,6 +35,34 @@ double window_loss_sum(const models::CausalLM& model, const std::vector<int64_t>
   return static_cast<double>(cross_entropy(logits, tensor_i64(y, {B, L}), o).item());
 }
 
+// The windows scored in batches of up to `batch` (consecutive windows of one
+// length): the mean cross-entropy of their counted targets, or the model's
+// refusal (e.g. a learned position table too short) as `error`.
+LengthScore score_windows(const models::CausalLM& model, const std::vector<int64_t>& tokens,
+                          const std::vector<Window>& windows, int64_t length, int64_t batch) {
+  NoGradGuard ng;
+  LengthScore s;
+  s.length = length;
+  for (const Window& w : windows) s.targets += w.len - w.scored;
+  double sum = 0;
+  try {
+    for (size_t i = 0; i < windows.size();) {
+      size_t j = i;
+      std::vector<Window> ws;
+      while (j < windows.size() && windows[j].len == windows[i].len && static_cast<int64_t>(ws.size()) < batch)
+        ws.push_back(windows[j++]);
+      sum += window_loss_sum(model, tokens, ws, windows[i].len);
+      i = j;
+    }
+  } catch (const ValueError& e) {
+    s.error = e.what();
+    s.targets = 0;
+    return s;
+  }
+  s.loss = sum / static_cast<double>(s.targets);
+  return s;
+}
+
 }  // namespace
 
 LengthScore score_at_length(const models::CausalLM& model, const std::vector<int64_t>& tokens, int64_t L,
@@ -50,30 +78,14 @@ LengthScore score_at_length(const models::CausalLM& model, const std::vector<int
   if (first >= end)
     throw ValueError("eval-lengths: " + std::to_string(N) + " tokens leave nothing to score after the first " +
                      std::to_string(first) + " (use more data or shorter lengths)");
-  NoGradGuard ng;
-  LengthScore s;
-  s.length = L;
   const int64_t S = std::max<int64_t>(L / 2, 1);
-  std::vector<Window> ws;
-  double sum = 0;
-  try {
-    for (int64_t e = first; e < end; e += S) {
-      const int64_t f = std::min(e + S, end);  // targets [e, f)
-      const int64_t a = f - L - 1;             // window inputs [a, a+L) end at f−1
-      ws.push_back({a, e - a - 1});
-      s.targets += f - e;
-      if (static_cast<int64_t>(ws.size()) == opt.batch || f == end) {
-        sum += window_loss_sum(model, tokens, ws, L);
-        ws.clear();
-      }
-    }
-  } catch (const ValueError& e) {  // e.g. past a learned position table
-    s.error = e.what();
-    s.targets = 0;
-    return s;
+  std::vector<Window> windows;
+  for (int64_t e = first; e < end; e += S) {
+    const int64_t f = std::min(e + S, end);  // targets [e, f)
+    const int64_t a = f - L - 1;             // window inputs [a, a+L) end at f−1
+    windows.push_back({a, e - a - 1, L});
   }
-  s.loss = sum / static_cast<double>(s.targets);
-  return s;
+  return score_windows(model, tokens, windows, L, opt.batch);
 }
 
 LengthScore sliding_window_perplexity(const models::CausalLM& model, const std::vector<int64_t>& tokens,
@@ -85,41 +97,18 @@ LengthScore sliding_window_perplexity(const models::CausalLM& model, const std::
                      std::to_string(stride));
   if (batch < 1) throw ValueError("perplexity: batch must be >= 1, got " + std::to_string(batch));
   if (N < 2) throw ValueError("perplexity: the text has " + std::to_string(N) + " token(s); at least 2 are needed");
-  NoGradGuard ng;
-  LengthScore s;
-  s.length = context;
-  std::vector<Window> ws;
-  int64_t batch_len = 0;  // the windows of a batch have one length
-  double sum = 0;
-  auto flush = [&] {
-    if (!ws.empty()) sum += window_loss_sum(model, tokens, ws, batch_len);
-    ws.clear();
-  };
-  try {
-    int64_t prev_end = 0;
-    for (int64_t begin = 0; prev_end < N; begin += stride) {
-      const int64_t end = std::min(begin + context, N);
-      // Inputs tokens[begin, end − 1) predict tokens[begin + 1, end); those
-      // from max(prev_end, begin + 1) on are new.
-      // (With stride = context a window's first token has no context in it and
-      // goes unscored, as in Hugging Face's loop.)
-      const int64_t len = end - 1 - begin, from = std::max(prev_end, begin + 1);
-      prev_end = end;
-      if (from >= end) continue;
-      if (len != batch_len) flush();
-      batch_len = len;
-      ws.push_back({begin, from - begin - 1});
-      s.targets += end - from;
-      if (static_cast<int64_t>(ws.size()) == batch) flush();
-    }
-    flush();
-  } catch (const ValueError& e) {  // e.g. past a learned position table
-    s.error = e.what();
-    s.targets = 0;
-    return s;
+  std::vector<Window> windows;
+  for (int64_t begin = 0, prev_end = 0; prev_end < N; begin += stride) {
+    const int64_t end = std::min(begin + context, N);
+    // Inputs tokens[begin, end − 1) predict tokens[begin + 1, end); those
+    // from max(prev_end, begin + 1) on are new. (With stride = context a
+    // window's first token has no context in it and goes unscored, as in
+    // Hugging Face's loop.)
+    const int64_t from = std::max(prev_end, begin + 1);
+    prev_end = end;
+    if (from < end) windows.push_back({begin, from - begin - 1, end - 1 - begin});
   }
-  s.loss = sum / static_cast<double>(s.targets);
-  return s;
+  return score_windows(model, tokens, windows, context, batch);
 }
 
 }  // namespace qkv::train

@@ -211,9 +211,7 @@ void Trainer::resume(bool allow_new_data) {
   try {
     resume_from(path, allow_new_data);
   } catch (const nlohmann::json::exception& e) {  // a field of the wrong type deeper in the state
-    std::string what = e.what();
-    if (const auto close = what.find("] "); !what.empty() && what[0] == '[' && close != std::string::npos)
-      what = what.substr(close + 2);
+    const std::string what = strip_json_prefix(e.what());
     throw ValueError(path + ": " + what);
   }
 }
