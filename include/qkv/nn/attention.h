@@ -35,7 +35,10 @@ struct ProjectionNames {
   std::string qkv = "c_attn", q = "q_attn", kv = "c_attn", k = "k_proj", v = "v_proj", out = "c_proj";
   static ProjectionNames gpt2() { return {}; }
   // Separate projections, e.g. ("q_proj", "k_proj", "v_proj", "o_proj") for
-  // Llama or ("query", "key", "value", "output") for BERT-style names.
+  // Llama. An empty `out` means no output projection: forward() returns the
+  // heads side by side (B,T,C) without the output dropout, and the caller
+  // projects — BERT, whose attention.output.dense lives beside
+  // attention.self (Hugging Face's BertAttention).
   static ProjectionNames separate(std::string q, std::string k, std::string v, std::string out);
 };
 
@@ -98,7 +101,8 @@ class MultiHeadAttention : public Module {
   void add_relative_positions(int64_t max_distance, Generator& gen);
   std::shared_ptr<ShawRelativePositions> rel_pos;  // null = none
   // Projections (null when the layout does not use them): fused self-attention
-  // has qkv_proj; fused cross-attention q_proj + kv_proj; separate q/k/v_proj.
+  // has qkv_proj; fused cross-attention q_proj + kv_proj; separate q/k/v_proj;
+  // out_proj unless names.out is empty.
   std::shared_ptr<Linear> qkv_proj, q_proj, kv_proj, k_proj, v_proj, out_proj;
   std::shared_ptr<Dropout> attn_dropout, resid_dropout;
 

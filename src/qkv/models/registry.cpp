@@ -8,6 +8,7 @@
 
 #include "qkv/io/json.h"
 #include "qkv/io/safetensors.h"
+#include "qkv/models/bert.h"
 #include "qkv/models/gpt.h"
 #include "qkv/models/hf.h"
 #include "qkv/models/llama.h"
@@ -30,6 +31,7 @@ struct Registry {
   std::mutex mu;
   std::map<std::string, ModelFactory> factories{
       // The built-in families: one line each.
+      {"bert", factory_of<Bert, BertConfig>()},
       {"gpt", factory_of<GPT, GPTConfig>()},
       {"llama", factory_of<Llama, LlamaConfig>()},
       {"transformer", factory_of<Transformer, Seq2SeqConfig>()},

@@ -55,7 +55,7 @@ MultiHeadAttention::MultiHeadAttention(const AttentionConfig& cfg, Generator& ge
     k_proj = lin(n.k, Ckv, W);
     v_proj = lin(n.v, Ckv, W);
   }
-  out_proj = lin(n.out, C, C);
+  if (!n.out.empty()) out_proj = lin(n.out, C, C);
   attn_dropout = register_module("attn_dropout", std::make_shared<Dropout>(cfg.dropout));
   resid_dropout = register_module("resid_dropout", std::make_shared<Dropout>(cfg.dropout));
 }
@@ -216,6 +216,10 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
              : p.qkv.defined() ? multi_head_self_attention(p.qkv, NH, opt)
                                : multi_head_attention(q, p.k, p.v, NH, opt);  // (Bq,Tq,C)
   if (group > 1) y = y.reshape({B, T, C});
+  if (!out_proj) {  // the caller projects (and drops out) the heads' output
+    res.out = y;
+    return res;
+  }
   y = out_proj->forward(y);
   if (is_training() && resid_dropout->p > 0) {
     if (!args.gen) throw ValueError(std::string(kOp) + ": dropout in training mode needs args.gen");
