@@ -127,8 +127,8 @@ TEST(HfGpt2Bad, ConfigsQkvCannotHonourAreRefusedByField) {
     io::write_json_atomic(d + "/config.json", cfg);
     return d;
   };
-  expect_error<ValueError>([&] { models::load_model(with("bert", {{"model_type", "bert"}})); },
-                           {"bert/config.json", "unknown model_type \"bert\""});
+  expect_error<ValueError>([&] { models::load_model(with("t5", {{"model_type", "t5"}})); },
+                           {"t5/config.json", "unknown model_type \"t5\""});
   expect_error<ValueError>([&] { models::load_model(with("relu", {{"activation_function", "relu"}})); },
                            {"relu/config.json", "activation_function", "relu"});
   expect_error<ValueError>([&] { models::load_model(with("inner", {{"n_inner", 100}})); },

@@ -11,6 +11,9 @@
 //   Family      HF model_type   qkv model_type   what changes
 //   GPT-2       gpt2            gpt              names ("transformer." prefix), Conv1D weights stored (in, out)
 //   Llama       llama           llama            nothing but the config's extra keys
+//   BERT        bert            bert             the tied MLM decoder and position_ids buffer dropped,
+//                                                weights of absent heads dropped, BertModel's names
+//                                                gain "bert." (hf_bert.cpp)
 #pragma once
 #include <nlohmann/json.hpp>
 #include <optional>

@@ -1,6 +1,6 @@
 // Hugging Face directories in and out (see qkv/models/hf.h). The field and
 // tensor names are those of transformers' GPT2Config / GPT2LMHeadModel and
-// LlamaConfig / LlamaForCausalLM.
+// LlamaConfig / LlamaForCausalLM; BERT's are in hf_bert.cpp.
 #include "qkv/core/json_parse.h"
 #include "qkv/models/hf.h"
 
@@ -17,9 +17,39 @@
 #include "qkv/io/json.h"
 #include "qkv/nn/layers.h"
 #include "qkv/ops/ops.h"
+#include "hf_util.h"
 
 namespace qkv::models {
+
+namespace hf_detail {
+
+std::string field_error(const std::string& family, const std::string& key, const nlohmann::json& value, const std::string& why) {
+  return family + " config.json: " + key + " = " + value.dump() + ": " + why;
+}
+
+// `key` of `hf` when present (and not null), else `fallback`.
+nlohmann::json get_or(const nlohmann::json& hf, const std::string& key, const nlohmann::json& fallback) {
+  auto it = hf.find(key);
+  return it == hf.end() || it->is_null() ? fallback : *it;
+}
+
+void require(const nlohmann::json& hf, const std::string& family, const std::string& key, const nlohmann::json& expected,
+             const std::string& why) {
+  const nlohmann::json v = get_or(hf, key, expected);
+  if (v != expected) throw ValueError(field_error(family, key, v, why));
+}
+
+bool same_values(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) return false;
+  NoGradGuard ng;
+  return amax(abs(sub(a.to(DType::Float32), b.to(DType::Float32)))).item() == 0.0f;
+}
+
+}  // namespace hf_detail
+
 namespace {
+
+using namespace hf_detail;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -29,22 +59,6 @@ const std::set<std::string> kCheckpointKeys = {
     "_name_or_path", "architectures", "torch_dtype", "transformers_version", "use_cache", "bos_token_id",
     "eos_token_id", "pad_token_id", "sep_token_id", "decoder_start_token_id", "task_specific_params",
     "_attn_implementation_autoset", "output_past", "return_dict", "id2label", "label2id"};
-
-std::string field_error(const std::string& family, const std::string& key, const json& value, const std::string& why) {
-  return family + " config.json: " + key + " = " + value.dump() + ": " + why;
-}
-
-// `key` of `hf` when present (and not null), else `fallback`.
-json get_or(const json& hf, const std::string& key, const json& fallback) {
-  auto it = hf.find(key);
-  return it == hf.end() || it->is_null() ? fallback : *it;
-}
-
-void require(const json& hf, const std::string& family, const std::string& key, const json& expected,
-             const std::string& why) {
-  const json v = get_or(hf, key, expected);
-  if (v != expected) throw ValueError(field_error(family, key, v, why));
-}
 
 // ------------------------------------------------------------------ GPT-2
 
@@ -115,11 +129,6 @@ Shape conv1d_shape(const std::string& name, int64_t C) {
   return {C, C};
 }
 
-bool same_values(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape()) return false;
-  NoGradGuard ng;
-  return amax(abs(sub(a.to(DType::Float32), b.to(DType::Float32)))).item() == 0.0f;
-}
 
 void gpt_tensors_from_gpt2(const json& q, TensorList& tensors) {
   const int64_t C = q.at("n_embd").get<int64_t>();
@@ -228,6 +237,7 @@ nlohmann::json config_from_hf(const nlohmann::json& config) {
   try {
     if (type == "gpt2") return gpt_from_gpt2(config);
     if (type == "llama") return drop_checkpoint_keys(llama_from_hf(config));
+    if (type == "bert") return bert_from_hf(config);
   } catch (const json::exception& e) {  // a field of the wrong type, e.g. "activation_function": 3
     const std::string what = strip_json_prefix(e.what());
     throw ValueError("a " + type + " config.json field has the wrong type: " + what);
@@ -239,6 +249,7 @@ void tensors_from_hf(const nlohmann::json& original_config, const nlohmann::json
   const std::string type = hf_type(original_config);
   if (type == "gpt2") gpt_tensors_from_gpt2(qkv_config, tensors);
   if (type == "llama") llama_tensors_from_hf(qkv_config, tensors);
+  if (type == "bert") bert_tensors_from_hf(qkv_config, tensors);
 }
 
 io::NamedTensors load_checkpoint(const std::string& dir) {
@@ -340,8 +351,12 @@ void export_hf(const Model& model, const std::string& out, const std::string& to
   } else if (type == "llama") {
     config = hf_from_llama(q);
     tensors = sd;
+  } else if (type == "bert") {
+    config = hf_from_bert(q);
+    tensors = hf_tensors_from_bert(q, sd);
   } else {
-    throw ValueError("export: a '" + type + "' model has no Hugging Face form in qkv (gpt → gpt2, llama → llama)");
+    throw ValueError("export: a '" + type +
+                     "' model has no Hugging Face form in qkv (gpt → gpt2, llama → llama, bert → bert)");
   }
   if (!tokenizer_json.empty() && !fs::exists(tokenizer_json)) throw IOError(tokenizer_json + ": no such file");
   fs::create_directories(out);
