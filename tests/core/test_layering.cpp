@@ -32,6 +32,8 @@ const std::map<std::string, std::set<std::string>> kMayUse = {
     // io: model directories (config.json + model.safetensors, models/registry.h).
     {"models", {"nn", "io"}},
     {"generate", {"models"}},
+    // pipelines: Hugging Face's pipeline tasks and embeddings on a model and its tokenizer.
+    {"pipelines", {"models", "tokenizers", "data", "generate"}},
     // io: checkpoints are safetensors + JSON files; viz: the loss curve;
     // generate + metrics: evaluation decodes and scores (BLEU at checkpoints).
     {"train", {"models", "optim", "data", "io", "viz", "generate", "metrics"}},
