@@ -108,3 +108,52 @@ TEST_F(PipelineCli, BadInputsFailClearly) {
   qkv::testing::expect_failure(qkv::testing::qkv_cli("pipeline fill-mask " + dir + "/nothing < " + dir + "/in.txt"),
                                "nothing");
 }
+
+TEST_F(PipelineCli, EmbedThenSearchFindsTheSameText) {
+  const std::string m = model_dir(models::BertHead::None);
+  std::ofstream(dir + "/docs.jsonl") << "{\"id\": \"cats\", \"text\": \"the cat sat on the mat.\"}\n"
+                                     << "{\"id\": \"dogs\", \"text\": \"a dog ran in paris.\"}\n"
+                                     << "the black ##burn\n";
+  auto e = qkv::testing::qkv_cli("embed " + m + " --input " + dir + "/docs.jsonl --out " + dir + "/index.safetensors");
+  ASSERT_EQ(e.code, 0) << e.out;
+  EXPECT_NE(e.out.find("embedded 3 chunks of 3 documents"), std::string::npos) << e.out;
+  auto s = qkv::testing::qkv_cli("search " + m + " --index " + dir + "/index.safetensors --top-k 2 --query " +
+                                 "'a dog ran in paris.'");
+  ASSERT_EQ(s.code, 0) << s.out;
+  json r = json::parse(s.out);
+  ASSERT_EQ(r["hits"].size(), 2u);
+  EXPECT_EQ(r["hits"][0]["id"], "dogs");
+  EXPECT_NEAR(r["hits"][0]["score"].get<double>(), 1.0, 1e-5);
+  EXPECT_EQ(r["hits"][0]["text"], "a dog ran in paris.");
+  EXPECT_EQ(r["hits"][0]["start"], 0);
+  EXPECT_LT(r["hits"][1]["score"].get<double>(), 1.0);
+  // Chunks of 3 tokens with stride 2 overlap and cover each document.
+  auto c = qkv::testing::qkv_cli("embed " + m + " --input " + dir + "/docs.jsonl --chunk-tokens 3 --stride 2 --out " +
+                                 dir + "/chunks.jsonl");
+  ASSERT_EQ(c.code, 0) << c.out;
+  std::ifstream in(dir + "/chunks.jsonl");
+  int n = 0;
+  for (std::string line; std::getline(in, line); ++n) EXPECT_EQ(json::parse(line)["embedding"].size(), 16u);
+  EXPECT_GT(n, 3);
+}
+
+TEST_F(PipelineCli, EmbedAndSearchRefuseBadInput) {
+  const std::string m = model_dir(models::BertHead::None);
+  std::ofstream(dir + "/docs.txt") << "the cat\n{\"id\": 3}\n";
+  qkv::testing::expect_failure(
+      qkv::testing::qkv_cli("embed " + m + " --input " + dir + "/docs.txt --out " + dir + "/i.safetensors"),
+      "docs.txt:2");
+  EXPECT_FALSE(fs::exists(dir + "/i.safetensors"));
+  std::ofstream(dir + "/docs.txt") << "the cat\n";
+  qkv::testing::expect_failure(
+      qkv::testing::qkv_cli("embed " + m + " --input " + dir + "/docs.txt --out " + dir + "/i.npy"), ".safetensors or .jsonl");
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("embed " + m + " --input " + dir + "/docs.txt --chunk-tokens 99 --out " +
+                                                     dir + "/i.safetensors"),
+                               "longer than the model reads (14 tokens");
+  qkv::testing::expect_failure(qkv::testing::qkv_cli("embed " + m + " --input " + dir + "/docs.txt --pooling max --out " +
+                                                     dir + "/i.safetensors"),
+                               "cls or mean");
+  // An index that is not one: a model checkpoint.
+  qkv::testing::expect_failure(
+      qkv::testing::qkv_cli("search " + m + " --index " + m + "/model.safetensors --query cat"), "not a qkv embed index");
+}

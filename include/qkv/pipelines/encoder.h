@@ -62,7 +62,8 @@ Tensor embed_texts(const TextEncoder& enc, const std::vector<std::string>& texts
 // A document cut into pieces the encoder can read: windows of at most
 // `max_tokens` tokens, each starting `stride` tokens after the previous one
 // (stride < max_tokens overlaps them), cut at token boundaries; each piece
-// keeps its byte span [start, end) in the document.
+// keeps its span [start, end) in the document in characters (code points, as
+// Python's str indices).
 struct Chunk {
   int64_t doc = 0, index = 0;
   size_t start = 0, end = 0;

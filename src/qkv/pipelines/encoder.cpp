@@ -9,6 +9,7 @@
 #include "qkv/models/bert.h"
 #include "qkv/models/transformer.h"
 #include "qkv/ops/ops.h"
+#include "qkv/tokenizers/utf8.h"
 
 namespace qkv::pipelines {
 
@@ -111,14 +112,16 @@ std::vector<Chunk> chunk_document(const tokenizers::Tokenizer& tok, const std::s
     throw ValueError("chunking: need 1 <= stride <= max_tokens, got stride " + std::to_string(stride) +
                      " and max_tokens " + std::to_string(max_tokens));
   const tokenizers::Encoding e = tok.encode(text);
+  const std::vector<size_t> chars = tokenizers::byte_to_char_offsets(text);
   std::vector<Chunk> out;
   const int64_t n = static_cast<int64_t>(e.size());
   for (int64_t s = 0; s < n; s += stride) {
     const int64_t last = std::min(n, s + max_tokens) - 1;
     Chunk c;
     c.doc = doc, c.index = static_cast<int64_t>(out.size());
-    c.start = e.offsets[s].first, c.end = e.offsets[last].second;
-    c.text = text.substr(c.start, c.end - c.start);
+    const size_t a = e.offsets[s].first, b = e.offsets[last].second;
+    c.text = text.substr(a, b - a);
+    c.start = chars[a], c.end = chars[b];
     out.push_back(std::move(c));
     if (last == n - 1) break;
   }
