@@ -7,8 +7,8 @@
 // (text files) or the JSON path of the field (JSON files).
 #pragma once
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qkv/metrics/squad.h"
