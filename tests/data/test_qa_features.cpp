@@ -81,7 +81,7 @@ TEST(DataQaFeatures, WindowsWithStride) {
   }
   // offsets of the last window: a region in france . (characters of the context)
   using Span = std::pair<size_t, size_t>;
-  EXPECT_EQ(*f[3].offsets[6], (Span{40, 41}));
+  EXPECT_EQ(*f[3].offsets[6], (Span{41, 42}));  // "a": "Normandy" is 31..39, "," 39
   EXPECT_EQ(*f[3].offsets[9], (Span{53, 59}));
   EXPECT_EQ(*f[3].offsets[10], (Span{59, 60}));
   // "France" (context token 12) lies only in the last window, at 6 + 12 − 9 = 9

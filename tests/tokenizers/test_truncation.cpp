@@ -13,7 +13,7 @@ Encoding of_length(size_t n) {
   Encoding e;
   for (size_t i = 0; i < n; ++i) {
     e.ids.push_back(int64_t(i));
-    e.tokens.push_back("t" + std::to_string(i));
+    e.tokens.push_back(std::to_string(i));
     e.offsets.push_back({uint32_t(i), uint32_t(i + 1)});
   }
   return e;
