@@ -12,7 +12,9 @@
 // answer_start + length(text)) must equal text, else IOError naming the
 // file, the question id, the answer and both strings. is_impossible (v2.0)
 // defaults to false; an impossible question has no answers (its
-// "plausible_answers" are ignored). One SquadExample per question, each with
+// "plausible_answers" are ignored; listing answers is an IOError). Missing
+// fields and wrong types are IOErrors naming the JSON place, e.g.
+// "data[0].paragraphs[3].qas[2]: missing field 'id'". One SquadExample per question, each with
 // its own copy of the context (as Hugging Face's squad data sets).
 //
 //   auto ex = read_squad("squad/dev-v2.0-first5.json");
