@@ -88,6 +88,8 @@ TEST(DataQaFeatures, WindowsWithStride) {
   EXPECT_EQ(positions(f), (Positions{{0, 0}, {0, 0}, {0, 0}, {9, 9}}));
   EXPECT_EQ(f[3].example.at("start_positions"), (Ids{9}));
   EXPECT_EQ(f[3].example.at("end_positions"), (Ids{9}));
+  EXPECT_EQ(f[3].example.at("labels"), (Ids{9, 9}));
+  EXPECT_EQ(f[0].example.at("labels"), (Ids{0, 0}));
   // a context that fits is one window
   EXPECT_EQ(prepare_qa_features(bert(), {example("France", 53)}, {.max_length = 21, .doc_stride = 2}).size(), 1u);
 }

@@ -53,7 +53,8 @@ struct QaFeatureOptions {
 
 struct QaFeature {
   // "input_ids", "token_type_ids", "start_positions" = {start_position},
-  // "end_positions" = {end_position}.
+  // "end_positions" = {end_position} (HF's names) and "labels" = {start,
+  // end} (the pair a span head's loss reads, train/encoder_task.h).
   Example example;
   size_t example_index = 0;
   std::vector<std::optional<std::pair<size_t, size_t>>> offsets;  // per token, see above

@@ -95,6 +95,7 @@ std::vector<QaFeature> prepare_qa_features(const tokenizers::Tokenizer& tok, con
       f.example.fields["token_type_ids"] = std::move(e.type_ids);
       f.example.fields["start_positions"] = {f.start_position};
       f.example.fields["end_positions"] = {f.end_position};
+      f.example.fields["labels"] = {f.start_position, f.end_position};
       out.push_back(std::move(f));
     }
   }
