@@ -43,6 +43,14 @@ struct EncodeOptions {
   bool parse_special = true;        // match added tokens in the text (tiktoken's default is false)
 };
 
+// Truncation of one text or a pair to max_length tokens, special tokens
+// included (Hugging Face's truncation strategies). For a pair, LongestFirst
+// follows the Rust tokenizers' rule (truncate_encodings): with budget = what
+// max_length leaves after the special tokens and n1 ≤ n2 the two lengths,
+// the longer is cut to max(n1, budget − n1); if that is not enough both get
+// budget/2, the longer one (the second on a tie) also the odd token. E.g.
+// (8, 4) tokens in a budget of 7 → (4, 3); (4, 4) → (3, 4). OnlyFirst /
+// OnlySecond cut one text and throw when the other alone does not fit.
 struct TruncationOptions {
   enum class Strategy { LongestFirst, OnlyFirst, OnlySecond };
   size_t max_length = 0;  // 0 = no truncation

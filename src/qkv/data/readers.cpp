@@ -71,6 +71,14 @@ std::vector<std::string> split_tabs(std::string_view line) {
   }
 }
 
+// The line as quoted in an error: at most 80 bytes, cut at a character boundary.
+std::string shortened(std::string_view line) {
+  if (line.size() <= 80) return std::string(line);
+  size_t n = 77;
+  while (n > 0 && (static_cast<unsigned char>(line[n]) & 0xC0) == 0x80) --n;
+  return std::string(line.substr(0, n)) + "...";
+}
+
 std::string joined(const std::vector<std::string>& names) {
   std::string s;
   for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
@@ -142,7 +150,7 @@ Table read_tsv(const std::string& path, const TsvSpec& spec) {
     std::vector<std::string> fields = split_tabs(line);
     if (fields.size() != file_cols.size())
       throw IOError(at_line(path, no) + "expected " + std::to_string(file_cols.size()) + " tab-separated fields (" +
-                    joined(file_cols) + "), got " + std::to_string(fields.size()));
+                    joined(file_cols) + "), got " + std::to_string(fields.size()) + ": '" + shortened(line) + "'");
     std::vector<std::string> row;
     for (size_t c : pick) row.push_back(std::move(fields[c]));
     t.rows.push_back(std::move(row));

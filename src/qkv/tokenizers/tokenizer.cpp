@@ -163,13 +163,19 @@ void truncate_pair(Encoding& a, Encoding* b, const TruncationOptions& t, size_t 
     if (na > budget) throw ValueError("truncation: only_second cannot fit: the first sequence alone has " +
                                       std::to_string(na) + " tokens, max_length leaves " + std::to_string(budget));
     truncate_to(*b, budget - na);
-  } else {  // longest_first: remove from the longer one, one token at a time
-    while (na + nb > budget) {
-      if (na >= nb) --na;
-      else --nb;
+  } else {
+    // longest_first as Hugging Face's tokenizers (truncate_encodings): with
+    // n1 ≤ n2 the two lengths, the longer keeps max(n1, budget − n1); when
+    // both must be cut they get budget/2 each, the longer one (the second on
+    // a tie) the odd token.
+    const bool swap = na > nb;
+    size_t n1 = std::min(na, nb), n2 = n1 > budget ? n1 : std::max(n1, budget - n1);
+    if (n1 + n2 > budget) {
+      n1 = budget / 2;
+      n2 = n1 + budget % 2;
     }
-    truncate_to(a, na);
-    truncate_to(*b, nb);
+    truncate_to(a, swap ? n2 : n1);
+    truncate_to(*b, swap ? n1 : n2);
   }
 }
 
