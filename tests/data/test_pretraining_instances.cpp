@@ -105,7 +105,7 @@ TEST(TruncateSeqPair, TiesCutBAndFittingPairsDrawNothing) {
 }
 
 TEST(PretrainingInstances, PairsAreConsecutiveOrFromAnotherDocument) {
-  const PretrainingCorpus c = counting_corpus(300, 20, 3, 12);
+  const PretrainingCorpus c = counting_corpus(600, 20, 3, 12);
   InstanceOptions o;
   o.max_seq_length = 48;
   const auto inst = make(c, o, 7);
@@ -241,6 +241,9 @@ TEST(PretrainingInstancesBadInput, ClearErrors) {
   no_nsp.next_sentence = false;
   EXPECT_EQ(make(one, no_nsp, 1).size(), 1u);
   expect_error<ValueError>([&] { make(PretrainingCorpus{}, {}, 1); }, {"corpus is empty"});
+  const PretrainingCorpus lines = PretrainingCorpus::from_documents({{{10, 11}}, {{12}}, {{13, 14}}});
+  expect_error<ValueError>([&] { make(lines, {}, 1); },
+                           {"documents of at least 2 sentences", "each of the 3 documents has one", "without NSP"});
   const PretrainingCorpus two = counting_corpus(2, 3, 2, 4);
   InstanceOptions o;
   o.max_seq_length = 4;

@@ -34,8 +34,9 @@ void expect_same_batch(const Batch& a, const Batch& b, const std::string& what) 
   EXPECT_EQ(a.attention_mask.to_int_vector(), b.attention_mask.to_int_vector()) << what;
   EXPECT_EQ(a.get("token_type_ids").to_int_vector(), b.get("token_type_ids").to_int_vector()) << what;
   EXPECT_EQ(a.extra.count("next_sentence_label"), b.extra.count("next_sentence_label")) << what;
-  if (a.extra.count("next_sentence_label") && b.extra.count("next_sentence_label"))
+  if (a.extra.count("next_sentence_label") && b.extra.count("next_sentence_label")) {
     EXPECT_EQ(a.get("next_sentence_label").to_int_vector(), b.get("next_sentence_label").to_int_vector()) << what;
+  }
 }
 
 // Row r of a batch: (the unmasked ids, the labels), without padding.
@@ -93,7 +94,9 @@ TEST(BertPretrainingSampler, BatchFieldsMatchTheInstances) {
         EXPECT_EQ(types[i], 0);
       } else {
         EXPECT_EQ(types[i], want_types[static_cast<size_t>(t)]);
-        if (in.input_ids[static_cast<size_t>(t)] <= 4) EXPECT_EQ(y[i], kIgnoreIndex) << "no loss on specials";
+        if (in.input_ids[static_cast<size_t>(t)] <= 4) {
+          EXPECT_EQ(y[i], kIgnoreIndex) << "no loss on specials";
+        }
       }
     }
   }
@@ -139,7 +142,8 @@ TEST(BertPretrainingSampler, SameSeedSameBatches) {
     DataCursor ca, cb;
     Generator ga(5), gb(5);
     for (int i = 0; i < 40; ++i) expect_same_batch(a.next(8, ca, ga), b.next(8, cb, gb), "batch " + std::to_string(i));
-    EXPECT_EQ(ca, cb);
+    EXPECT_EQ(ca.epoch, cb.epoch);
+    EXPECT_EQ(ca.position, cb.position);
     EXPECT_GE(ca.epoch, 2);
   }
   PretrainingOptions o;
@@ -168,7 +172,9 @@ TEST(BertPretrainingSampler, ResumedCursorContinuesTheSameStream) {
     cb.restore(gb);
     for (int i = 0; i < 25; ++i)
       expect_same_batch(rest[static_cast<size_t>(i)], b.next(5, cb, gb), "resumed batch " + std::to_string(i));
-    EXPECT_EQ(ca, cb);
+    EXPECT_EQ(ca.epoch, cb.epoch);
+    EXPECT_EQ(ca.position, cb.position);
+    EXPECT_EQ(ga.state(), gb.state());
   }
 }
 
@@ -251,9 +257,9 @@ TEST(BertPretrainingSamplerBadInput, ClearErrors) {
   Generator gen(1);
   expect_error<ValueError>([&] { s.next(0, c, gen); }, {"batch_size", "got 0"});
   expect_error<ValueError>([&] { s.sample(-1, gen); }, {"batch_size", "got -1"});
-  MlmVocab small = qkv_test::toy_vocab(50, 50);  // the corpus's ids go past 50
+  MlmVocab small = qkv_test::toy_vocab(20, 20);  // the corpus's ids go past 20
   expect_error<ValueError>([&] { BertPretrainingSampler t(counting_corpus(3, 3, 2, 3), small, {}); },
-                           {"token id 50", "<memory>", "outside the vocabulary [0, 50)"});
+                           {"token id 20", "<memory>", "outside the vocabulary [0, 20)"});
 }
 
 // ---- the shared data sets (../shared/data); skipped in a fresh clone

@@ -60,7 +60,8 @@ struct PretrainingInstance {
 
 // All instances of one pass over the corpus, in corpus order. ValueError from
 // InstanceOptions::validate, for an empty corpus, or for NSP on a corpus of
-// fewer than 2 documents (NotNext needs another document).
+// fewer than 2 documents (NotNext needs another document) or with no document
+// of 2 sentences (every pair would be a forced NotNext: DocumentRule::Line).
 std::vector<PretrainingInstance> create_instances(const PretrainingCorpus& corpus, int64_t cls_id, int64_t sep_id,
                                                   const InstanceOptions& opt, Generator& gen);
 

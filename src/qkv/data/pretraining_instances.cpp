@@ -137,6 +137,13 @@ std::vector<PretrainingInstance> create_instances(const PretrainingCorpus& corpu
                      "from another one), the corpus has " + std::to_string(corpus.num_documents()) + " (starting at " +
                      corpus.origin(0) + "); separate documents by blank lines, cut them with "
                      "max_sentences_per_document, or train without NSP");
+  bool any_pair = false;  // IsNext needs a document of two sentences somewhere
+  for (int64_t d = 0; d < corpus.num_documents() && !any_pair; ++d)
+    any_pair = corpus.doc_end(d) - corpus.doc_begin(d) >= 2;
+  if (!any_pair)
+    throw ValueError("pretraining instances: next-sentence prediction needs documents of at least 2 sentences "
+                     "(IsNext pairs), but each of the " + std::to_string(corpus.num_documents()) +
+                     " documents has one (every line a document?); train without NSP");
   std::vector<PretrainingInstance> out;
   for (int64_t d = 0; d < corpus.num_documents(); ++d) document_instances(corpus, d, cls_id, sep_id, opt, gen, out);
   return out;
