@@ -18,7 +18,7 @@ using qkv_test::toy_vocab;
 
 namespace {
 
-// [CLS] x… [SEP] y… [SEP] with ids uniform in [5, 500) (no "##" pieces), lengths 20…120.
+// [CLS] x… [SEP] y… [SEP] [PAD]… with ids uniform in [5, 500) (no "##" pieces), lengths 20…120.
 std::vector<int64_t> random_pair(Generator& g) {
   std::vector<int64_t> s{1};
   const int64_t la = 10 + static_cast<int64_t>(g.next_u64() % 50), lb = 10 + static_cast<int64_t>(g.next_u64() % 50);
@@ -26,6 +26,7 @@ std::vector<int64_t> random_pair(Generator& g) {
   s.push_back(2);
   for (int64_t i = 0; i < lb; ++i) s.push_back(5 + static_cast<int64_t>(g.next_u64() % 495));
   s.push_back(2);
+  s.insert(s.end(), g.next_u64() % 4, 0);  // [PAD]s of a row padded beforehand: never chosen
   return s;
 }
 
