@@ -39,7 +39,8 @@ struct Batch {
   Tensor attention_mask;  // (B,T) bool, true = real token (false = padding)
   Tensor labels;          // (B,T) int64, kIgnoreIndex where no loss is taken
   // Further named tensors, e.g. "token_type_ids" (B,T) int64,
-  // "decoder_input_ids" (B,T) int64, "decoder_attention_mask" (B,T) bool.
+  // "decoder_input_ids" (B,T) int64, "decoder_attention_mask" (B,T) bool,
+  // "next_sentence_label" (B) int64 (BERT's NSP: 0 IsNext, 1 NotNext; mlm.h).
   std::map<std::string, Tensor> extra;
 
   int64_t batch_size() const { return input_ids.defined() ? input_ids.size(0) : 0; }
