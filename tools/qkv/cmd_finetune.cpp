@@ -139,11 +139,13 @@ void add_finetune_command(CLI::App& app) {
   static FinetuneArgs a;
   auto* c = app.add_subcommand("finetune",
                                "Fine-tune a causal LM (a qkv run or a Hugging Face directory) on a text file, in full "
-                               "or with LoRA adapters (--lora), saved in PEFT's format");
+                               "or with LoRA adapters (--lora), saved in PEFT's format; or a BERT for a task: "
+                               "finetune classify|ner|qa");
   c->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  c->add_option("base", a.base, "Model directory to start from (config.json, weights, tokenizer.json)")->required();
-  c->add_option("--data", a.data, "Training text (UTF-8), encoded with the base's tokenizer")->required();
-  c->add_option("--out", a.out, "Output model directory")->required();
+  // Not required by CLI11: `qkv finetune classify|ner|qa …` (cmd_finetune_bert.cpp) has its own.
+  c->add_option("base", a.base, "Model directory to start from (config.json, weights, tokenizer.json)");
+  c->add_option("--data", a.data, "Training text (UTF-8), encoded with the base's tokenizer")->default_str("none");
+  c->add_option("--out", a.out, "Output model directory")->default_str("none");
   c->add_option("--lora", a.lora,
                 "LoRA instead of full fine-tuning: r=8,alpha=16,targets=q,v (targets: q k v o up down gate, or "
                 "layer names such as c_attn)")
@@ -156,7 +158,13 @@ void add_finetune_command(CLI::App& app) {
   c->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   a.train = std::make_unique<ConfigFlags<train::TrainConfig>>(*c, train::TrainConfig::fields(), std::set<std::string>{},
                                                               "Training", finetune_defaults());
-  c->callback([] { run_finetune(a); });
+  c->callback([c] {
+    if (!c->get_subcommands().empty()) return;  // a BERT task ran
+    if (a.base.empty() || a.data.empty() || a.out.empty())
+      throw ValueError("qkv finetune: give BASE --data FILE --out DIR (a causal LM), or a BERT task: "
+                       "qkv finetune classify|ner|qa --model DIR --train FILE --dev FILE --out DIR");
+    run_finetune(a);
+  });
 }
 
 }  // namespace

@@ -1,0 +1,150 @@
+// `qkv train bert` and `qkv finetune classify|ner|qa` end to end on tiny
+// files written here (a WordPiece vocabulary, a few sentences): the runs
+// finish, resume exactly, write what `qkv eval` reads and score it the same
+// way; bad inputs fail naming the file, line or field and leave no run.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "qkv/io/file.h"
+#include "qkv/io/json.h"
+#include "support/shell.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using qkv::testing::expect_failure;
+using qkv::testing::qkv_cli;
+
+namespace {
+
+class BertCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = (fs::temp_directory_path() / ("qkv_bert_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+              .string();
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream v(dir + "/vocab.txt");
+    for (const char* t : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "dog",
+                          "ran", "in", "paris", "a", ".", "good", "bad", "film", "is", "john", "lives", "london",
+                          "?", "where", "does", "##s", ",", "very"})
+      v << t << "\n";
+    v.close();
+    std::ofstream c(dir + "/corpus.txt");
+    for (int d = 0; d < 6; ++d)
+      c << "the cat sat on the mat .\na dog ran in paris .\nthe film is good .\n\n"
+        << "john lives in london .\nthe film is very bad .\n\n";
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string pretrain(const std::string& extra = "") {
+    const std::string out = dir + "/pre";
+    auto r = qkv_cli("train bert --data " + dir + "/corpus.txt --tokenizer " + dir + "/vocab.txt --out " + out +
+                     " --hidden-size 16 --num-hidden-layers 1 --num-attention-heads 2 --intermediate-size 32"
+                     " --max-position-embeddings 64 --max-seq-length 24 --batch-size 4 --max-iters 6"
+                     " --eval-interval 3 --eval-iters 1 --threads 1 " + extra);
+    EXPECT_EQ(r.code, 0) << r.out;
+    return out;
+  }
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    return dir + "/" + name;
+  }
+  std::string dir;
+};
+
+}  // namespace
+
+TEST_F(BertCli, PretrainingLogsMlmAndNspAndResumesExactly) {
+  const std::string pre = pretrain();
+  const json cfg = qkv::io::read_json(pre + "/config.json");
+  EXPECT_EQ(cfg["architectures"][0], "BertForPreTraining");
+  std::ifstream log(pre + "/log.jsonl");
+  std::string last;
+  for (std::string l; std::getline(log, l);) last = l;
+  const json j = json::parse(last);
+  for (const char* k : {"val_mlm_accuracy", "val_mlm_loss", "val_nsp_accuracy", "val_nsp_loss"})
+    EXPECT_TRUE(j.contains(k)) << k << " in " << last;
+  // Stopped at 6; continued to 8 matches a run straight to 8.
+  auto r = qkv_cli("train bert --data " + dir + "/corpus.txt --out " + pre + " --resume --max-iters 8 --threads 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto straight = qkv_cli("train bert --data " + dir + "/corpus.txt --tokenizer " + dir + "/vocab.txt --out " + dir +
+                          "/straight --hidden-size 16 --num-hidden-layers 1 --num-attention-heads 2"
+                          " --intermediate-size 32 --max-position-embeddings 64 --max-seq-length 24 --batch-size 4"
+                          " --max-iters 8 --eval-interval 3 --eval-iters 1 --threads 1");
+  ASSERT_EQ(straight.code, 0) << straight.out;
+  EXPECT_EQ(qkv::io::read_file(pre + "/model.safetensors"), qkv::io::read_file(dir + "/straight/model.safetensors"));
+  const std::string mlm = dir + "/mlm";
+  auto m = qkv_cli("train bert --data " + dir + "/corpus.txt --tokenizer " + dir + "/vocab.txt --out " + mlm +
+                   " --no-nsp --whole-word --hidden-size 16 --num-hidden-layers 1 --num-attention-heads 2"
+                   " --intermediate-size 32 --max-seq-length 24 --batch-size 4 --max-iters 2 --threads 1");
+  ASSERT_EQ(m.code, 0) << m.out;
+  EXPECT_EQ(qkv::io::read_json(mlm + "/config.json")["architectures"][0], "BertForMaskedLM");
+}
+
+TEST_F(BertCli, FinetuneClassifyNerQaWriteWhatEvalReads) {
+  const std::string pre = pretrain();
+  const std::string tsv = write("train.tsv", "sentence\tlabel\nthe film is good .\t1\nthe film is bad .\t0\n"
+                                             "a good film .\t1\na bad film .\t0\n");
+  auto c = qkv_cli("finetune classify --model " + pre + " --train " + tsv + " --dev " + tsv + " --out " + dir +
+                   "/cls --epochs 2 --batch-size 2 --threads 1");
+  ASSERT_EQ(c.code, 0) << c.out;
+  EXPECT_EQ(qkv::io::read_json(dir + "/cls/config.json")["id2label"]["1"], "1");
+  auto e = qkv_cli("eval classify --pred " + dir + "/cls/dev_predictions.tsv --gold " + tsv + " --json");
+  ASSERT_EQ(e.code, 0) << e.out;
+  const double acc = json::parse(e.out.substr(e.out.find('{')))["accuracy"].get<double>();
+  const std::string done = c.out.substr(c.out.find("done: dev "));
+  const double logged = json::parse(done.substr(10, done.find('}') - 9))["val_accuracy"].get<double>();
+  EXPECT_NEAR(100 * acc, logged, 1e-9);
+
+  const std::string conll = write("ner.txt", "-DOCSTART- -X- O O\n\njohn NNP B-NP B-PER\nlives VBZ B-VP O\n"
+                                             "in IN B-PP O\nlondon NNP B-NP B-LOC\n. . O O\n\n"
+                                             "the DT B-NP O\ndog NN I-NP O\n. . O O\n");
+  auto n = qkv_cli("finetune ner --model " + pre + " --train " + conll + " --dev " + conll + " --out " + dir +
+                   "/ner --epochs 1 --batch-size 2 --threads 1");
+  ASSERT_EQ(n.code, 0) << n.out;
+  EXPECT_EQ(qkv_cli("eval ner --pred " + dir + "/ner/dev_predictions.conll --gold " + conll).code, 0);
+
+  const std::string squad = write(
+      "squad.json", R"({"version": "1.1", "data": [{"title": "t", "paragraphs": [{"context": "john lives in london .",
+        "qas": [{"id": "q1", "question": "where does john live ?", "answers": [{"text": "london", "answer_start": 14}]}]}]}]})");
+  auto q = qkv_cli("finetune qa --model " + pre + " --train " + squad + " --dev " + squad + " --out " + dir +
+                   "/qa --epochs 1 --batch-size 1 --max-length 32 --doc-stride 8 --threads 1");
+  ASSERT_EQ(q.code, 0) << q.out;
+  EXPECT_TRUE(qkv::io::read_json(dir + "/qa/dev_predictions.json").contains("q1"));
+  EXPECT_EQ(qkv_cli("eval qa --pred " + dir + "/qa/dev_predictions.json --gold " + squad).code, 0);
+}
+
+TEST_F(BertCli, BadInputsFailClearlyAndLeaveNoRun) {
+  const std::string pre = pretrain();
+  const std::string train = write("train.tsv", "sentence\tlabel\nthe film is good .\t1\nthe film is bad .\t0\n");
+  const std::string dev = write("dev.tsv", "sentence\tlabel\nthe film .\t1\na film .\t2\n");
+  expect_failure(qkv_cli("finetune classify --model " + pre + " --train " + train + " --dev " + dev + " --out " + dir +
+                         "/x --threads 1"),
+                 "dev.tsv:3");
+  EXPECT_FALSE(fs::exists(dir + "/x"));
+  const std::string notab = write("notab.tsv", "sentence\tlabel\nthe film is good . 1\n");
+  expect_failure(qkv_cli("finetune classify --model " + pre + " --train " + notab + " --dev " + train + " --out " +
+                         dir + "/x --threads 1"),
+                 "notab.tsv:2");
+  expect_failure(qkv_cli("finetune classify --train " + train + " --dev " + train + " --out " + dir + "/x"),
+                 "--model DIR is required");
+  expect_failure(qkv_cli("finetune ner --model " + pre + " --train " + write("bad.conll", "john\n") + " --dev " +
+                         train + " --out " + dir + "/x"),
+                 "bad.conll:1");
+  const std::string squad = write("bad.json", R"({"data": [{"title": "t", "paragraphs": [{"context": "john lives",
+        "qas": [{"id": "q1", "question": "who ?", "answers": [{"text": "john", "answer_start": 3}]}]}]}]})");
+  expect_failure(qkv_cli("finetune qa --model " + pre + " --train " + squad + " --dev " + squad + " --out " + dir +
+                         "/x"),
+                 "q1");
+  expect_failure(qkv_cli("train bert --data " + dir + "/corpus.txt --tokenizer " + dir + "/vocab.txt --out " + dir +
+                         "/y --max-seq-length 600"),
+                 "--max-seq-length 600");
+  EXPECT_FALSE(fs::exists(dir + "/y"));
+  expect_failure(qkv_cli("train bert --data " + dir + "/nothing.txt --tokenizer " + dir + "/vocab.txt --out " + dir +
+                         "/y"),
+                 "nothing.txt");
+  expect_failure(qkv_cli("finetune"), "qkv finetune classify|ner|qa");
+}
