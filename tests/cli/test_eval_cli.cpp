@@ -137,7 +137,7 @@ TEST(EvalCli, NerBadInput) {
   const std::string one_col = s.file("one.txt", "John B-PER\nlives\n");
   expect_clean_error(eval("ner --pred " + one_col + " --gold " + gold), {one_col + ":2: malformed line 'lives'"});
   const std::string widths = s.file("widths.txt", "John NNP B-PER\nlives O\n");
-  expect_clean_error(eval("ner --pred " + widths + " --gold " + gold), {widths + ":2: 2 columns, but line 1 has 3"});
+  expect_clean_error(eval("ner --pred " + widths + " --gold " + gold), {widths + ":2: malformed line 'lives O': expected 3 columns"});
   const std::string mismatch = s.file("mismatch.txt", "John B-PER\nlived O\n");
   expect_clean_error(eval("ner --pred " + mismatch + " --gold " + gold),
                      {mismatch + ":2: token 'lived' does not match " + gold + ":4 'lives'"});

@@ -3,6 +3,7 @@
 
 #include "qkv/core/error.h"
 #include "qkv/core/json_parse.h"
+#include "qkv/data/conll.h"
 #include "qkv/data/readers.h"
 #include "qkv/io/file.h"
 
@@ -12,18 +13,6 @@ namespace {
 std::string at(const std::string& path, int64_t line) { return path + ":" + std::to_string(line) + ": "; }
 
 // Fields split on runs of spaces and tabs.
-std::vector<std::string> columns_of(const std::string& line) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (j > i) out.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
 
 // The file parsed with JSON object key order kept (ordered_json), depth bounded as qkv::parse_json.
 nlohmann::ordered_json read_ordered_json(const std::string& path) {
@@ -98,33 +87,16 @@ Labels read_labels(const std::string& path, const std::string& column) {
 
 // ---- CoNLL
 
+// The one CoNLL reader (data/conll.h): token first, tag last, -DOCSTART-
+// skipped, blank lines between sentences, malformed lines refused by line.
 ConllFile read_conll(const std::string& path) {
+  const data::ConllData d = data::read_conll(path);
   ConllFile f{path, {}};
-  const std::vector<std::string> lines = data::read_lines(path);
-  std::vector<ConllToken> sentence;
-  size_t width = 0;
-  int64_t width_line = 0;
-  auto flush = [&] {
+  for (const auto& s : d.sentences) {
+    std::vector<ConllToken> sentence;
+    for (size_t i = 0; i < s.words.size(); ++i) sentence.push_back({s.words[i], s.tags[i], s.lines[i]});
     if (!sentence.empty()) f.sentences.push_back(std::move(sentence));
-    sentence.clear();
-  };
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const int64_t line = int64_t(i) + 1;
-    const std::vector<std::string> cols = columns_of(lines[i]);
-    if (cols.empty() || cols[0] == "-DOCSTART-") {
-      flush();
-      continue;
-    }
-    if (cols.size() < 2)
-      throw IOError(at(path, line) + "malformed line '" + lines[i] +
-                    "': expected at least 2 columns separated by spaces (TOKEN … TAG)");
-    if (width == 0) width = cols.size(), width_line = line;
-    if (cols.size() != width)
-      throw IOError(at(path, line) + std::to_string(cols.size()) + " columns, but line " + std::to_string(width_line) +
-                    " has " + std::to_string(width) + " (every token line needs the same columns)");
-    sentence.push_back({cols.front(), cols.back(), line});
   }
-  flush();
   return f;
 }
 

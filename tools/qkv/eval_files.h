@@ -1,8 +1,10 @@
 // The files `qkv eval` reads, parsed into plain structs: label files for
 // `eval classify`, CoNLL column files for `eval ner`, SQuAD JSON for `eval qa`.
 //
-// These are private helpers of the eval commands for now; data::read_conll
-// and data::read_squad (data/, branch `bertdata`) are meant to replace them.
+// CoNLL files are read by data::read_conll (the one reader, also behind qkv
+// finetune ner); the SQuAD gold reader here takes only ids and answer texts
+// (the official scripts' view), where data::read_squad also checks each
+// answer against its context for training.
 // Every problem is an IOError / ValueError naming the file and the line
 // (text files) or the JSON path of the field (JSON files).
 #pragma once
