@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""Joins qkv_bench and torch_ops.py (or qkv_bench_gpt and torch_gpt.py, or qkv_bench_seq2seq and
-torch_seq2seq.py) JSON lines (same case, shape, threads) and prints one table with the ratio
-torch_time / qkv_time (> 1: qkv is faster). A qkv shape ending in " bf16" or " int8" (generation
-with quantized weights) is compared with torch's row of the same shape without it (f32).
+"""Joins qkv_bench and torch_ops.py (or qkv_bench_gpt and torch_gpt.py, qkv_bench_seq2seq and
+torch_seq2seq.py, qkv_bench_bert and torch_bert.py) JSON lines (same case, shape, threads) and
+prints one table with the ratio torch_time / qkv_time (> 1: qkv is faster). A qkv shape ending in
+" bf16" or " int8" (generation with quantized weights) is compared with torch's row of the same
+shape without it (f32).
 
     bench/compare.py RESULTS.jsonl
 """
@@ -64,6 +65,14 @@ def main(path):
                 note += f", torch {t['sentences_per_sec_median']:.2f}"
                 if q.get("output_tokens") != t.get("output_tokens"):  # same ids give the same count
                     note += f"; OUTPUT TOKENS DIFFER: qkv {q.get('output_tokens')}, torch {t.get('output_tokens')}"
+        if "sequences_per_sec_median" in q:  # BERT cases (qkv_bench_bert / torch_bert.py)
+            note = f"sequences/s median qkv {q['sequences_per_sec_median']:.2f}"
+            if t:
+                note += f", torch {t['sequences_per_sec_median']:.2f}"
+            qb, tb = bests[key]["qkv"], bests[tkey].get("torch")
+            note += f"; best qkv {qb:.1f} ms"
+            if t:
+                note += f", torch {tb:.1f} ms (ratio {tb / qb:.2f})"
         if key[0] == "rss":
             note = f"peak RSS qkv {q['rss_mb']:.0f} MB (at start {q['rss_start_mb']:.0f})"
             if t:
