@@ -29,7 +29,7 @@ TEST(Cli, VersionAndInfo) {
   EXPECT_NE(v.out.find("qkv 0."), std::string::npos) << v.out;
   CliRun i = run("info --threads 1");
   EXPECT_EQ(i.code, 0) << i.out;
-  for (const char* key : {"cpu:", "features:", "gemm:", "threads:  1", "models:   gpt, llama, transformer"})
+  for (const char* key : {"cpu:", "features:", "gemm:", "threads:  1", "models:   bert, gpt, llama, transformer"})
     EXPECT_NE(i.out.find(key), std::string::npos) << key << " missing in:\n" << i.out;
 }
 

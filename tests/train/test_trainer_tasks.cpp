@@ -127,7 +127,7 @@ TEST(TrainerTasks, AnotherModelFamilyTrainsResumesAndLoadsByModelType) {
     models::load_model(a);
     ADD_FAILURE();
   } catch (const ValueError& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown model_type \"test_regressor\" (known: \"gpt\""), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("unknown model_type \"test_regressor\" (known: \"bert\", \"gpt\""), std::string::npos)
         << e.what();
   }
   models::register_model_type("test_regressor", [](const nlohmann::json& j, Generator& g) {

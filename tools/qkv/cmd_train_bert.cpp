@@ -182,9 +182,11 @@ void add_train_bert_command(CLI::App& train) {
   g->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   g->add_option("--data", a.data, "Text files: a sentence per line, a blank line between documents (.tsv: its "
                                   "\"sentence\" column)")
+      ->default_str("none")
       ->expected(1, -1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   g->add_option("--data-lines", a.data_lines, "Text files whose every line is a document of its own")
+      ->default_str("none")
       ->expected(1, -1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   g->add_option("--tokenizer", a.tokenizer, "WordPiece tokenizer: DIR, tokenizer.json or vocab.txt")->default_str("none");
