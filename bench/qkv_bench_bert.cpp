@@ -6,7 +6,7 @@
 //
 //   qkv_bench_bert --threads N [--json] [--reps R] [--seq 128] [--batches 1,32]
 //                  [--train-batch 32] [--layers 12] [--dump DIR] CASE...
-//   CASE: infer train_step   (default both)
+//   CASE: infer train_step   (default both); `dump` alone: write --dump, time nothing
 //
 // The model: BertForSequenceClassification of BERT-base's shape (V30522, 12
 // layers, C768, 12 heads, FF 3072, 512 positions, 2 labels, GELU (erf),
@@ -160,7 +160,9 @@ int run(const std::vector<std::string>& cases) {
   }
 
   for (const std::string& c : cases) {
-    if (c == "infer") {
+    if (c == "dump") {
+      if (A.dump.empty()) throw ValueError("the case 'dump' needs --dump DIR");
+    } else if (c == "infer") {
       model.eval();
       Generator g(0);
       for (const auto& [key, shape] : infer_runs) {
@@ -232,7 +234,7 @@ int main(int argc, char** argv) {
     else if (s == "-h" || s == "--help") {
       std::printf("usage: qkv_bench_bert --threads N [--json] [--reps R] [--seq 128] [--batches 1,32]\n"
                   "       [--train-batch 32] [--layers 12] [--dump DIR] CASE...\n"
-                  "CASE: infer train_step (default both); see the header of bench/qkv_bench_bert.cpp\n");
+                  "CASE: infer train_step (default both), or dump (only --dump); see bench/qkv_bench_bert.cpp\n");
       return 0;
     } else cases.push_back(s);
   }
