@@ -16,6 +16,10 @@ BUILD_PKGS=(
   libopenblas-dev libopenblas0-openmp      # GEMM candidate (also the peer's BLAS)
   libblis-dev libdnnl-dev                  # GEMM (oneDNN) and the candidates compared in bench/
   fortunes                                 # the demo's training text (/usr/share/games/fortunes)
+  libcpp-httplib-dev                       # qkv serve (HTTP/1.1 server, server-sent events)
+  pybind11-dev python3-dev python3-numpy   # the Python module (python/) and its tests
+  libcairo2-dev libpango1.0-dev            # plots: PNG/SVG/PDF through Cairo, text through Pango
+  fonts-dejavu-core fonts-noto-cjk         # fonts with Latin, CJK and Hangul coverage (fontconfig)
 )
 BENCH_PKGS=(
   python3-torch python3-numpy              # the PyTorch peer (Debian's 1.13)
