@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "qkv/core/rng.h"
@@ -22,5 +23,14 @@ struct SamplingOptions {
 
 // logits: V scores (any finite values, −∞ allowed). Returns a token id.
 int64_t sample_token(const float* logits, int64_t V, const SamplingOptions& opt, Generator& gen);
+
+// The model's log-probabilities (log-softmax of the raw logits, in double:
+// what OpenAI's and llama.cpp's `logprobs` report): of `token`, and of the
+// k most likely tokens, best first (ties → lower id) in `top` when k > 0.
+struct TokenLogprobs {
+  float logprob = 0.0f;
+  std::vector<std::pair<int64_t, float>> top;
+};
+TokenLogprobs token_logprobs(const float* logits, int64_t V, int64_t token, int64_t k);
 
 }  // namespace qkv::generate

@@ -58,4 +58,25 @@ int64_t sample_token(const float* logits, int64_t V, const SamplingOptions& opt,
   return ids[p.size() - 1];
 }
 
+TokenLogprobs token_logprobs(const float* logits, int64_t V, int64_t token, int64_t k) {
+  if (token < 0 || token >= V) throw ValueError("token_logprobs: token " + std::to_string(token) + " out of range");
+  double mx = -INFINITY;
+  for (int64_t i = 0; i < V; ++i) mx = std::max(mx, static_cast<double>(logits[i]));
+  double total = 0;
+  for (int64_t i = 0; i < V; ++i) total += std::exp(static_cast<double>(logits[i]) - mx);
+  const double log_z = mx + std::log(total);  // log Σ exp(logits)
+  TokenLogprobs out;
+  out.logprob = static_cast<float>(logits[token] - log_z);
+  k = std::min(std::max<int64_t>(k, 0), V);
+  if (k > 0) {
+    std::vector<int64_t> ids(V);
+    std::iota(ids.begin(), ids.end(), 0);
+    std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int64_t a, int64_t b) {
+      return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+    });
+    for (int64_t i = 0; i < k; ++i) out.top.emplace_back(ids[i], static_cast<float>(logits[ids[i]] - log_z));
+  }
+  return out;
+}
+
 }  // namespace qkv::generate
