@@ -5,7 +5,12 @@
 #include <chrono>
 #include <future>
 
+#include <fstream>
+
 #include "qkv/generate/generate.h"
+#include "qkv/models/bert.h"
+#include "qkv/pipelines/encoder.h"
+#include "qkv/tokenizers/tokenizer.h"
 #include "serve/serve_fixture.h"
 
 using namespace qkv;
@@ -288,4 +293,47 @@ TEST_F(Serve, ModelsAndHealth) {
   EXPECT_EQ(j["data"][0]["meta"]["context_length"], 64);
   auto h = c.Get("/health");
   EXPECT_EQ(json::parse(h->body)["status"], "ok");
+}
+
+TEST(ServeEmbeddings, BertDirectoryAnswersEmbeddingsAndRefusesCompletions) {
+  namespace fs = std::filesystem;
+  const std::string dir = temp_dir("bert");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    std::ofstream v(dir + "/vocab.txt");
+    for (const char* t : {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "dog"})
+      v << t << "\n";
+  }
+  models::BertConfig c;
+  c.vocab_size = 11, c.hidden_size = 16, c.num_attention_heads = 2, c.num_hidden_layers = 1;
+  c.intermediate_size = 32, c.max_position_embeddings = 16;
+  Generator gen(1);
+  models::Bert m(c, gen);
+  models::save_model(dir + "/m", m, 0);
+  tokenizers::Tokenizer::bert(dir + "/vocab.txt", true).save(dir + "/m/tokenizer.json");
+  RunningServer s(dir + "/m", {});
+  auto client = s.client();
+  auto [status, body] = post(client, "/v1/embeddings", {{"input", {"the cat sat", "the dog"}}, {"model", "m"}});
+  ASSERT_EQ(status, 200) << body.dump();
+  ASSERT_EQ(body["data"].size(), 2u);
+  EXPECT_EQ(body["data"][1]["index"], 1);
+  const auto e0 = body["data"][0]["embedding"].get<std::vector<float>>();
+  ASSERT_EQ(e0.size(), 16u);
+  double norm = 0;
+  for (float x : e0) norm += static_cast<double>(x) * x;
+  EXPECT_NEAR(norm, 1.0, 1e-5);
+  EXPECT_EQ(body["usage"]["prompt_tokens"], 9);  // [CLS] the cat sat [SEP] + [CLS] the dog [SEP]
+  // The same numbers as the library's embed_texts (what `qkv embed` uses).
+  auto loaded = models::load_model(dir + "/m");
+  const auto tok = tokenizers::Tokenizer::from_path(dir + "/m");
+  const Tensor direct = pipelines::embed_texts(pipelines::TextEncoder::of(*loaded, tok), {"the cat sat"},
+                                               pipelines::Pooling::Mean);
+  for (size_t i = 0; i < 16; ++i) EXPECT_NEAR(e0[i], direct.contiguous().data<float>()[i], 1e-6);
+  expect_error(post(client, "/v1/completions", {{"prompt", "the"}}), 400, "does not generate text", "model");
+  expect_error(post(client, "/v1/embeddings", {{"input", {1, 2}}}), 400, "token ids", "input");
+  expect_error(post(client, "/v1/embeddings", {{"input", "the"}, {"encoding_format", "base64"}}), 400, "float",
+               "encoding_format");
+  s.stop();
+  fs::remove_all(dir);
 }

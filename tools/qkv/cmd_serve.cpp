@@ -67,7 +67,8 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   s->add_option("--max-body", a.opt.max_body_bytes, "Largest request body in bytes (413 beyond)")->capture_default_str();
   s->add_option("--api-key", a.api_key, "Require 'Authorization: Bearer KEY' on /v1/* (or set QKV_API_KEY)")
-      ->envname("QKV_API_KEY");
+      ->envname("QKV_API_KEY")
+      ->default_str("none");
   s->add_option("--weights", a.weights, "Weights for decoding: f32, bf16 or int8 (as qkv generate)")
       ->capture_default_str();
   s->add_option("--threads", a.threads, "Compute threads (0 = physical cores)")->capture_default_str();

@@ -339,7 +339,7 @@ void Server::Impl::embeddings(const httplib::Request& req, httplib::Response& re
         throw ApiError(400, "input " + std::to_string(i) + ": token ids are not supported for embeddings; send text",
                        "invalid_request_error", "input");
       texts.push_back(std::get<std::string>(r.inputs[i]));
-      tokens += static_cast<int64_t>(served.tokenizer->encode(texts.back()).ids.size());
+      tokens += static_cast<int64_t>(served.tokenizer->encode(texts.back(), {.add_special_tokens = true}).ids.size());
     }
     Tensor e;
     {
