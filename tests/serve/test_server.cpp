@@ -6,9 +6,13 @@
 #include <future>
 
 #include <fstream>
+#include <sstream>
 
 #include "qkv/generate/generate.h"
 #include "qkv/models/bert.h"
+#include "qkv/models/transformer.h"
+#include "qkv/tokenizers/trainers.h"
+#include "support/shell.h"
 #include "qkv/pipelines/encoder.h"
 #include "qkv/tokenizers/tokenizer.h"
 #include "serve/serve_fixture.h"
@@ -244,12 +248,13 @@ TEST_F(Serve, AFullQueueAnswers503AndAVanishedClientFreesItsSlot) {
   vanishing.wait();
   // The slot comes back within a few decoding steps.
   int status = 0;
+  json last;
   for (int i = 0; i < 100 && status != 200; ++i) {
-    status = post(c, "/v1/completions", completion("fox", 3, 0.0f, 1)).first;
+    std::tie(status, last) = post(c, "/v1/completions", completion("fox", 3, 0.0f, 1));
     if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ(status, 200);
   auto m = c.Get("/metrics");
+  EXPECT_EQ(status, 200) << last.dump() << "\n" << m->body;
   EXPECT_NE(m->body.find("status=\"503\"}"), std::string::npos) << m->body;  // the first, and retries while the slot frees
   EXPECT_NE(m->body.find("status=\"499\"} 1"), std::string::npos) << m->body;
   EXPECT_EQ(m->body.find("qkv_completion_tokens_total 9"), std::string::npos) << "the stream ran to its end";
@@ -334,6 +339,44 @@ TEST(ServeEmbeddings, BertDirectoryAnswersEmbeddingsAndRefusesCompletions) {
   expect_error(post(client, "/v1/embeddings", {{"input", {1, 2}}}), 400, "token ids", "input");
   expect_error(post(client, "/v1/embeddings", {{"input", "the"}, {"encoding_format", "base64"}}), 400, "float",
                "encoding_format");
+  s.stop();
+  fs::remove_all(dir);
+}
+
+TEST(ServeTranslations, EncoderDecoderDirectoryTranslatesAsQkvTranslate) {
+  namespace fs = std::filesystem;
+  const std::string dir = temp_dir("seq2seq");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::vector<std::string> text{"the cat sat on the mat", "a dog ran in the park", "der Hund lief im Park"};
+  tokenizers::Tokenizer tok = tokenizers::train_byte_level_bpe(
+      text, {.vocab_size = 300, .min_frequency = 1, .special_tokens = {"<pad>", "<s>", "</s>"}});
+  tok.save(dir + "/tokenizer.json");
+  models::Seq2SeqConfig c;
+  c.vocab_size = tok.vocab_size(), c.d_model = 16, c.n_heads = 2, c.d_ff = 32;
+  c.n_encoder_layers = 1, c.n_decoder_layers = 1, c.max_len = 24;
+  c.pad_id = 0, c.bos_id = 1, c.eos_id = 2;
+  Generator gen(3);
+  models::Transformer m(c, gen);
+  models::save_model(dir, m, 0);
+  RunningServer s(dir, {});
+  auto client = s.client();
+  auto [status, body] = post(client, "/v1/translations", {{"input", {"der Hund", "the cat"}}, {"beam_size", 2}});
+  ASSERT_EQ(status, 200) << body.dump();
+  ASSERT_EQ(body["data"].size(), 2u);
+  std::ofstream(dir + "/in.txt") << "der Hund\nthe cat\n";
+  const ShellRun cli =
+      shell(std::string(QKV_CLI_PATH) + " translate " + dir + " --beam 2 --jsonl < " + dir + "/in.txt 2>/dev/null");
+  ASSERT_EQ(cli.code, 0) << cli.out;
+  std::istringstream lines(cli.out);
+  for (size_t i = 0; i < 2; ++i) {  // (random weights: invalid UTF-8 becomes U+FFFD in both)
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_EQ(json::parse(line)["hypotheses"][0]["text"], body["data"][i]["translations"][0]["text"]) << i;
+  }
+  expect_error(post(client, "/v1/translations", {{"input", "x"}, {"beam_size", 0}}), 400, "between", "beam_size");
+  expect_error(post(client, "/v1/translations", {{"input", 3}}), 400, "'input' must be", "input");
+  expect_error(post(client, "/v1/completions", {{"prompt", "x"}}), 400, "does not generate text", "model");
   s.stop();
   fs::remove_all(dir);
 }

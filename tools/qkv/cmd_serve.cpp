@@ -52,7 +52,7 @@ void run_serve(ServeArgs a) {
 void add_serve_command(CLI::App& app) {
   auto* s = app.add_subcommand("serve",
                                "Serve a model over HTTP with OpenAI's API: /v1/completions (streaming, continuous "
-                               "batching), /v1/embeddings, /v1/models, /health, /metrics (docs/SERVE.md)");
+                               "batching), /v1/embeddings, /v1/translations, /v1/models, /health, /metrics (docs/SERVE.md)");
   static ServeArgs a;
   s->add_option("dir", a.dir, "Model directory (qkv's or a Hugging Face one, with tokenizer.json)")->required();
   s->add_option("--host", a.opt.host, "Address to listen on (loopback unless told otherwise; 0.0.0.0 = every interface)")

@@ -38,6 +38,7 @@ struct Limits {
   int64_t max_n = 16;              // choices per prompt × prompts
   int64_t max_logprobs = 20;
   size_t max_stop = 4;             // stop sequences (OpenAI's limit)
+  int64_t max_translations = 64;   // sentences per /v1/translations request
 };
 
 struct CompletionRequest {
@@ -66,6 +67,17 @@ struct EmbeddingRequest {
   std::string encoding_format = "float";  // only "float"
 };
 EmbeddingRequest parse_embedding_request(const nlohmann::json& body, const Limits& limits);
+
+// POST /v1/translations (encoder–decoder models): qkv's own shape, in the
+// style of the others (OpenAI has no text translation endpoint).
+struct TranslationRequest {
+  std::optional<std::string> model;
+  std::vector<std::string> inputs;
+  int64_t beam_size = 4;         // 1 … 16
+  int64_t n_best = 1;            // 1 … beam_size
+  float length_penalty = 0.6f;   // α of Wu et al.'s lp(n), 0 … 10
+};
+TranslationRequest parse_translation_request(const nlohmann::json& body, const Limits& limits);
 
 // Parses an HTTP body as JSON: 400 "We could not parse the JSON body of your
 // request" (OpenAI's words) with the parser's position, never the body itself;

@@ -8,7 +8,8 @@
 //
 // Endpoints (docs/SERVE.md): POST /v1/completions (streaming as server-sent
 // events) for causal LMs, POST /v1/embeddings for encoder models (BERT),
-// GET /v1/models, GET /health, GET /metrics.
+// POST /v1/translations for encoder–decoder models, GET /v1/models,
+// GET /health, GET /metrics.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -217,6 +217,21 @@ EmbeddingRequest parse_embedding_request(const json& body, const Limits& limits)
   return r;
 }
 
+TranslationRequest parse_translation_request(const json& body, const Limits& limits) {
+  refuse_unknown(body, {"model", "input", "beam_size", "n_best", "length_penalty", "user"});
+  TranslationRequest r;
+  r.model = get_model(body);
+  for (const Prompt& p : get_prompts(body, "input", static_cast<size_t>(limits.max_translations))) {
+    if (!std::holds_alternative<std::string>(p))
+      throw bad("input", "'input' must be text (a string or an array of strings), not token ids");
+    r.inputs.push_back(std::get<std::string>(p));
+  }
+  r.beam_size = get_int(body, "beam_size", 1, 16, 4);
+  r.n_best = get_int(body, "n_best", 1, r.beam_size, 1);
+  r.length_penalty = get_float(body, "length_penalty", 0.0, 10.0, 0.6f);
+  return r;
+}
+
 json ChoiceLogprobs::to_json() const {
   json top = json::array();
   for (const auto& alternatives : top_logprobs) {

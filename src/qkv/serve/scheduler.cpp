@@ -89,9 +89,17 @@ void Scheduler::admit() {
                                      std::make_unique<TextStream>(codec_, owners[i].first->stop)});
 }
 
+// A sequence leaves the batch and the routing table together: a client that
+// goes away while a step runs is seen here at the next one (erasing it from
+// running_ alone would leave its row decoding to its end, holding the slot).
 void Scheduler::cancel_gone_clients() {
-  for (auto& [id, r] : running_)
-    if (r.job->cancelled) batch_.cancel(id);
+  for (auto it = running_.begin(); it != running_.end();)
+    if (it->second.job->cancelled) {
+      batch_.cancel(it->first);
+      it = running_.erase(it);
+    } else {
+      ++it;
+    }
 }
 
 void Scheduler::deliver(const generate::TokenEvent& e) {
@@ -160,11 +168,6 @@ void Scheduler::loop() {
         deliver(e);
         metrics_.observe_token_interval(step_seconds);
       }
-      // Sequences cancelled above (client gone) leave in step() without an
-      // event: their jobs are over.
-      for (auto it = running_.begin(); it != running_.end();)
-        if (it->second.job->cancelled) it = running_.erase(it);
-        else ++it;
       running_count_ = batch_.size();
     } catch (const std::exception& e) {
       fail_all(std::string("decoding failed: ") + e.what());

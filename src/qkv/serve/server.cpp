@@ -22,6 +22,7 @@
 #include "qkv/pipelines/encoder.h"
 #include "qkv/tokenizers/tokenizer.h"
 #include "scheduler.h"
+#include "translation.h"
 
 namespace qkv::serve {
 
@@ -96,7 +97,8 @@ struct Server::Impl {
   models::CausalDecoderLM* causal = nullptr;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<pipelines::TextEncoder> encoder;
-  std::mutex encoder_mutex;  // one embedding batch at a time (it uses every core)
+  const models::Transformer* seq2seq = nullptr;  // encoder–decoder: /v1/translations
+  std::mutex compute_mutex;  // one embedding or translation batch at a time (each uses every core)
   int port = -1;
 
   // Lifecycle: shutdown() refuses new work, waits for in-flight requests
@@ -120,15 +122,17 @@ struct Server::Impl {
       metrics.queue_length = [this] { return static_cast<double>(scheduler->queued()); };
       metrics.running_sequences = [this] { return static_cast<double>(scheduler->running()); };
     } else if (served.tokenizer) {
+      seq2seq = dynamic_cast<const models::Transformer*>(served.model.get());
       try {
         encoder = std::make_unique<pipelines::TextEncoder>(pipelines::TextEncoder::of(*served.model, *served.tokenizer));
       } catch (const ValueError&) {
         // Not an encoder either (e.g. an encoder–decoder model): no endpoint serves it.
       }
     }
-    if (!causal && !encoder)
+    if (!causal && !encoder && !seq2seq)
       throw ValueError("qkv serve: a '" + served.model->model_type() +
-                       "' model neither generates text nor embeds it (serve a GPT, Llama or BERT directory)");
+                       "' model neither generates, translates nor embeds text (serve a GPT, Llama, BERT or "
+                       "translation directory)");
     http.set_payload_max_length(opt.max_body_bytes);
     // SO_REUSEADDR (restart at once after a stop) but not httplib's default
     // SO_REUSEPORT, which lets a second server bind the same port and
@@ -172,6 +176,7 @@ struct Server::Impl {
   void completions(const httplib::Request& req, httplib::Response& res);
   void stream(const Completion& c, httplib::Response& res, Clock::time_point arrived);
   void embeddings(const httplib::Request& req, httplib::Response& res);
+  void translations(const httplib::Request& req, httplib::Response& res);
 };
 
 void Server::Impl::routes() {
@@ -220,6 +225,8 @@ void Server::Impl::routes() {
   });
   http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) { completions(req, res); });
   http.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) { embeddings(req, res); });
+  http.Post("/v1/translations",
+            [this](const httplib::Request& req, httplib::Response& res) { translations(req, res); });
 }
 
 void Server::Impl::completions(const httplib::Request& req, httplib::Response& res) {
@@ -343,7 +350,7 @@ void Server::Impl::embeddings(const httplib::Request& req, httplib::Response& re
     }
     Tensor e;
     {
-      std::lock_guard<std::mutex> l(encoder_mutex);
+      std::lock_guard<std::mutex> l(compute_mutex);
       e = pipelines::embed_texts(*encoder, texts, pipelines::Pooling::Mean);
     }
     const Tensor ec = e.contiguous();
@@ -361,6 +368,36 @@ void Server::Impl::embeddings(const httplib::Request& req, httplib::Response& re
     send_error(res, ApiError(400, e.what(), "invalid_request_error", "input"));
   }
   metrics.count_request("/v1/embeddings", res.status);
+  metrics.observe_request(std::chrono::duration<double>(Clock::now() - arrived).count());
+  leave();
+}
+
+void Server::Impl::translations(const httplib::Request& req, httplib::Response& res) {
+  if (!enter()) {
+    metrics.count_request("/v1/translations", 503);
+    return send_error(res, ApiError(503, "The server is shutting down", "server_error"));
+  }
+  const Clock::time_point arrived = Clock::now();
+  try {
+    if (!seq2seq)
+      throw ApiError(400, "The model `" + served.id + "` is a '" + served.model->model_type() +
+                              "' model: it does not translate (serve an encoder–decoder directory from qkv train translate)",
+                     "invalid_request_error", "model");
+    const TranslationRequest r = parse_translation_request(parse_body(req.body), opt.limits);
+    check_model(r.model);
+    json out;
+    {
+      std::lock_guard<std::mutex> l(compute_mutex);
+      out = translate(r, *seq2seq, *served.tokenizer, served.id);
+    }
+    metrics.count_tokens(out["usage"]["prompt_tokens"].get<int64_t>(), out["usage"]["completion_tokens"].get<int64_t>());
+    send_json(res, 200, out);
+  } catch (const ApiError& e) {
+    send_error(res, e);
+  } catch (const ValueError& e) {  // a sentence the tokenizer or the model refused
+    send_error(res, ApiError(400, e.what(), "invalid_request_error", "input"));
+  }
+  metrics.count_request("/v1/translations", res.status);
   metrics.observe_request(std::chrono::duration<double>(Clock::now() - arrived).count());
   leave();
 }
