@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -376,4 +377,32 @@ TEST_F(TrainCli, NanoGptSpellingsAndPrecedence) {
   for (const char* s : {"--n-layer,--n_layer INT=4", "--lr,--learning_rate FLOAT=0.001", "--dropout FLOAT=0",
                         "--activation TEXT=gelu", "--bias BOOLEAN=true", "--seed UINT=1337"})
     EXPECT_NE(h.text.find(s), std::string::npos) << s << " missing in:\n" << h.text;
+}
+
+// kill -9 at random moments of a run that saves after every step: every
+// kill leaves a run that resumes, and no step is logged twice.
+TEST_F(TrainCli, KillNineAtRandomMomentsAlwaysLeavesAResumableRun) {
+  const std::string m = dir + "/killed";
+  const std::string base = "train gpt --data " + corpus + " --out " + m +
+                           " --n-layer 1 --n-head 2 --n-embd 16 --block-size 8 --batch-size 2 --eval-interval 1"
+                           " --eval-iters 1 --warmup-iters 1 --lr-decay-iters 100000 --threads 1";
+  ASSERT_EQ(qkv_run(base + " --max-iters 1").code, 0);
+  std::mt19937 rng(7);
+  for (int round = 0; round < 8; ++round) {
+    const double delay = 0.05 + static_cast<double>(rng() % 400) / 1000.0;
+    qkv::testing::shell("( " + std::string(QKV_CLI_PATH) + " " + base +
+                        " --max-iters 100000 --resume > /dev/null 2>&1 & pid=$!; sleep " + std::to_string(delay) +
+                        "; kill -9 $pid; wait $pid ) > /dev/null 2>&1");
+  }
+  const int64_t step = qkv::io::read_json(m + "/trainer_state.json")["step"].get<int64_t>();
+  const Out r = qkv_run(base + " --max-iters " + std::to_string(step + 2) + " --resume");
+  EXPECT_EQ(r.code, 0) << r.text;
+  std::ifstream log(m + "/log.jsonl");
+  int64_t last = -1;
+  for (std::string line; std::getline(log, line);) {
+    const int64_t s = nlohmann::json::parse(line)["step"].get<int64_t>();
+    EXPECT_GT(s, last) << "step " << s << " logged after step " << last;
+    last = s;
+  }
+  EXPECT_EQ(last, step + 2);
 }

@@ -247,3 +247,65 @@ TEST(Trainer, StopKeepsTheWorkAndResumesExactly) {
   fs::remove_all(a);
   fs::remove_all(b);
 }
+
+// A kill during a save, at each of its phases: the staged checkpoint is
+// thrown away before it is complete and moved in the rest of the way after;
+// either way the run resumes at one consistent step. Log lines past the
+// resumed step and stale temp files go.
+TEST(Checkpoint, AKilledSaveIsUndoneOrFinishedOnResume) {
+  const std::string ahead = tmpdir("kill_ahead"), dir = tmpdir("kill_run");
+  {
+    GptRun a(tcfg(10), ahead);  // checkpoints at 5 and 10
+    a.trainer.run();
+    GptRun b(tcfg(5), dir);     // checkpoint at 5
+    b.trainer.run();
+  }
+  auto int_field = [](const std::string& path, const char* k) { return io::read_json(path)[k].get<int64_t>(); };
+  const std::string staging = dir + "/.checkpoint.new";
+  {  // killed while writing the staged files: no COMPLETE marker
+    fs::create_directories(staging);
+    std::ofstream(staging + "/model.safetensors") << "half a file";
+    std::ofstream(dir + "/.optimizer.safetensors.tmp-999-0") << "a torn temp file";
+    GptRun s(tcfg(10), dir);
+    ASSERT_NO_THROW(s.trainer.resume());
+    EXPECT_EQ(s.trainer.step(), 5);
+    EXPECT_FALSE(fs::exists(staging));
+    EXPECT_FALSE(fs::exists(dir + "/.optimizer.safetensors.tmp-999-0"));
+  }
+  {  // killed while moving a complete checkpoint in: model already moved, the rest not
+    fs::create_directories(staging);
+    for (const char* f : {"optimizer.safetensors", "config.json", "trainer_state.json"})
+      fs::copy_file(ahead + "/" + f, staging + "/" + f);
+    fs::copy_file(ahead + "/model.safetensors", dir + "/model.safetensors", fs::copy_options::overwrite_existing);
+    std::ofstream(staging + "/COMPLETE") << "10\n";
+    // The killed run had also logged step 10 (and a torn line) before dying.
+    std::ofstream(dir + "/log.jsonl", std::ios::app) << "{\"step\": 10, \"train_loss\": 1}\n{\"step\": 1";
+    GptRun s(tcfg(10), dir);
+    ASSERT_NO_THROW(s.trainer.resume());
+    EXPECT_EQ(s.trainer.step(), 10);
+    EXPECT_FALSE(fs::exists(staging));
+    EXPECT_EQ(int_field(dir + "/trainer_state.json", "step"), 10);
+  }
+  {  // a checkpoint at step 5 with a log that ran to 10: the lines past 5 leave the file
+    fs::remove_all(dir);
+    GptRun b(tcfg(5), dir);
+    b.trainer.run();
+    fs::copy_file(ahead + "/log.jsonl", dir + "/log.jsonl", fs::copy_options::overwrite_existing);
+    GptRun s(tcfg(10), dir);
+    s.trainer.resume();
+    std::ifstream log(dir + "/log.jsonl");
+    int lines = 0;
+    for (std::string line; std::getline(log, line);) {
+      ++lines;
+      EXPECT_LE(nlohmann::json::parse(line)["step"].get<int64_t>(), 5) << line;
+    }
+    EXPECT_EQ(lines, 2);  // steps 0 and 5
+    s.trainer.run();
+    std::ifstream again(dir + "/log.jsonl");
+    std::vector<int64_t> steps;
+    for (std::string line; std::getline(again, line);) steps.push_back(nlohmann::json::parse(line)["step"]);
+    EXPECT_EQ(steps, (std::vector<int64_t>{0, 5, 10})) << "no step logged twice";
+  }
+  fs::remove_all(ahead);
+  fs::remove_all(dir);
+}

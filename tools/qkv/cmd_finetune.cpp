@@ -82,7 +82,7 @@ void run_finetune(const FinetuneArgs& a) {
   const std::optional<models::LoraConfig> lora = lora_config(a);
   require_regular_file(a.data);  // "is a directory", "is a FIFO", … (core/file_kind.h)
   if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
-  if (!a.resume) require_fresh_out(a.out);
+  prepare_out(a.out, a.resume);
 
   auto model = models::load_model_as<models::CausalDecoderLM>(a.base, "qkv finetune");
   if (!models::lora_layers(*model).empty())

@@ -218,7 +218,7 @@ void run_finetune_bert(const BertFinetuneArgs& a) {
   apply_threads(a.threads);
   require_regular_file(a.train_file);
   require_regular_file(a.dev_file);
-  if (!a.resume) require_fresh_out(a.out);
+  prepare_out(a.out, a.resume);
   if (!(a.epochs > 0)) throw ValueError("--epochs must be > 0");
   const std::string tok_dir = a.resume ? a.out : a.model;
   const tokenizers::Tokenizer tok = tokenizers::Tokenizer::from_path(tok_dir);

@@ -64,11 +64,10 @@ std::string describe(const models::LlamaConfig& c) {
 template <class Model, class ModelConfig>
 void run_train(const TrainArgs<ModelConfig>& a) {
   apply_threads(a.threads);
+  if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
+  prepare_out(a.out, a.resume);  // before any work: never overwrite a model directory; finish a killed save
   // 1. Configs.
   auto [model_j, train_j] = merged_configs(a);
-
-  if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
-  if (!a.resume) require_fresh_out(a.out);  // before any work: never overwrite a model directory
 
   // 2. Corpus and tokenizer.
   if (a.data.empty()) throw ValueError("--data FILE is required");

@@ -107,7 +107,7 @@ void run_train_bert(const BertTrainArgs& given) {
   for (const auto* files : {&a.data, &a.data_lines})
     for (const auto& f : *files) require_regular_file(f);
   if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
-  if (!a.resume) require_fresh_out(a.out);
+  prepare_out(a.out, a.resume);
   if (!(a.val_documents > 0 && a.val_documents < 0.5f)) throw ValueError("--val-documents must be in (0, 0.5)");
   models::BertConfig defaults;
   defaults.head = a.no_nsp ? models::BertHead::MaskedLM : models::BertHead::PreTraining;

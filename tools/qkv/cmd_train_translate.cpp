@@ -131,7 +131,7 @@ void check_paths(const TranslateTrainArgs& a) {
   if (a.allow_new_data && !a.resume) throw ValueError("--allow-new-data applies only with --resume");
   if (a.resume && !fs::exists(a.out + "/tokenizer.json"))
     throw IOError(a.out + ": cannot --resume: missing tokenizer.json");
-  if (!a.resume) require_fresh_out(a.out);
+  prepare_out(a.out, a.resume);
   if (a.max_len_ratio < 0) throw ValueError("--max-len-ratio must be >= 0 (0 = off)");
 }
 

@@ -1,6 +1,8 @@
 // install_stop_handler (see train_common.h).
 #include "train_common.h"
 
+#include "qkv/train/trainer.h"
+
 #include <csignal>
 #include <filesystem>
 #include <ctime>
@@ -22,6 +24,11 @@ void on_signal(int) {
 }
 
 }  // namespace
+
+void prepare_out(const std::string& out, bool resume) {
+  if (resume) train::recover_checkpoint(out);
+  else require_fresh_out(out);
+}
 
 void require_fresh_out(const std::string& out) {
   namespace fs = std::filesystem;

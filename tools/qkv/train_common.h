@@ -62,6 +62,10 @@ std::pair<nlohmann::json, nlohmann::json> merged_configs(nlohmann::json model_j,
 // asks for --resume; anything else (a model directory such as run/best, a
 // file) is refused — a new run must never overwrite it.
 void require_fresh_out(const std::string& out);
+// Before a run touches --out: a new run needs it fresh (require_fresh_out); a
+// --resume first finishes or undoes a save a kill interrupted
+// (train::recover_checkpoint), so everything read next is one checkpoint.
+void prepare_out(const std::string& out, bool resume);
 
 // Ctrl-C / SIGTERM set the returned flag (the trainer finishes the current
 // step, saves it, and stops). A second signal a second or more later ends the

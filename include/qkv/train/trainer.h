@@ -18,8 +18,10 @@
 //   optimizer.safetensors  the optimizer state, keyed by parameter name
 //   trainer_state.json     step, best val loss, data cursor + RNG, dropout
 //                          RNG, trainer and model configs, data fingerprint
-// each file tagged with its step and trainer_state.json written last, so a
-// resume tells one save from the mix an interrupted save leaves. Resume
+// each file tagged with its step. A save is written whole into
+// DIR/.checkpoint.new, marked complete, then moved into DIR (trainer_state.json
+// last): a kill at any moment leaves one consistent checkpoint, which
+// resume() completes or rolls back first (recover_checkpoint). Resume
 // restores all of it: the continued run's losses equal an uninterrupted
 // run's, bit for bit.
 //
@@ -124,5 +126,10 @@ class Trainer {
   int64_t step_tokens_ = 0;  // tokens in the last step's micro-batches
   const std::atomic<bool>* stop_ = nullptr;
 };
+
+// Finishes or undoes a checkpoint save a kill interrupted in DIR (see the top
+// of this file) and removes temp files a killed write left; nothing to do
+// for a clean or missing directory. resume() calls it first.
+void recover_checkpoint(const std::string& dir);
 
 }  // namespace qkv::train

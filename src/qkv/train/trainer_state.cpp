@@ -8,6 +8,7 @@
 #include "qkv/core/json_parse.h"
 #include "qkv/core/config_fields.h"
 #include "qkv/data/fingerprint.h"
+#include "qkv/io/file.h"
 #include "qkv/io/json.h"
 #include "qkv/io/safetensors.h"
 #include "qkv/models/registry.h"
@@ -59,12 +60,66 @@ T typed(const json& st, const std::string& path, const char* k) {
 
 }  // namespace
 
+namespace {
+
+// A checkpoint is written whole into DIR/.checkpoint.new, marked complete,
+// then its files are moved into DIR one rename at a time (trainer_state.json
+// last). A kill can stop either phase: an unmarked staging directory is
+// thrown away (DIR still holds the previous checkpoint, untouched); a marked
+// one is moved in the rest of the way (roll forward). Either way the next
+// start finds one consistent checkpoint.
+constexpr const char* kStaging = ".checkpoint.new";
+constexpr const char* kComplete = "COMPLETE";
+
+void commit_staged(const fs::path& dir) {
+  const fs::path staging = dir / kStaging;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(staging)) {
+    const std::string name = e.path().filename().string();
+    if (name != kComplete && name != "trainer_state.json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  files.push_back(staging / "trainer_state.json");  // the commit point
+  for (const fs::path& f : files) {
+    if (!fs::exists(f)) continue;  // moved before a kill
+    const fs::path target = dir / f.filename();
+    if (fs::is_directory(f)) fs::remove_all(target);  // a directory does not rename over a full one
+    fs::rename(f, target);
+  }
+  fs::remove(staging / kComplete);
+  fs::remove(staging);
+}
+
+// Hidden temp files of io::write_file_atomic ("." NAME ".tmp-PID-N") that a
+// killed process left in `dir`.
+void remove_stale_temp_files(const fs::path& dir) {
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos && e.is_regular_file())
+      fs::remove(e.path());
+  }
+}
+
+}  // namespace
+
+void recover_checkpoint(const std::string& dir) {
+  if (!fs::is_directory(dir)) return;
+  const fs::path staging = fs::path(dir) / kStaging;
+  if (fs::exists(staging)) {
+    if (fs::exists(staging / kComplete)) commit_staged(dir);
+    else fs::remove_all(staging);
+  }
+  remove_stale_temp_files(dir);
+}
+
 void Trainer::save(const ExtraFiles& extra, bool best) {
   fs::create_directories(dir_);
-  // Order: optimizer, model, trainer_state.json last (the commit marker).
-  io::save_safetensors(dir_ + "/optimizer.safetensors", opt_->state(), {{"step", std::to_string(step_)}});
-  models::save_model(dir_, task_.model(), step_);
-  if (extra) extra(dir_);
+  const std::string staging = dir_ + "/" + kStaging;
+  fs::remove_all(staging);
+  fs::create_directories(staging);
+  io::save_safetensors(staging + "/optimizer.safetensors", opt_->state(), {{"step", std::to_string(step_)}});
+  models::save_model(staging, task_.model(), step_);
+  if (extra) extra(staging);
   json st = {{"step", step_},
              {"best_val_loss", best_val_},
              {"best_score", best_score_},
@@ -73,7 +128,9 @@ void Trainer::save(const ExtraFiles& extra, bool best) {
              {"train_config", cfg_.to_json()},
              {"model_config", task_.model().config_json()}};
   if (!fingerprint_.is_null()) st["data_fingerprint"] = fingerprint_;
-  io::write_json_atomic(dir_ + "/trainer_state.json", st);
+  io::write_json_atomic(staging + "/trainer_state.json", st);
+  io::write_file_atomic(staging + "/" + kComplete, std::to_string(step_) + "\n");
+  commit_staged(dir_);
   if (best) save_best(extra);
 }
 
@@ -204,6 +261,7 @@ void Trainer::check_same_save(int64_t step, const io::NamedTensors& model, const
 }
 
 void Trainer::resume(bool allow_new_data) {
+  recover_checkpoint(dir_);  // a save a kill interrupted: finished or undone
   for (const char* f : {"trainer_state.json", "optimizer.safetensors", "model.safetensors", "config.json"})
     if (!fs::exists(dir_ + "/" + f))
       throw IOError(dir_ + ": cannot resume: missing " + f + " (was this directory made by `qkv train`?)");
@@ -245,22 +303,33 @@ void Trainer::resume_from(const std::string& path, bool allow_new_data) {
 }
 
 void Trainer::load_evals() {
-  // Earlier evaluations, for the loss plot and to skip re-evaluating this step.
-  std::ifstream log(dir_ + "/log.jsonl");
-  std::string line;
+  // Earlier evaluations, for the loss plot and to skip re-evaluating this
+  // step. Lines past the resumed step (logged after the last checkpoint, by
+  // the run that was killed) and torn lines are dropped from the file too,
+  // so the continued run does not log a step twice.
+  const std::string path = dir_ + "/log.jsonl";
+  std::ifstream log(path);
+  std::string line, kept;
+  bool dropped = false;
   while (std::getline(log, line)) {
     try {
-      json r = parse_json(line, dir_ + "/log.jsonl");
-      if (r["step"].get<int64_t>() > step_) continue;
+      json r = parse_json(line, path);
+      if (r["step"].get<int64_t>() > step_) {
+        dropped = true;
+        continue;
+      }
+      kept += line + "\n";
       EvalRecord e{r["step"].get<int64_t>(), r["train_loss"].get<float>(), r["val_loss"].get<float>(),
                    r["lr"].get<float>(), r["ms_per_iter"].get<double>(), r["tokens_per_sec"].get<double>()};
       for (const char* k : {"step", "train_loss", "val_loss", "lr", "ms_per_iter", "tokens_per_sec"}) r.erase(k);
       e.metrics = r;
       evals_.push_back(e);
     } catch (const std::exception&) {
-      // a torn last line from an interrupted run: ignore
+      dropped = true;  // a torn last line from an interrupted run
     }
   }
+  log.close();
+  if (dropped) io::write_file_atomic(path, kept);
 }
 
 }  // namespace qkv::train
