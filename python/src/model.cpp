@@ -70,9 +70,11 @@ class Model {
   }
   // A model built from a config (random weights, seeded) without a tokenizer.
   static std::shared_ptr<Model> create(const py::dict& config, uint64_t seed) {
+    const nlohmann::json j = from_python(config, "config");
+    py::gil_scoped_release release;  // initialising a large model takes a while
     Generator gen(seed);
     auto m = std::make_shared<Model>();
-    m->model_ = models::create_model(from_python(config, "config"), gen);
+    m->model_ = models::create_model(j, gen);
     m->model_->eval();
     return m;
   }
@@ -245,7 +247,10 @@ class Model {
     return out;
   }
 
-  void save(const std::string& dir, int64_t step) const { models::save_model(dir, *model_, step); }
+  void save(const std::string& dir, int64_t step) const {
+    py::gil_scoped_release release;
+    models::save_model(dir, *model_, step);
+  }
 
  private:
   models::CausalDecoderLM* decoder() const { return dynamic_cast<models::CausalDecoderLM*>(model_.get()); }

@@ -49,6 +49,7 @@ py::dict train(const std::string& name, const std::string& data, const std::stri
   train::CausalLMRun run{.data = data, .tokenizer = tokenizer, .out = out, .resume = resume,
                          .allow_new_data = allow_new_data};
   run.model_config = ModelConfig{}.to_json();
+  run.model_type = run.model_config["model_type"];
   run.train_config = train::TrainConfig{}.to_json();
   if (resume) std::tie(run.model_config, run.train_config) = train::saved_configs(out);
   if (config)

@@ -91,6 +91,10 @@ class Train(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, r"already holds a training run; pass --resume"):
             qkv.train_gpt(RUN.data, RUN.dir, **TINY_GPT)
 
+    def test_a_gpt_run_does_not_resume_as_llama(self):
+        with self.assertRaisesRegex(ValueError, r'model_type must be "llama", got "gpt"'):
+            qkv.train_llama(RUN.data, RUN.dir, resume=True)
+
     def test_errors_are_qkv_errors_with_the_cpp_message(self):
         self.assertTrue(issubclass(qkv.ShapeError, ValueError))
 

@@ -5,6 +5,9 @@ plain sampling, top-k/top-p, greedy, int8 weights. tokenize/decode, logits,
 and the GIL released while generating."""
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import unittest
@@ -49,6 +52,26 @@ class TrainParity(unittest.TestCase):
         self.assertEqual(r["step"], 12)
         self.assertEqual(losses(os.path.join(RUN.dir + "_resumed", "log.jsonl")),
                          losses(os.path.join(RUN.dir, "log.jsonl")))
+
+
+class CtrlC(unittest.TestCase):
+    def test_ctrl_c_saves_the_step_and_raises_keyboard_interrupt(self):
+        out = os.path.join(RUN.root, "interrupted")
+        script = (f"import qkv\nqkv.train_gpt({RUN.data!r}, {out!r}, threads=1, "
+                  f"**{ {**TINY_GPT, 'max_iters': 10**6, 'eval_interval': 10**6}!r})\n")
+        p = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(os.path.join(out, "log.jsonl")) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the step-0 evaluation is written: training has begun
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertRegex(err, r"KeyboardInterrupt: interrupted at step \d+; the checkpoint in .* resume=True")
+        step = int(err.split("interrupted at step ")[1].split(";")[0])
+        self.assertGreater(step, 0)
+        with open(os.path.join(out, "trainer_state.json")) as f:
+            self.assertEqual(json.load(f)["step"], step)
 
 
 class GenerateParity(unittest.TestCase):

@@ -54,7 +54,8 @@ void run_train(const TrainArgs<ModelConfig>& a) {
   // Ctrl-C / SIGTERM: finish the current step, save it, say how to continue.
   const train::CausalLMRunResult r = train::train_causal_lm(
       {.data = a.data, .tokenizer = a.tokenizer, .out = a.out, .resume = a.resume,
-       .allow_new_data = a.allow_new_data, .model_config = model_j, .train_config = train_j,
+       .allow_new_data = a.allow_new_data, .model_type = ModelConfig{}.to_json()["model_type"],
+       .model_config = model_j, .train_config = train_j,
        .stop = &install_stop_handler(),
        .describe = [](const json& j) { return describe(ModelConfig::from_json(j)); }});
   if (!r.finished)

@@ -65,6 +65,8 @@ struct CausalLMRun {
   std::string out;                // the model directory written
   bool resume = false;            // continue the run in out exactly where it stopped
   bool allow_new_data = false;    // with resume: data may differ from the run's file
+  std::string model_type;         // the family trained ("gpt", "llama"): a config of another (a resumed
+                                  // run's checkpoint) is refused; empty = whatever model_config says
   nlohmann::json model_config;    // "model_type" included; vocab_size comes from the tokenizer
   nlohmann::json train_config;    // TrainConfig's JSON
   // Checked after every optimizer step (SIGINT/SIGTERM in the CLI); null = never.

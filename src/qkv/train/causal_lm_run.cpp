@@ -46,6 +46,10 @@ CausalLMRunResult train_causal_lm(const CausalLMRun& run) {
   using tokenizers::TextCodec;
   if (run.allow_new_data && !run.resume) throw ValueError("--allow-new-data applies only with --resume");
   if (run.out.empty()) throw ValueError("--out DIR is required");
+  const json& type = run.model_config.contains("model_type") ? run.model_config["model_type"] : json();
+  if (!run.model_type.empty() && type != run.model_type)
+    throw ValueError("model_type must be \"" + run.model_type + "\", got " + type.dump() +
+                     (run.resume ? " (" + run.out + " holds a run of another family)" : ""));
   if (!run.resume) require_fresh_out(run.out);  // before any work: never overwrite a model directory
 
   // Corpus and tokenizer.
