@@ -68,6 +68,10 @@ class Generate(unittest.TestCase):
         with self.assertRaises(TypeError):
             self.model.generate(3.5)
 
+    def test_wrong_shape_is_a_shape_error(self):
+        with self.assertRaisesRegex(qkv.ShapeError, r"idx must be \(B, T\) token ids, got \[1,2,3\]"):
+            self.model.logits(qkv.tensor(np.zeros((1, 2, 3), dtype=np.int64)))
+
     def test_wrong_dtype_for_ids(self):
         with self.assertRaisesRegex(ValueError, r"int64"):
             self.model.logits(qkv.tensor(np.zeros((1, 3), dtype=np.float32)))
