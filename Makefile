@@ -3,10 +3,12 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+# Debian's python3, with python3-numpy (cmake/Python.cmake builds the module for it).
+PYTHON ?= /usr/bin/python3
 # OpenMP waiting: the qkv programs pick a bounded spin themselves, CTest runs
 # the tests with passive waiting (docs/ARCHITECTURE.md, Threads).
 
-.PHONY: setup build demo test test-fast test-asan bench clean
+.PHONY: setup build demo python test test-fast test-asan bench clean
 
 setup:
 	scripts/setup.sh
@@ -37,6 +39,13 @@ demo: setup $(BUILD)/Makefile
 	  --beta2 0.99 --eval-interval 250 --eval-iters 20 --log-interval 100
 	$(BUILD)/bin/qkv generate $(DEMO_DIR) --max-new-tokens 300 --num-samples 3 --temperature 0.8 --stats
 	@echo "model in $(DEMO_DIR); loss curve in $(DEMO_DIR)/loss.svg"
+
+# The Python module alone (and the qkv program its tests compare with): an
+# importable package in $(BUILD)/python (docs/PYTHON.md).
+python: setup $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS) --target qkv_python qkv_cli
+	PYTHONPATH=$(BUILD)/python $(PYTHON) -c 'import qkv; print("qkv", qkv.__version__, "from", qkv.__file__)'
+	@echo "use it with: PYTHONPATH=$(BUILD)/python python3 (or cmake --install $(BUILD), docs/PYTHON.md)"
 
 # Every test: the Release build, then the same tests under ASan + UBSan.
 test: test-fast test-asan

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "io/io_test_util.h"
 #include "qkv/qkv.h"
 
 using namespace qkv;
@@ -14,6 +15,49 @@ std::vector<float> V(std::initializer_list<float> v) { return v; }
 }  // namespace
 
 // ------------------------------------------------------------- factories
+
+// External memory (what the Python module's qkv.tensor(numpy_array) uses):
+// no copy both ways, the owner lives exactly as long as the last view, and
+// strided layouts are read as given.
+TEST(FromBlob, SharesTheMemoryAndKeepsItsOwnerAlive) {
+  auto buf = std::make_shared<std::vector<float>>(std::vector<float>{1, 2, 3, 4, 5, 6});
+  std::weak_ptr<std::vector<float>> alive = buf;
+  Tensor view;
+  {
+    Tensor t = Tensor::from_blob(buf->data(), {2, 3}, {3, 1}, DType::Float32, buf);
+    buf.reset();  // the tensor's storage now holds the only reference
+    EXPECT_FALSE(alive.expired());
+    EXPECT_EQ(t.to_vector(), V({1, 2, 3, 4, 5, 6}));
+    t.data<float>()[4] = 50;  // writes land in the external buffer
+    EXPECT_EQ((*alive.lock())[4], 50);
+    (*alive.lock())[0] = 10;  // and the other way round
+    EXPECT_EQ(t.to_vector()[0], 10);
+    view = t.t();  // a view keeps it alive after t goes
+    EXPECT_EQ((t * 2.0f).to_vector(), V({20, 4, 6, 8, 100, 12}));
+  }
+  EXPECT_FALSE(alive.expired());
+  EXPECT_EQ(view.to_vector(), V({10, 4, 2, 50, 3, 6}));
+  view = Tensor();
+  EXPECT_TRUE(alive.expired());
+}
+
+TEST(FromBlob, ReadsStridedLayoutsAndRejectsBadOnes) {
+  std::vector<int64_t> v = {0, 1, 2, 3, 4, 5, 6, 7};
+  Tensor every_other = Tensor::from_blob(v.data(), {2, 2}, {4, 2}, DType::Int64, nullptr);
+  EXPECT_FALSE(every_other.is_contiguous());
+  EXPECT_EQ(every_other.to_int_vector(), (std::vector<int64_t>{0, 2, 4, 6}));
+  EXPECT_EQ(every_other.contiguous().to_int_vector(), (std::vector<int64_t>{0, 2, 4, 6}));
+  qkv::testing::expect_error<ValueError>([&] { Tensor::from_blob(v.data(), {2}, {-1}, DType::Int64, nullptr); },
+                             {"from_blob", "negative stride -1"});
+  qkv::testing::expect_error<ValueError>([&] { Tensor::from_blob(v.data(), {2, 2}, {1}, DType::Int64, nullptr); },
+                             {"from_blob", "1 strides for 2 dimensions"});
+  qkv::testing::expect_error<ValueError>(
+      [&] { Tensor::from_blob(reinterpret_cast<char*>(v.data()) + 1, {2}, {1}, DType::Int64, nullptr); },
+      {"from_blob", "not aligned to its 8-byte elements"});
+  qkv::testing::expect_error<ValueError>([&] { Tensor::from_blob(nullptr, {2}, {1}, DType::Float32, nullptr); },
+                             {"null data pointer"});
+}
+
 
 TEST(Factories, FilledTensors) {
   Tensor z = zeros({2, 3});

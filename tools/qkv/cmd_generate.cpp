@@ -71,33 +71,6 @@ generate::GenerateOptions options_from(const GenerateArgs& a) {
   return opt;
 }
 
-// A Hugging Face directory's generation_config.json: stop at its eos, and its
-// sampling settings where the command line gives none (transformers' defaults
-// when do_sample is false: greedy).
-void apply_generation_config(const GenerateArgs& a, const models::GenerationDefaults& g, int64_t vocab,
-                             generate::GenerateOptions& opt) {
-  if (g.eos_token_id) {
-    if (*g.eos_token_id >= vocab)
-      throw ValueError(a.dir + "/generation_config.json: eos_token_id " + std::to_string(*g.eos_token_id) +
-                       " is not below vocab_size " + std::to_string(vocab));
-    opt.eos = *g.eos_token_id;
-  }
-  const bool sampling_given = a.temperature_opt->count() + a.top_k_opt->count() + a.top_p_opt->count() > 0;
-  if (sampling_given || !g.do_sample) return;
-  if (!*g.do_sample) {
-    opt.sampling.temperature = 0.0f;  // greedy
-    return;
-  }
-  if (g.temperature) opt.sampling.temperature = *g.temperature;
-  if (g.top_k) opt.sampling.top_k = *g.top_k;
-  if (g.top_p) opt.sampling.top_p = *g.top_p;
-  try {
-    opt.sampling.validate();
-  } catch (const ValueError& e) {
-    throw ValueError(a.dir + "/generation_config.json: " + e.what());
-  }
-}
-
 Loaded load(const GenerateArgs& a) {
   if (!std::filesystem::is_directory(a.dir))
     throw IOError(a.dir + (std::filesystem::exists(a.dir) ? ": not a directory" : ": no such directory") +
@@ -119,7 +92,9 @@ Loaded load(const GenerateArgs& a) {
     models::merge_lora(*s.model);
   }
   s.model->quantize(s.weights);  // f32: nothing to do (load_model returns it in eval mode)
-  apply_generation_config(a, models::read_generation_config(a.dir), s.model->vocab_size(), s.opt);
+  const bool sampling_given = a.temperature_opt->count() + a.top_k_opt->count() + a.top_p_opt->count() > 0;
+  generate::apply_generation_config(models::read_generation_config(a.dir), a.dir, s.model->vocab_size(),
+                                    sampling_given, s.opt);
   if (s.tok.vocab_size != s.model->vocab_size())
     throw ValueError(tok_path + " has " + std::to_string(s.tok.vocab_size) + " tokens but config.json says vocab_size " +
                      std::to_string(s.model->vocab_size()));

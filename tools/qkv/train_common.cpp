@@ -4,7 +4,6 @@
 #include "qkv/train/trainer.h"
 
 #include <csignal>
-#include <filesystem>
 #include <ctime>
 #include <unistd.h>
 
@@ -28,21 +27,6 @@ void on_signal(int) {
 void prepare_out(const std::string& out, bool resume) {
   if (resume) train::recover_checkpoint(out);
   else require_fresh_out(out);
-}
-
-void require_fresh_out(const std::string& out) {
-  namespace fs = std::filesystem;
-  if (!fs::exists(out)) return;
-  if (!fs::is_directory(out)) throw ValueError("--out " + out + " exists and is not a directory");
-  if (fs::exists(out + "/trainer_state.json"))
-    throw ValueError(out + " already holds a training run; pass --resume to continue it or choose another --out");
-  if (fs::is_empty(out)) return;
-  std::string some;
-  int n = 0;
-  for (const auto& e : fs::directory_iterator(out))
-    if (n++ < 3) some += (some.empty() ? "" : ", ") + e.path().filename().string();
-  throw ValueError(out + " is not empty (" + some + (n > 3 ? ", …" : "") +
-                   ") and is not a training run to --resume; a new run needs a new or empty --out");
 }
 
 const std::atomic<bool>& install_stop_handler() {

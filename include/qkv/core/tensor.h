@@ -31,14 +31,18 @@ namespace autograd {
 struct Node;
 }
 
-// An owned, aligned byte buffer. Returned to the caching allocator on release.
+// An aligned byte buffer from the caching allocator, returned to it on
+// release — or memory owned elsewhere (a NumPy array), which `owner` keeps
+// alive for as long as the storage lives and which is never freed here.
 struct Storage {
   explicit Storage(size_t nbytes);
+  Storage(void* external, size_t nbytes, std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
   void* data = nullptr;
   size_t nbytes = 0;
+  std::shared_ptr<void> owner;  // set for external memory only
 };
 
 class Tensor;
@@ -61,6 +65,14 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
   // A new contiguous tensor with uninitialised contents.
   static Tensor empty(const Shape& shape, DType dtype = DType::Float32);
+  // A tensor over memory qkv does not own (no copy): element (i, j, …) is at
+  // data + (i·strides[0] + j·strides[1] + …)·dtype_size. `owner` keeps the
+  // memory alive until the last view of it goes. ValueError for a negative
+  // dimension or stride, a null or misaligned pointer (it must be aligned to
+  // the element size; qkv's own storage is 64-byte aligned, and no kernel
+  // needs more than element alignment of its inputs).
+  static Tensor from_blob(void* data, const Shape& shape, const Shape& strides, DType dtype,
+                          std::shared_ptr<void> owner);
 
   bool defined() const { return impl_ != nullptr; }
   const Shape& shape() const { return impl().shape; }

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "qkv/generate/sampling.h"
 #include "qkv/models/decoder.h"
+#include "qkv/models/hf.h"
 
 namespace qkv::generate {
 
@@ -23,6 +25,15 @@ struct GenerateOptions {
   std::optional<int64_t> eos;  // stop a sequence after emitting this id
   bool use_cache = true;       // false: re-run the whole context every step (reference)
 };
+
+// A model directory's generation_config.json (models::read_generation_config)
+// applied to `opt`, as `qkv generate` and the Python module do: its eos
+// always; its sampling settings only when the caller chose none of
+// temperature / top_k / top_p (`sampling_given`), with transformers' default
+// when do_sample is false: greedy. ValueError naming DIR/generation_config.json
+// for an eos_token_id not below `vocab` or sampling values out of range.
+void apply_generation_config(const models::GenerationDefaults& g, const std::string& dir, int64_t vocab,
+                             bool sampling_given, GenerateOptions& opt);
 
 // Called after each new token of sequence `seq` (for streaming output).
 using TokenCallback = std::function<void(size_t seq, int64_t token)>;

@@ -10,7 +10,10 @@
 namespace qkv {
 
 Storage::Storage(size_t n) : data(storage_alloc(n)), nbytes(n) {}
-Storage::~Storage() { storage_free(data, nbytes); }
+Storage::Storage(void* external, size_t n, std::shared_ptr<void> keep) : data(external), nbytes(n), owner(std::move(keep)) {}
+Storage::~Storage() {
+  if (!owner) storage_free(data, nbytes);
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
   for (int64_t d : shape)
@@ -19,6 +22,33 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
   impl->storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dtype));
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::from_blob(void* data, const Shape& shape, const Shape& strides, DType dtype,
+                         std::shared_ptr<void> owner) {
+  const std::string what = "from_blob: " + shape_str(shape) + " " + dtype_name(dtype);
+  if (strides.size() != shape.size())
+    throw ValueError(what + ": " + std::to_string(strides.size()) + " strides for " + std::to_string(shape.size()) +
+                     " dimensions");
+  const size_t item = dtype_size(dtype);
+  if (data == nullptr && shape_numel(shape) > 0) throw ValueError(what + ": null data pointer");
+  if (reinterpret_cast<uintptr_t>(data) % item != 0)
+    throw ValueError(what + ": data is not aligned to its " + std::to_string(item) + "-byte elements");
+  int64_t last = 0;  // offset of the last element, in elements
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] < 0) throw ValueError(what + ": negative dimension");
+    if (strides[d] < 0)
+      throw ValueError(what + ": negative stride " + std::to_string(strides[d]) + " in dimension " +
+                       std::to_string(d) + " (qkv views have non-negative strides; make a contiguous copy)");
+    if (shape[d] > 0) last += (shape[d] - 1) * strides[d];
+  }
+  const size_t nbytes = shape_numel(shape) == 0 ? 0 : static_cast<size_t>(last + 1) * item;
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(data, nbytes, std::move(owner));
+  impl->shape = shape;
+  impl->strides = strides;
   impl->dtype = dtype;
   return Tensor(std::move(impl));
 }
