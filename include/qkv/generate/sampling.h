@@ -23,4 +23,14 @@ struct SamplingOptions {
 // logits: V scores (any finite values, −∞ allowed). Returns a token id.
 int64_t sample_token(const float* logits, int64_t V, const SamplingOptions& opt, Generator& gen);
 
+// The k most likely tokens of softmax(logits / temperature) (temperature 0
+// counts as 1: greedy decoding still has a distribution to show), most likely
+// first, ties by lower id; k is capped at V. The next-token view of
+// `qkv generate --show-probs` and `qkv plot next-token`.
+struct TokenProb {
+  int64_t id;
+  double p;
+};
+std::vector<TokenProb> top_probs(const float* logits, int64_t V, int64_t k, float temperature = 1.0f);
+
 }  // namespace qkv::generate

@@ -58,4 +58,23 @@ int64_t sample_token(const float* logits, int64_t V, const SamplingOptions& opt,
   return ids[p.size() - 1];
 }
 
+std::vector<TokenProb> top_probs(const float* logits, int64_t V, int64_t k, float temperature) {
+  const double t = temperature > 0 ? temperature : 1.0;
+  double mx = -INFINITY;
+  for (int64_t i = 0; i < V; ++i) mx = std::max(mx, static_cast<double>(logits[i]));
+  std::vector<TokenProb> all(static_cast<size_t>(V));
+  double sum = 0;
+  for (int64_t i = 0; i < V; ++i) {
+    const double e = std::isfinite(mx) ? std::exp((logits[i] - mx) / t) : 0.0;  // all −∞: all zero
+    all[static_cast<size_t>(i)] = {i, e};
+    sum += e;
+  }
+  for (TokenProb& tp : all) tp.p = sum > 0 ? tp.p / sum : 0.0;
+  const size_t n = static_cast<size_t>(std::clamp<int64_t>(k, 0, V));
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
+                    [](const TokenProb& a, const TokenProb& b) { return a.p > b.p || (a.p == b.p && a.id < b.id); });
+  all.resize(n);
+  return all;
+}
+
 }  // namespace qkv::generate

@@ -61,6 +61,7 @@ T typed(const json& st, const std::string& path, const char* k) {
 
 void Trainer::save(const ExtraFiles& extra, bool best) {
   fs::create_directories(dir_);
+  flush_steps();  // before the commit marker: a resumed run's steps.tsv covers its checkpoint
   // Order: optimizer, model, trainer_state.json last (the commit marker).
   io::save_safetensors(dir_ + "/optimizer.safetensors", opt_->state(), {{"step", std::to_string(step_)}});
   models::save_model(dir_, task_.model(), step_);
