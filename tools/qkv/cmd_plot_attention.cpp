@@ -40,6 +40,7 @@ struct Maps {
   std::vector<Tensor> layers;
   std::vector<std::string> rows, cols;
   std::string what, row_axis = "query", col_axis = "key";
+  std::string layer_name = "layer";  // "encoder layer", "decoder layer" for the translation model
 };
 
 // --head: an index below n_heads, or "mean" (-1).
@@ -154,7 +155,7 @@ Maps run_transformer(const Args& a, const models::Transformer& model) {
   std::vector<Tensor> enc;
   const Tensor memory = model.encode(tensor_i64(src, {1, S}), Tensor(), gen, &enc);
   if (a.part == "encoder") {
-    maps = {enc, src_labels, src_labels, "encoder self-attention", "source (query)", "source (key)"};
+    maps = {enc, src_labels, src_labels, "encoder self-attention", "source (query)", "source (key)", "encoder layer"};
     return maps;
   }
   std::vector<int64_t> tgt_in{cfg.bos_id};
@@ -163,6 +164,7 @@ Maps run_transformer(const Args& a, const models::Transformer& model) {
   model.decode(tensor_i64(tgt_in, {1, static_cast<int64_t>(tgt_in.size())}), memory, gen, {.weights = &w});
   for (const nn::LayerWeights& lw : w) maps.layers.push_back(a.part == "cross" ? lw.cross : lw.self);
   maps.rows = tgt_labels;
+  maps.layer_name = "decoder layer";
   if (a.part == "cross") {
     maps.cols = src_labels;
     maps.what = "cross-attention";
@@ -205,7 +207,7 @@ void draw(const Args& a, const Maps& maps) {
     g.title = maps.what + ", every layer × head";
     g.x_label = maps.col_axis, g.y_label = maps.row_axis;
     g.x_ticks = maps.cols, g.y_ticks = maps.rows;
-    for (int64_t l = 0; l < L; ++l) g.row_names.push_back("layer " + std::to_string(l));
+    for (int64_t l = 0; l < L; ++l) g.row_names.push_back(maps.layer_name + " " + std::to_string(l));
     for (int64_t h = 0; h < NH; ++h) g.col_names.push_back("head " + std::to_string(h));
     const Tensor t = tensor(all, {L, NH, maps.layers[0].size(2), maps.layers[0].size(3)});
     viz::heatmap_grid(a.out, t, g);
@@ -216,7 +218,7 @@ void draw(const Args& a, const Maps& maps) {
   const Tensor heads = maps.layers[static_cast<size_t>(a.layer)].select(0, 0);  // (NH,T,S)
   const Tensor w = (head < 0 ? mean(heads, {0}) : heads.select(0, head)).contiguous();
   viz::HeatmapOptions h;
-  h.title = maps.what + ", layer " + std::to_string(a.layer) + ", " + (head < 0 ? "mean of heads" : "head " + a.head);
+  h.title = maps.what + ", " + maps.layer_name + " " + std::to_string(a.layer) + ", " + (head < 0 ? "mean of heads" : "head " + a.head);
   h.x_label = maps.col_axis, h.y_label = maps.row_axis;
   h.x_ticks = maps.cols, h.y_ticks = maps.rows;
   h.colormap = "viridis";
