@@ -143,7 +143,7 @@ void run_neighbors(const NeighborArgs& a) {
   const size_t k = std::min(static_cast<size_t>(a.k), sims.size());
   std::partial_sort(sims.begin(), sims.begin() + static_cast<std::ptrdiff_t>(k), sims.end(),
                     [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
-  for (size_t i = 0; i < k; ++i) std::printf("%-20s %.4f\n", t.tok.label(sims[i].second).c_str(), sims[i].first);
+  for (size_t i = 0; i < k; ++i) std::printf("%s %.4f\n", pad_label(t.tok.label(sims[i].second), 20).c_str(), sims[i].first);
 }
 
 void add_plot_embeddings_command(CLI::App& plot) {

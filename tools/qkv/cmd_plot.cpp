@@ -19,6 +19,12 @@ void check_plot_path(const std::string& path) {
   }
 }
 
+std::string pad_label(const std::string& label, size_t width) {
+  size_t chars = 0;
+  for (unsigned char c : label) chars += (c & 0xC0) != 0x80;  // count UTF-8 lead bytes
+  return chars >= width ? label : label + std::string(width - chars, ' ');
+}
+
 namespace {
 
 struct LossArgs {

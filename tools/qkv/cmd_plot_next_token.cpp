@@ -44,7 +44,7 @@ void run(const Args& a) {
   for (const generate::TokenProb& c : generate::top_probs(logits.data<float>(), V, a.k, a.temperature)) {
     labels.push_back(tok.label(c.id));
     probs.push_back(c.p);
-    std::printf("%-16s %.4f\n", labels.back().c_str(), c.p);
+    std::printf("%s %.4f\n", pad_label(labels.back(), 16).c_str(), c.p);
   }
   std::string shown = a.prompt.size() > 40 ? "…" + a.prompt.substr(a.prompt.size() - 40) : a.prompt;
   char axis[64];
