@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <sstream>
 
 #include "qkv/core/error.h"
@@ -84,7 +85,10 @@ std::string valid_utf8(const std::string& s) {
 
 std::pair<double, double> text_size(const std::string& s, double size, bool bold) {
   // One measuring context for the process (Pango caches fonts per font map);
-  // it lives until exit on purpose.
+  // it lives until exit on purpose. A Pango context is not thread-safe, and
+  // plots may be drawn from several threads: one measurement at a time.
+  static std::mutex mu;
+  const std::lock_guard<std::mutex> lock(mu);
   static PangoContext* ctx = pango_font_map_create_context(pango_cairo_font_map_get_default());
   PangoLayout* layout = pango_layout_new(ctx);
   auto wh = set_text(layout, valid_utf8(s), size, bold);
