@@ -34,6 +34,7 @@ const std::map<std::string, std::set<std::string>> kMayUse = {
     {"generate", {"models"}},
     // pipelines: Hugging Face's pipeline tasks and embeddings on a model and its tokenizer.
     {"pipelines", {"models", "tokenizers", "data", "generate"}},
+    {"serve", {"pipelines", "generate", "tokenizers"}},  // the HTTP server: generation and encoders behind OpenAI's API
     // io: checkpoints are safetensors + JSON files; viz: the loss curve;
     // generate + metrics: evaluation decodes and scores (BLEU at checkpoints).
     {"train", {"models", "optim", "data", "io", "viz", "generate", "metrics"}},

@@ -37,6 +37,12 @@ std::vector<std::vector<int64_t>> generate(const models::Decoder& model,
                                            const GenerateOptions& opt, Generator& gen,
                                            const TokenCallback& on_token = nullptr);
 
+// Sequence `index`'s random stream in a run whose base draw is `base`
+// (generate() takes base = gen.next_u64(), sequence i uses stream i): what
+// lets another decoding loop (the server's continuous batch) draw exactly the
+// tokens `qkv generate --seed S` draws.
+Generator sequence_stream(uint64_t base, size_t index);
+
 // The left-padded batch of `prompts`: ids (B,T) (padding holds `pad_id`) and
 // mask (B,T), true at real tokens.
 models::DecodeInput left_pad(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id = 0);

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "qkv/core/rng.h"
@@ -23,10 +24,20 @@ struct SamplingOptions {
 // logits: V scores (any finite values, −∞ allowed). Returns a token id.
 int64_t sample_token(const float* logits, int64_t V, const SamplingOptions& opt, Generator& gen);
 
+// The model's log-probabilities (log-softmax of the raw logits, in double:
+// what OpenAI's and llama.cpp's `logprobs` report): of `token`, and of the
+// k most likely tokens, best first (ties → lower id) in `top` when k > 0.
+struct TokenLogprobs {
+  float logprob = 0.0f;
+  std::vector<std::pair<int64_t, float>> top;
+};
+TokenLogprobs token_logprobs(const float* logits, int64_t V, int64_t token, int64_t k);
+
 // The k most likely tokens of softmax(logits / temperature) (temperature 0
 // counts as 1: greedy decoding still has a distribution to show), most likely
-// first, ties by lower id; k is capped at V. The next-token view of
-// `qkv generate --show-probs` and `qkv plot next-token`.
+// first, ties by lower id; k is capped at V: token_logprobs of the scaled
+// logits, as probabilities. The next-token view of `qkv generate
+// --show-probs` and `qkv plot next-token`.
 struct TokenProb {
   int64_t id;
   double p;

@@ -40,6 +40,16 @@ struct DecodeState {
   int64_t batch() const { return ids.defined() ? ids.size(0) : 0; }
 };
 
+// Continuous batching (generate/continuous.h) on decoder-only states: the
+// rows of `from` join `into` below its rows, every part (ids, mask, cache)
+// left-padded to the longer of the two, so each row decodes as it did alone.
+// Both states must hold the whole context in their caches (no crop) and no
+// encoder memory; ValueError otherwise. An empty `into` becomes `from`.
+void join_states(DecodeState& into, DecodeState&& from);
+// Drops the leading columns that are padding in every row (after rows left
+// the batch), from ids, mask and cache alike; returns how many.
+int64_t drop_leading_padding(DecodeState& st);
+
 class Decoder {
  public:
   virtual ~Decoder() = default;

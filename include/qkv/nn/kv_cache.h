@@ -49,6 +49,16 @@ class KVCache {
   // [0, batch)); the batch becomes rows.size(). Beam search: keep, drop or
   // duplicate hypotheses. Cross-attention slots are not touched.
   void reorder(const std::vector<int64_t>& rows);
+  // Continuous batching (generate/continuous.h). The rows of `other` (a
+  // cache of self-attention slots only, like this one: same slots, width and
+  // capacity) are appended below this cache's rows; both sides are
+  // right-aligned to the longer length, the shorter side's leading positions
+  // zeroed (they are left padding, masked out, and must not hold NaN: masked
+  // attention multiplies them by 0).
+  void append_rows(const KVCache& other);
+  // Forgets the first n positions of every row: positions [n, len) become
+  // [0, len − n) (continuous batching drops left padding no row needs).
+  void drop_front(int64_t n);
   // Row i of every filled cross-attention slot becomes old row sentences[i]
   // (e.g. finished sentences leave; ValueError for a row out of range).
   void reorder_cross(const std::vector<int64_t>& sentences);

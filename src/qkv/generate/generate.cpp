@@ -19,15 +19,15 @@ void check_prompts(const models::Decoder& model, const std::vector<std::vector<i
   }
 }
 
+}  // namespace
+
 // Sequence i's own stream: splitmix64 of (base, i), so streams differ per index.
-Generator stream_for(uint64_t base, size_t i) {
+Generator sequence_stream(uint64_t base, size_t i) {
   uint64_t z = base + 0x9e3779b97f4a7c15ULL * (static_cast<uint64_t>(i) + 1);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return Generator(z ^ (z >> 31));
 }
-
-}  // namespace
 
 models::DecodeInput left_pad(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id) {
   const int64_t B = static_cast<int64_t>(prompts.size());
@@ -58,7 +58,7 @@ std::vector<std::vector<int64_t>> generate(const models::Decoder& model,
   const int64_t V = model.vocab_size();
   const uint64_t base = gen.next_u64();
   std::vector<Generator> streams;
-  for (size_t i = 0; i < B; ++i) streams.push_back(stream_for(base, i));
+  for (size_t i = 0; i < B; ++i) streams.push_back(sequence_stream(base, i));
   models::DecodeState st;
   st.use_cache = opt.use_cache;
   Tensor logits = model.start(st, left_pad(prompts));  // (B,V)

@@ -58,23 +58,34 @@ int64_t sample_token(const float* logits, int64_t V, const SamplingOptions& opt,
   return ids[p.size() - 1];
 }
 
-std::vector<TokenProb> top_probs(const float* logits, int64_t V, int64_t k, float temperature) {
-  const double t = temperature > 0 ? temperature : 1.0;
+TokenLogprobs token_logprobs(const float* logits, int64_t V, int64_t token, int64_t k) {
+  if (token < 0 || token >= V) throw ValueError("token_logprobs: token " + std::to_string(token) + " out of range");
   double mx = -INFINITY;
   for (int64_t i = 0; i < V; ++i) mx = std::max(mx, static_cast<double>(logits[i]));
-  std::vector<TokenProb> all(static_cast<size_t>(V));
-  double sum = 0;
-  for (int64_t i = 0; i < V; ++i) {
-    const double e = std::isfinite(mx) ? std::exp((logits[i] - mx) / t) : 0.0;  // all −∞: all zero
-    all[static_cast<size_t>(i)] = {i, e};
-    sum += e;
+  double total = 0;
+  for (int64_t i = 0; i < V; ++i) total += std::exp(static_cast<double>(logits[i]) - mx);
+  const double log_z = mx + std::log(total);  // log Σ exp(logits)
+  TokenLogprobs out;
+  out.logprob = static_cast<float>(logits[token] - log_z);
+  k = std::min(std::max<int64_t>(k, 0), V);
+  if (k > 0) {
+    std::vector<int64_t> ids(V);
+    std::iota(ids.begin(), ids.end(), 0);
+    std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int64_t a, int64_t b) {
+      return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+    });
+    for (int64_t i = 0; i < k; ++i) out.top.emplace_back(ids[i], static_cast<float>(logits[ids[i]] - log_z));
   }
-  for (TokenProb& tp : all) tp.p = sum > 0 ? tp.p / sum : 0.0;
-  const size_t n = static_cast<size_t>(std::clamp<int64_t>(k, 0, V));
-  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
-                    [](const TokenProb& a, const TokenProb& b) { return a.p > b.p || (a.p == b.p && a.id < b.id); });
-  all.resize(n);
-  return all;
+  return out;
+}
+
+std::vector<TokenProb> top_probs(const float* logits, int64_t V, int64_t k, float temperature) {
+  const float t = temperature > 0 ? temperature : 1.0f;
+  std::vector<float> scaled(logits, logits + V);
+  for (float& x : scaled) x /= t;
+  std::vector<TokenProb> out;
+  for (const auto& [id, lp] : token_logprobs(scaled.data(), V, 0, k).top) out.push_back({id, std::exp(static_cast<double>(lp))});
+  return out;
 }
 
 }  // namespace qkv::generate

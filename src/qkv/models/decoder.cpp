@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
+
+#include "qkv/ops/ops.h"
 
 namespace qkv::models {
 
@@ -38,6 +41,63 @@ void Decoder::reorder(DecodeState& st, const std::vector<int64_t>& rows) const {
     if (st.use_cache && st.cache.num_layers() > 0) st.cache.reorder_cross(used);
   }
   st.source_rows = std::move(src);
+}
+
+namespace {
+void check_joinable(const DecodeState& st, const char* which) {
+  if (st.memory.defined() || st.source_mask.defined())
+    throw ValueError(std::string("join_states: the ") + which + " state has encoder memory (encoder–decoder "
+                     "models decode in batches of their own)");
+  if (st.use_cache && st.cache.length() != st.ids.size(1))
+    throw ValueError(std::string("join_states: the ") + which + " state's cache holds " +
+                     std::to_string(st.cache.length()) + " of its " + std::to_string(st.ids.size(1)) +
+                     " positions (cropped past the context length)");
+}
+
+// (B,T) → (B,L): `t` right-aligned after L − T zero columns (pad id 0, mask false).
+Tensor left_pad_columns(const Tensor& t, int64_t L) {
+  const int64_t B = t.size(0), T = t.size(1);
+  return T == L ? t : cat({zeros({B, L - T}, t.dtype()), t}, 1);
+}
+}  // namespace
+
+void join_states(DecodeState& into, DecodeState&& from) {
+  if (from.batch() == 0) return;
+  if (into.batch() == 0) {
+    into = std::move(from);
+    return;
+  }
+  if (into.use_cache != from.use_cache) throw ValueError("join_states: one state uses a cache, the other not");
+  check_joinable(into, "running");
+  check_joinable(from, "joining");
+  const int64_t L = std::max(into.ids.size(1), from.ids.size(1));
+  if (into.use_cache) into.cache.append_rows(from.cache);  // validates before anything else changes
+  into.ids = cat({left_pad_columns(into.ids, L), left_pad_columns(from.ids, L)}, 0);
+  into.mask = cat({left_pad_columns(into.mask, L), left_pad_columns(from.mask, L)}, 0);
+}
+
+int64_t drop_leading_padding(DecodeState& st) {
+  if (st.batch() == 0) return 0;
+  const int64_t B = st.ids.size(0), L = st.ids.size(1);
+  const std::vector<int64_t> m = st.mask.to_int_vector();
+  int64_t first = L;  // the first column any row uses
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < first; ++t)
+      if (m[b * L + t] != 0) {
+        first = t;
+        break;
+      }
+  const int64_t n = std::min(first, L - 1);  // keep one column: a state is never empty
+  if (n <= 0) return 0;
+  if (st.use_cache) {
+    if (st.cache.length() != L)
+      throw ValueError("drop_leading_padding: the cache holds " + std::to_string(st.cache.length()) + " of " +
+                       std::to_string(L) + " positions");
+    st.cache.drop_front(n);
+  }
+  st.ids = st.ids.narrow(1, n, L - n).contiguous();
+  st.mask = st.mask.narrow(1, n, L - n).contiguous();
+  return n;
 }
 
 }  // namespace qkv::models

@@ -1,7 +1,9 @@
 // KVCache: preallocated per-layer key/value rows (see qkv/nn/kv_cache.h).
 #include "qkv/nn/kv_cache.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 
 #include "qkv/autograd/autograd.h"
 
@@ -28,6 +30,28 @@ Tensor take_rows(const Tensor& t, const std::vector<int64_t>& rows) {
   }
   return out;
 }
+
+namespace {
+// Rows `rows` of a (B,capacity,C) slot with only positions [0, len) copied:
+// the rest is never read before append() overwrites it.
+Tensor take_filled_rows(const Tensor& t, const std::vector<int64_t>& rows, int64_t len) {
+  NoGradGuard ng;
+  Tensor out = Tensor::empty({static_cast<int64_t>(rows.size()), t.size(1), t.size(2)}, t.dtype());
+  if (len > 0)
+    for (size_t b = 0; b < rows.size(); ++b)
+      out.select(0, static_cast<int64_t>(b)).narrow(0, 0, len).copy_(t.select(0, rows[b]).narrow(0, 0, len));
+  return out;
+}
+
+// Copies rows [0,B) of `from` (positions [0,len)) into rows [row0, row0+B) of
+// `to`, right-aligned at L: positions [L−len, L) ← [0, len), [0, L−len) ← 0.
+void place_right_aligned(Tensor& to, int64_t row0, const Tensor& from, int64_t len, int64_t L) {
+  const int64_t B = from.size(0);
+  Tensor dst = to.narrow(0, row0, B);
+  if (L > len) dst.narrow(1, 0, L - len).fill_(0.0f);
+  if (len > 0) dst.narrow(1, L - len, len).copy_(from.narrow(1, 0, len));
+}
+}  // namespace
 
 void LayerKV::append(const Tensor& k_new, const Tensor& v_new) {
   if (!k.defined()) throw ValueError("KVCache: this slot was not allocated (a cross-attention slot?)");
@@ -77,10 +101,52 @@ void KVCache::reorder(const std::vector<int64_t>& rows) {
                        std::to_string(batch_));
   for (int64_t i = 0; i < n_self_; ++i) {
     LayerKV& l = layers_[static_cast<size_t>(i)];
-    l.k = take_rows(l.k, rows);
-    l.v = take_rows(l.v, rows);
+    l.k = take_filled_rows(l.k, rows, l.len);
+    l.v = take_filled_rows(l.v, rows, l.len);
   }
   batch_ = static_cast<int64_t>(rows.size());
+}
+
+void KVCache::append_rows(const KVCache& other) {
+  const auto bad = [](const std::string& why) { throw ValueError("KVCache::append_rows: " + why); };
+  if (n_self_ != num_layers() || other.n_self_ != other.num_layers()) bad("caches with cross-attention slots cannot join");
+  if (other.num_layers() != num_layers() || other.capacity_ != capacity_)
+    bad("the caches differ (" + std::to_string(num_layers()) + " vs " + std::to_string(other.num_layers()) +
+        " slots, capacity " + std::to_string(capacity_) + " vs " + std::to_string(other.capacity_) + ")");
+  NoGradGuard ng;
+  const int64_t L = std::max(length(), other.length()), B = batch_ + other.batch_;
+  for (int64_t i = 0; i < n_self_; ++i) {
+    LayerKV& a = layers_[static_cast<size_t>(i)];
+    const LayerKV& b = other.layers_[static_cast<size_t>(i)];
+    if (a.k.size(2) != b.k.size(2))
+      bad("slot " + std::to_string(i) + " widths differ (" + std::to_string(a.k.size(2)) + " vs " +
+          std::to_string(b.k.size(2)) + ")");
+    for (auto [mine, theirs] : {std::pair<Tensor*, const Tensor*>{&a.k, &b.k}, {&a.v, &b.v}}) {
+      Tensor joined = Tensor::empty({B, capacity_, mine->size(2)}, mine->dtype());
+      place_right_aligned(joined, 0, *mine, a.len, L);
+      place_right_aligned(joined, batch_, *theirs, b.len, L);
+      *mine = joined;
+    }
+    a.len = L;
+  }
+  batch_ = B;
+}
+
+void KVCache::drop_front(int64_t n) {
+  if (n < 0 || n > length())
+    throw ValueError("KVCache::drop_front: " + std::to_string(n) + " positions out of range for length " +
+                     std::to_string(length()));
+  if (n == 0) return;
+  NoGradGuard ng;
+  for (int64_t i = 0; i < n_self_; ++i) {
+    LayerKV& l = layers_[static_cast<size_t>(i)];
+    for (Tensor* t : {&l.k, &l.v}) {
+      Tensor shifted = Tensor::empty(t->shape(), t->dtype());
+      shifted.narrow(1, 0, l.len - n).copy_(t->narrow(1, n, l.len - n));
+      *t = shifted;
+    }
+    l.len -= n;
+  }
 }
 
 void KVCache::reorder_cross(const std::vector<int64_t>& sentences) {
