@@ -1,96 +1,260 @@
-// viz/: PNG encoding, heatmaps, line plots, the positional-encoding table and
-// the `qkv plot pe` command.
+// viz/: rendering (Cairo + Pango; PNG, SVG, PDF by extension), heatmaps,
+// grids, line and loss plots, bar charts, scatters, the positional-encoding
+// table and `qkv plot pe`. Plots are checked by structure: the PNG decodes at
+// its stated size with ink where the data, axes and labels go; the SVG's text
+// layer holds the labels (Korean and a leading-space token included).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "io/io_test_util.h"
 #include "qkv/core/error.h"
 #include "qkv/core/tensor.h"
-#include "qkv/viz/canvas.h"
 #include "qkv/nn/positional.h"
 #include "qkv/viz/viz.h"
-#include "viz/png_reader.h"
+#include "viz/image_check.h"
 
 using qkv::Tensor;
 using qkv::testing::expect_error;
+using qkv::testing::read_png;
 using qkv::testing::ScratchDir;
+using qkv::testing::svg_text_layer;
 
 namespace {
-qkv::testing::Png read_png(const std::string& path) { return qkv::testing::decode_png(qkv::testing::read_bytes(path)); }
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool in_layer(const std::vector<std::string>& layer, const std::string& label) {
+  return std::find(layer.begin(), layer.end(), label) != layer.end();
+}
+std::string layer_str(const std::vector<std::string>& layer) {
+  std::string s;
+  for (const auto& t : layer) s += "[" + t + "] ";
+  return s;
+}
 }  // namespace
 
-TEST(VizPng, ChecksumsMatchKnownValues) {
-  const auto* s = reinterpret_cast<const uint8_t*>("123456789");
-  EXPECT_EQ(qkv::viz::crc32(s, 9), 0xCBF43926u);  // the CRC-32 check value
-  const auto* w = reinterpret_cast<const uint8_t*>("Wikipedia");
-  EXPECT_EQ(qkv::viz::adler32(w, 9), 0x11E60398u);
+TEST(VizFormat, ChosenByTheExtension) {
+  using qkv::viz::Format;
+  EXPECT_EQ(qkv::viz::format_of("a.png"), Format::Png);
+  EXPECT_EQ(qkv::viz::format_of("dir.v2/A.SVG"), Format::Svg);
+  EXPECT_EQ(qkv::viz::format_of("x.Pdf"), Format::Pdf);
+  expect_error<qkv::ValueError>([] { qkv::viz::format_of("out/a.jpg"); }, {"out/a.jpg", "unknown extension '.jpg'"});
+  expect_error<qkv::ValueError>([] { qkv::viz::format_of("dir.png/noext"); }, {"unknown extension ''"});
+  ScratchDir d;
+  expect_error<qkv::IOError>([&] { qkv::viz::check_output(d.file("missing/a.png")); },
+                             {"cannot write", "missing/a.png", "no such folder"});
+  EXPECT_NO_THROW(qkv::viz::check_output(d.file("a.pdf")));
 }
 
-TEST(VizPng, RoundTripsPixelsAcrossManyStoredBlocks) {
+// One figure, three formats: the same heatmap as PNG (decoded by Cairo), SVG
+// (text layer) and PDF (a PDF header), and nothing else left in the folder.
+TEST(VizHeatmap, OneCodePathThreeFormats) {
   ScratchDir d;
-  const int w = 300, h = 250;  // > 65535 bytes of scanlines: several deflate blocks
-  std::vector<uint8_t> rgb(w * h * 3);
-  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(i * 7 + i / 3);
-  qkv::viz::write_png(d.file("a.png"), w, h, rgb);
-  auto png = read_png(d.file("a.png"));
-  EXPECT_EQ(png.width, w);
-  EXPECT_EQ(png.height, h);
-  EXPECT_EQ(png.rgb, rgb);
-  EXPECT_EQ(d.entries(), std::vector<std::string>{"a.png"});
+  qkv::viz::HeatmapOptions opt;
+  opt.title = "attention";
+  opt.x_ticks = {"␣But", "한국어", "東京", "é"};
+  opt.y_ticks = opt.x_ticks;
+  opt.x_label = "key";
+  opt.y_label = "query";
+  opt.colormap = "viridis";
+  opt.cell_px = 30;
+  const Tensor v = qkv::tensor({0.0f, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f, 1.0f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f}, {4, 4});
+  for (const char* name : {"h.png", "h.svg", "h.pdf"}) qkv::viz::heatmap(d.file(name), v, opt);
+  EXPECT_EQ(d.entries(), (std::vector<std::string>{"h.pdf", "h.png", "h.svg"}));
+  auto png = read_png(d.file("h.png"));
+  ASSERT_GT(png.width, 4 * 30);
+  ASSERT_GT(png.height, 4 * 30);
+  EXPECT_TRUE(png.has(0x440154) && png.has(0xfde725)) << "viridis ends (cells 0.0 and 1.0)";
+  EXPECT_GT(png.ink(0, 0, png.width, 25), 0.01) << "the title";
+  EXPECT_GT(png.ink(0, 0, 25, png.height), 0.005) << "the y label";
+  EXPECT_GT(png.ink(0, png.height - 60, png.width, png.height), 0.01) << "x tick labels";
+  const std::string svg = qkv::testing::read_bytes(d.file("h.svg"));
+  EXPECT_TRUE(contains(svg, "<svg"));
+  const auto layer = svg_text_layer(svg);
+  for (const char* label : {"attention", "␣But", "한국어", "東京", "é", "key", "query"})
+    EXPECT_TRUE(in_layer(layer, label)) << label << " not in " << layer_str(layer);
+  EXPECT_EQ(qkv::testing::read_bytes(d.file("h.pdf")).substr(0, 5), "%PDF-");
 }
 
-TEST(VizPng, PythonZlibDecodesOurPng) {
-  if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "/usr/bin/python3 not found";
+// The glyphs are really drawn: a Korean label inks its place in the PNG.
+TEST(VizHeatmap, NonLatinLabelsAreDrawn) {
   ScratchDir d;
-  std::vector<uint8_t> rgb(3 * 2 * 3);
-  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(40 * i);
-  qkv::viz::write_png(d.file("p.png"), 3, 2, rgb);
-  std::string py =
-      "import struct,sys,zlib\n"
-      "b=open(sys.argv[1],'rb').read(); p=8; z=b''\n"
-      "while p<len(b):\n"
-      "  n,=struct.unpack('>I',b[p:p+4]); t=b[p+4:p+8]\n"
-      "  assert zlib.crc32(b[p+4:p+8+n])==struct.unpack('>I',b[p+8+n:p+12+n])[0], t\n"
-      "  z+=b[p+8:p+8+n] if t==b'IDAT' else b''; p+=12+n\n"
-      "px=bytes((40*i)&255 for i in range(18))\n"
-      "raw=zlib.decompress(z); assert raw==b'\\0'+px[:9]+b'\\0'+px[9:], raw\n"
-      "print('ok', len(raw))\n";
-  qkv::testing::write_bytes(d.file("check.py"), py);
-  auto r = qkv::testing::shell("/usr/bin/python3 " + d.file("check.py") + " " + d.file("p.png"));
-  EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_TRUE(contains(r.out, "ok 20")) << r.out;
+  qkv::viz::HeatmapOptions opt;
+  opt.cell_px = 40;
+  opt.colorbar = false;
+  const Tensor v = qkv::tensor({0.5f}, {1, 1});
+  opt.y_ticks = {"한국어東京"};
+  qkv::viz::heatmap(d.file("k.png"), v, opt);
+  opt.y_ticks = {"x"};
+  qkv::viz::heatmap(d.file("x.png"), v, opt);
+  auto k = read_png(d.file("k.png")), x = read_png(d.file("x.png"));
+  EXPECT_GT(k.width, x.width + 30) << "five CJK glyphs are wider than one x";
+  EXPECT_GT(k.ink(0, 0, k.width - 45, k.height), 0.03);
 }
 
-TEST(VizPng, BadInputs) {
+TEST(VizHeatmap, DivergingColormapAndManyLabels) {
   ScratchDir d;
-  expect_error<qkv::ValueError>([&] { qkv::viz::write_png(d.file("a.png"), 0, 5, {}); }, {"0x5"});
-  expect_error<qkv::ValueError>([&] { qkv::viz::write_png(d.file("a.png"), 2, 2, std::vector<uint8_t>(5)); },
-                                {"needs 12 bytes", "got 5"});
-  expect_error<qkv::IOError>([&] { qkv::viz::write_png(d.file("no/dir/a.png"), 1, 1, {0, 0, 0}); },
-                             {"cannot write", "no/dir/a.png"});
+  qkv::viz::HeatmapOptions opt;
+  opt.cell_px = 20;
+  qkv::viz::heatmap(d.file("h.png"), qkv::tensor({-1.0f, 0.0f, 1.0f, 0.0f}, {2, 2}), opt);
+  auto png = read_png(d.file("h.png"));
+  EXPECT_TRUE(png.has(0x053061) && png.has(0x67001f) && png.has(0xf7f7f7)) << "blue, red, white cells";
+  // Many token labels on narrow cells: labels thinned and rotated, still drawn.
+  std::vector<std::string> toks(64, "token");
+  opt.cell_px = 0;
+  opt.x_ticks = toks;
+  opt.y_ticks = toks;
+  qkv::viz::heatmap(d.file("big.png"), qkv::nn::SinusoidalPositionalEncoding(64, 64).forward(64).contiguous(), opt);
+  EXPECT_GT(read_png(d.file("big.png")).width, 64);
+  // NaN cells are drawn (grey), not rejected.
+  qkv::viz::heatmap(d.file("nan.png"), qkv::tensor({NAN, 1.0f}, {1, 2}), {});
+  EXPECT_TRUE(read_png(d.file("nan.png")).has(0xa0a0a0));
+}
+
+TEST(VizHeatmap, BadInputsWriteNothing) {
+  ScratchDir d;
+  qkv::viz::HeatmapOptions opt;
+  expect_error<qkv::ShapeError>([&] { qkv::viz::heatmap(d.file("a.png"), qkv::tensor({1, 2, 3}), opt); }, {"2-D"});
+  expect_error<qkv::ValueError>([&] { qkv::viz::heatmap(d.file("a.svg"), Tensor::empty({0, 3}), opt); }, {"empty"});
+  opt.x_ticks = {"a"};
+  expect_error<qkv::ValueError>([&] { qkv::viz::heatmap(d.file("a.png"), qkv::tensor({1, 2}, {1, 2}), opt); },
+                                {"1 x_ticks for 2 columns"});
+  opt.x_ticks.clear();
+  opt.colormap = "jet";
+  expect_error<qkv::ValueError>([&] { qkv::viz::heatmap(d.file("a.png"), qkv::tensor({1, 2}, {1, 2}), opt); },
+                                {"unknown colormap 'jet'"});
+  opt.colormap = "auto";
+  expect_error<qkv::IOError>([&] { qkv::viz::heatmap(d.file("x/a.png"), qkv::tensor({1, 2}, {1, 2}), opt); },
+                             {"cannot write", "x/a.png"});
+  expect_error<qkv::ValueError>([&] { qkv::viz::heatmap(d.file("a.gif"), qkv::tensor({1, 2}, {1, 2}), opt); },
+                                {"a.gif", "unknown extension '.gif'"});
   EXPECT_TRUE(d.entries().empty());
 }
 
-TEST(VizFont, GlyphsAreDistinctAndWellFormed) {
-  using namespace qkv::viz::detail;
-  const uint8_t* a = glyph('A');
-  EXPECT_EQ(a[0], 0b01110);
-  EXPECT_EQ(a[3], 0b11111);
-  for (int c = 33; c < 127; ++c) {
-    const uint8_t* g = glyph(static_cast<unsigned char>(c));
-    int ink = 0;
-    for (int r = 0; r < kGlyphH; ++r) ink += __builtin_popcount(g[r]);
-    EXPECT_GT(ink, 0) << "glyph '" << char(c) << "' is blank";
-    for (int c2 = 33; c2 < c; ++c2)
-      EXPECT_NE(std::memcmp(g, glyph(static_cast<unsigned char>(c2)), kGlyphH), 0)
-          << "'" << char(c) << "' and '" << char(c2) << "' look the same";
+TEST(VizGrid, LayersByHeadsWithOneScale) {
+  ScratchDir d;
+  std::vector<float> v(2 * 3 * 4 * 4);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i % 7) / 6.0f;
+  qkv::viz::GridOptions opt;
+  opt.title = "all heads";
+  opt.x_ticks = opt.y_ticks = {"␣But", "한국어", "↵", "x"};
+  opt.row_names = {"layer 0", "layer 1"};
+  opt.col_names = {"head 0", "head 1", "head 2"};
+  const Tensor t = qkv::tensor(v, {2, 3, 4, 4});
+  qkv::viz::heatmap_grid(d.file("g.png"), t, opt);
+  qkv::viz::heatmap_grid(d.file("g.svg"), t, opt);
+  auto png = read_png(d.file("g.png"));
+  EXPECT_GT(png.width, 3 * 4 * 4);
+  EXPECT_TRUE(png.has(0x440154) && png.has(0xfde725));
+  const auto layer = svg_text_layer(qkv::testing::read_bytes(d.file("g.svg")));
+  for (const char* label : {"all heads", "layer 1", "head 2", "␣But", "한국어", "↵"})
+    EXPECT_TRUE(in_layer(layer, label)) << label << " not in " << layer_str(layer);
+  expect_error<qkv::ShapeError>([&] { qkv::viz::heatmap_grid(d.file("b.png"), qkv::tensor({1, 2}, {1, 2}), opt); },
+                                {"4-D"});
+  opt.row_names = {"one"};
+  expect_error<qkv::ValueError>([&] { qkv::viz::heatmap_grid(d.file("b.png"), t, opt); }, {"1 row_names for 2"});
+  EXPECT_EQ(d.entries(), (std::vector<std::string>{"g.png", "g.svg"}));
+}
+
+TEST(VizLinePlot, CurvesAxesAndLegend) {
+  ScratchDir d;
+  qkv::viz::Series train{"train", {}, {}}, val{"val", {}, {}};
+  for (int i = 0; i <= 100; ++i) {
+    train.x.push_back(i * 10);
+    train.y.push_back(4.0 * std::exp(-i / 30.0) + 1.0);
   }
-  EXPECT_EQ(glyph_count("héllo"), 5);  // é is one (unknown) glyph
-  EXPECT_EQ(text_width("ab"), 11);
+  for (int i = 0; i <= 100; i += 20) {
+    val.x.push_back(i * 10);
+    val.y.push_back(4.0 * std::exp(-i / 30.0) + 1.2);
+  }
+  val.y[2] = NAN;  // skipped, not fatal
+  qkv::viz::line_plot(d.file("l.svg"), {train, val}, {"loss", "step", "loss"});
+  const auto layer = svg_text_layer(qkv::testing::read_bytes(d.file("l.svg")));
+  for (const char* label : {"train", "val", "1000", "step", "loss"})
+    EXPECT_TRUE(in_layer(layer, label)) << label << " not in " << layer_str(layer);
+  qkv::viz::line_plot(d.file("l.png"), {train, val}, {"loss", "step", "loss"});
+  auto png = read_png(d.file("l.png"));
+  EXPECT_EQ(png.width, 800);
+  EXPECT_EQ(png.height, 500);
+  EXPECT_TRUE(png.has(0x1f77b4) && png.has(0xff7f0e)) << "blue and orange series";
+  qkv::viz::line_plot(d.file("one.png"), {{"x", {5}, {2.0}}}, {});  // one point, constant: still a plot
+  EXPECT_EQ(read_png(d.file("one.png")).width, 800);
+  expect_error<qkv::ValueError>([&] { qkv::viz::line_plot(d.file("a.svg"), {{"train", {1, 2}, {1}}}, {}); },
+                                {"'train'", "2 x values and 1 y values"});
+  expect_error<qkv::ValueError>([&] { qkv::viz::line_plot(d.file("a.png"), {{"t", {1}, {NAN}}}, {}); },
+                                {"no series has a finite point"});
+  EXPECT_EQ(d.entries(), (std::vector<std::string>{"l.png", "l.svg", "one.png"}));
+}
+
+TEST(VizLossPlot, SmoothedStepsEvalsAndLearningRate) {
+  EXPECT_EQ(qkv::viz::smooth_ema({1, 1, 1}, 0.9), (std::vector<double>{1, 1, 1}));  // bias-corrected: no ramp from 0
+  const auto s = qkv::viz::smooth_ema({0, 10, NAN, 10}, 0.5);
+  EXPECT_DOUBLE_EQ(s[0], 0);
+  EXPECT_DOUBLE_EQ(s[1], 5 / 0.75);
+  EXPECT_DOUBLE_EQ(s[2], s[1]);  // NaN skipped
+  EXPECT_DOUBLE_EQ(s[3], 7.5 / 0.875);
+  EXPECT_TRUE(std::isnan(qkv::viz::smooth_ema({NAN, 1}, 0.5)[0]));
+
+  ScratchDir d;
+  auto run = [](const std::string& name, double off) {
+    qkv::viz::LossCurve r{name, {}, {}, {}, {}, {}, {}};
+    for (int i = 0; i < 200; ++i) {
+      r.step.push_back(i);
+      r.loss.push_back(3 * std::exp(-i / 60.0) + off + 0.3 * std::sin(i * 1.7));
+      r.lr.push_back(i < 20 ? 1e-3 * i / 20 : 1e-3);
+    }
+    for (int i = 0; i <= 200; i += 50) {
+      r.eval_step.push_back(i);
+      r.eval_train.push_back(3 * std::exp(-i / 60.0) + off);
+      r.eval_val.push_back(3 * std::exp(-i / 60.0) + off + 0.2);
+    }
+    return r;
+  };
+  qkv::viz::loss_plot(d.file("loss.png"), {run("base", 1), run("rope", 0.8)}, "loss");
+  auto png = read_png(d.file("loss.png"));
+  EXPECT_EQ(png.width, 900);
+  EXPECT_TRUE(png.has(0x1f77b4) && png.has(0xff7f0e)) << "both runs' smoothed lines";
+  EXPECT_GT(png.ink(png.width - 60, 100, png.width, png.height - 100), 0.01) << "the learning-rate axis";
+  qkv::viz::loss_plot(d.file("loss.svg"), {run("base", 1), run("rope", 0.8)}, "loss");
+  const auto layer = svg_text_layer(qkv::testing::read_bytes(d.file("loss.svg")));
+  for (const char* label : {"learning rate", "base train loss (EMA)", "rope eval: val", "step"})
+    EXPECT_TRUE(in_layer(layer, label)) << label << " not in " << layer_str(layer);
+  // An old run: evaluations only, no per-step curve and no learning rate.
+  qkv::viz::LossCurve old{"old", {}, {}, {}, {0, 100}, {4, 2}, {4.1, 2.2}};
+  qkv::viz::loss_plot(d.file("old.png"), {old}, "");
+  EXPECT_EQ(read_png(d.file("old.png")).width, 900);
+  expect_error<qkv::ValueError>([&] { qkv::viz::loss_plot(d.file("e.png"), {}, ""); }, {"no run has a finite loss"});
+  expect_error<qkv::ValueError>([&] { qkv::viz::loss_plot(d.file("e.png"), {old}, "", 1.0); }, {"smoothing"});
+  EXPECT_EQ(d.entries(), (std::vector<std::string>{"loss.png", "loss.svg", "old.png"}));
+}
+
+TEST(VizBarChart, NextTokenBars) {
+  ScratchDir d;
+  const std::vector<std::string> labels{"␣the", "␣a", "↵", "한"};
+  qkv::viz::bar_chart(d.file("b.svg"), labels, {0.5, 0.3, 0.15, 0.05}, {"next token after 'x'", "probability", 0});
+  const auto layer = svg_text_layer(qkv::testing::read_bytes(d.file("b.svg")));
+  for (const char* label : {"␣the", "↵", "한", "0.500", "probability"})
+    EXPECT_TRUE(in_layer(layer, label)) << label << " not in " << layer_str(layer);
+  qkv::viz::bar_chart(d.file("b.png"), labels, {0.5, 0.3, 0.15, 0.05}, {"", "", 0});
+  auto png = read_png(d.file("b.png"));
+  EXPECT_TRUE(png.has(0xff7f0e) && png.has(0x1f77b4)) << "the highlighted bar and the others";
+  expect_error<qkv::ValueError>([&] { qkv::viz::bar_chart(d.file("e.png"), {"a"}, {0.1, 0.2}, {}); },
+                                {"1 labels for 2 values"});
+  expect_error<qkv::ValueError>([&] { qkv::viz::bar_chart(d.file("e.png"), {"a"}, {-1}, {}); }, {"'a'", ">= 0"});
+  EXPECT_EQ(d.entries(), (std::vector<std::string>{"b.png", "b.svg"}));
+}
+
+TEST(VizScatter, LabelledPoints) {
+  ScratchDir d;
+  qkv::viz::scatter(d.file("s.svg"), {0, 1, 2}, {0, 1, 0}, {"king", "queen", "왕"}, {"embeddings", "PC 1", "PC 2"});
+  const auto layer = svg_text_layer(qkv::testing::read_bytes(d.file("s.svg")));
+  for (const char* label : {"king", "queen", "왕", "PC 1"})
+    EXPECT_TRUE(in_layer(layer, label)) << label << " not in " << layer_str(layer);
+  expect_error<qkv::ValueError>([&] { qkv::viz::scatter(d.file("e.png"), {0, NAN}, {0, 1}, {"a", "b"}, {}); },
+                                {"point 1 ('b') is not finite"});
+  EXPECT_EQ(d.entries(), std::vector<std::string>{"s.svg"});
 }
 
 TEST(VizPe, TableMatchesTheFormula) {  // the table `qkv plot pe` draws (nn's, Vaswani et al. §3.5)
@@ -105,123 +269,6 @@ TEST(VizPe, TableMatchesTheFormula) {  // the table `qkv plot pe` draws (nn's, V
   EXPECT_EQ(qkv::nn::SinusoidalPositionalEncoding(5, 3).forward(3).shape(), (qkv::Shape{3, 5}));  // odd d works
   EXPECT_THROW(qkv::nn::SinusoidalPositionalEncoding(4, 0), qkv::ValueError);
   EXPECT_THROW(qkv::nn::SinusoidalPositionalEncoding(-1, 4), qkv::ValueError);
-}
-
-TEST(VizHeatmap, PngCellsUseTheColormap) {
-  ScratchDir d;
-  // Two rows: a negative and a positive cell -> diverging map (blue, red).
-  Tensor v = qkv::tensor({-1.0f, 0.0f, 1.0f, 0.0f}, {2, 2});
-  qkv::viz::HeatmapOptions opt;
-  opt.cell_px = 20;
-  opt.title = "T";
-  qkv::viz::heatmap_png(d.file("h.png"), v, opt);
-  auto png = read_png(d.file("h.png"));
-  // Find the map: scan the middle of the image for the blue (-1) cell.
-  bool blue = false, red = false, white = false;
-  for (int y = 0; y < png.height; ++y)
-    for (int x = 0; x < png.width; ++x) {
-      const uint8_t* c = png.at(x, y);
-      blue |= c[0] == 5 && c[1] == 48 && c[2] == 97;
-      red |= c[0] == 103 && c[1] == 0 && c[2] == 31;
-      white |= c[0] == 247 && c[1] == 247 && c[2] == 247;
-    }
-  EXPECT_TRUE(blue && red && white);
-  opt.colormap = "viridis";
-  qkv::viz::heatmap_png(d.file("v.png"), qkv::tensor({0.0f, 1.0f}, {1, 2}), opt);
-  auto vp = read_png(d.file("v.png"));
-  bool lo = false, hi = false;
-  for (size_t i = 0; i + 2 < vp.rgb.size(); i += 3) {
-    lo |= vp.rgb[i] == 68 && vp.rgb[i + 1] == 1 && vp.rgb[i + 2] == 84;
-    hi |= vp.rgb[i] == 253 && vp.rgb[i + 1] == 231 && vp.rgb[i + 2] == 37;
-  }
-  EXPECT_TRUE(lo && hi);
-}
-
-TEST(VizHeatmap, SvgHasCellsAndEscapedTokenLabels) {
-  ScratchDir d;
-  qkv::viz::HeatmapOptions opt;
-  opt.title = "attn <layer 0>";
-  opt.x_ticks = {"<bos>", "a&b"};
-  opt.y_ticks = {"q1", "q2"};
-  qkv::viz::heatmap_svg(d.file("h.svg"), qkv::tensor({0.1f, 0.9f, 0.5f, 0.5f}, {2, 2}), opt);
-  std::string s = qkv::testing::read_bytes(d.file("h.svg"));
-  EXPECT_TRUE(contains(s, "<svg")) << s;
-  EXPECT_TRUE(contains(s, "attn &lt;layer 0&gt;"));
-  EXPECT_TRUE(contains(s, "&lt;bos&gt;"));
-  EXPECT_TRUE(contains(s, "a&amp;b"));
-  EXPECT_TRUE(contains(s, "</svg>"));
-  // Many token labels on narrow cells: still renders (labels thinned/rotated).
-  std::vector<std::string> toks(64, "token");
-  opt.x_ticks = toks;
-  opt.y_ticks = toks;
-  Tensor big = qkv::nn::SinusoidalPositionalEncoding(64, 64).forward(64).contiguous();
-  qkv::viz::heatmap_png(d.file("big.png"), big, opt);
-  EXPECT_GT(read_png(d.file("big.png")).width, 64);
-}
-
-TEST(VizHeatmap, BadInputs) {
-  ScratchDir d;
-  qkv::viz::HeatmapOptions opt;
-  expect_error<qkv::ShapeError>([&] { qkv::viz::heatmap_png(d.file("a.png"), qkv::tensor({1, 2, 3}), opt); },
-                                {"2-D"});
-  expect_error<qkv::ValueError>([&] { qkv::viz::heatmap_svg(d.file("a.svg"), Tensor::empty({0, 3}), opt); },
-                                {"empty"});
-  opt.x_ticks = {"a"};
-  expect_error<qkv::ValueError>([&] { qkv::viz::heatmap_png(d.file("a.png"), qkv::tensor({1, 2}, {1, 2}), opt); },
-                                {"1 x_ticks for 2 columns"});
-  opt.x_ticks.clear();
-  opt.colormap = "jet";
-  expect_error<qkv::ValueError>([&] { qkv::viz::heatmap_png(d.file("a.png"), qkv::tensor({1, 2}, {1, 2}), opt); },
-                                {"unknown colormap 'jet'"});
-  opt.colormap = "auto";
-  expect_error<qkv::IOError>([&] { qkv::viz::heatmap_png(d.file("x/a.png"), qkv::tensor({1, 2}, {1, 2}), opt); },
-                             {"cannot write"});
-  EXPECT_TRUE(d.entries().empty());
-  // NaN cells are drawn (grey), not rejected.
-  qkv::viz::heatmap_png(d.file("nan.png"), qkv::tensor({NAN, 1.0f}, {1, 2}), opt);
-  EXPECT_NO_THROW(read_png(d.file("nan.png")));
-}
-
-TEST(VizLinePlot, SvgAndPngLossCurves) {
-  ScratchDir d;
-  qkv::viz::Series train{"train", {}, {}}, val{"val", {}, {}};
-  for (int i = 0; i <= 100; ++i) {
-    train.x.push_back(i * 10);
-    train.y.push_back(4.0 * std::exp(-i / 30.0) + 1.0);
-  }
-  for (int i = 0; i <= 100; i += 20) {
-    val.x.push_back(i * 10);
-    val.y.push_back(4.0 * std::exp(-i / 30.0) + 1.2);
-  }
-  val.y[2] = NAN;  // skipped, not fatal
-  qkv::viz::line_plot_svg(d.file("loss.svg"), {train, val}, "loss", "step", "loss");
-  std::string s = qkv::testing::read_bytes(d.file("loss.svg"));
-  EXPECT_TRUE(contains(s, "<polyline"));
-  EXPECT_TRUE(contains(s, ">train</text>"));
-  EXPECT_TRUE(contains(s, ">val</text>"));
-  EXPECT_TRUE(contains(s, ">1000</text>"));  // x tick at the last step
-  qkv::viz::line_plot_png(d.file("loss.png"), {train, val}, "loss", "step", "loss");
-  auto png = read_png(d.file("loss.png"));
-  bool blue = false, orange = false;
-  for (size_t i = 0; i + 2 < png.rgb.size(); i += 3) {
-    blue |= png.rgb[i] == 31 && png.rgb[i + 1] == 119 && png.rgb[i + 2] == 180;
-    orange |= png.rgb[i] == 255 && png.rgb[i + 1] == 127 && png.rgb[i + 2] == 14;
-  }
-  EXPECT_TRUE(blue && orange);
-  // One point, constant values: still a valid plot.
-  qkv::viz::line_plot_png(d.file("one.png"), {{"x", {5}, {2.0}}}, "", "", "");
-  EXPECT_NO_THROW(read_png(d.file("one.png")));
-}
-
-TEST(VizLinePlot, BadInputs) {
-  ScratchDir d;
-  expect_error<qkv::ValueError>(
-      [&] { qkv::viz::line_plot_svg(d.file("a.svg"), {{"train", {1, 2}, {1}}}, "", "", ""); },
-      {"'train'", "2 x values and 1 y values"});
-  expect_error<qkv::ValueError>([&] { qkv::viz::line_plot_png(d.file("a.png"), {{"t", {1}, {NAN}}}, "", "", ""); },
-                                {"no series has a finite point"});
-  expect_error<qkv::ValueError>([&] { qkv::viz::line_plot_png(d.file("a.png"), {}, "", "", ""); }, {"finite"});
-  EXPECT_TRUE(d.entries().empty());
 }
 
 // --- `qkv plot pe` -----------------------------------------------------------

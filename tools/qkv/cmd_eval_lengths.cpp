@@ -93,15 +93,14 @@ void plot_rows(const std::vector<Row>& rows, const std::string& path) {
     series.back().y.push_back(r.score.error.empty() ? r.score.perplexity() : NAN);  // NaN: no point
   }
   const std::string title = "perplexity by context length (same validation targets)";
-  if (plot_format(path) == PlotFormat::Png) viz::line_plot_png(path, series, title, "log2 context length", "perplexity");
-  else viz::line_plot_svg(path, series, title, "log2 context length", "perplexity");
+  viz::line_plot(path, series, {title, "log2 context length", "perplexity"});
 }
 
 void run(const Args& a) {
   if (a.lengths.empty()) throw ValueError("--lengths: give at least one length, e.g. 64,128,256");
   for (int64_t L : a.lengths)
     if (L < 2) throw ValueError("--lengths: every length must be >= 2, got " + std::to_string(L));
-  if (!a.plot.empty()) plot_format(a.plot);  // a bad extension fails before the work
+  if (!a.plot.empty()) check_plot_path(a.plot);  // a bad extension fails before the work
   apply_threads(a.threads);
   const std::string text = io::read_file(a.data);
   const int64_t first = *std::max_element(a.lengths.begin(), a.lengths.end());
@@ -131,7 +130,7 @@ void add_eval_lengths_command(CLI::App& app) {
   c->add_option("--batch", a.batch, "Windows per forward pass")->capture_default_str();
   c->add_option("--max-targets", a.max_targets, "Score at most this many targets (0 = the whole split)")
       ->capture_default_str();
-  c->add_option("--plot", a.plot, "Also draw perplexity against length: .png or .svg")->default_str("none");
+  c->add_option("--plot", a.plot, "Also draw perplexity against length: .png, .svg or .pdf")->default_str("none");
   c->add_flag("--json", a.json, "JSON lines: {run, length, loss, perplexity, targets[, error]}");
   c->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   c->callback([] { run(a); });

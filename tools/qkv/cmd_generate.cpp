@@ -23,7 +23,7 @@ using tokenizers::load_codec;
 
 struct GenerateArgs {
   std::string dir, prompt = "\n";
-  int64_t max_new_tokens = 200, top_k = 0, num_samples = 1;
+  int64_t max_new_tokens = 200, top_k = 0, num_samples = 1, show_probs = 0;
   float temperature = 0.8f, top_p = 1.0f;
   uint64_t seed = 1337;
   int threads = 0;
@@ -61,6 +61,9 @@ generate::GenerateOptions options_from(const GenerateArgs& a) {
   if (a.num_samples < 1) throw ValueError("--num-samples must be >= 1");
   if (a.max_new_tokens < 0) throw ValueError("--max-new-tokens must be >= 0");
   if (a.prompt.empty()) throw ValueError("--prompt must not be empty (the default is a newline)");
+  if (a.show_probs < 0 || a.show_probs > 100) throw ValueError("--show-probs must be in 0 … 100");
+  if (a.show_probs > 0 && (a.num_samples != 1 || a.jsonl))
+    throw ValueError("--show-probs prints one sample's steps: use it with --num-samples 1 and without --jsonl");
   generate::GenerateOptions opt;
   opt.max_new_tokens = a.max_new_tokens;
   opt.sampling.temperature = a.temperature;
@@ -153,15 +156,35 @@ std::string sample_json(const GenerateArgs& a, const Loaded& s, const std::vecto
   return compact_json(j) + '\n';
 }
 
+// --show-probs K: one line per generated token — the token drawn and the K
+// most likely candidates of softmax(logits / temperature).
+void print_step(const Loaded& s, int64_t k, float temperature, int64_t step, const float* logits, int64_t V,
+                int64_t token) {
+  std::string line = "step " + std::to_string(step) + "  " + s.tok.label(token) + "  |";
+  char p[32];
+  for (const generate::TokenProb& c : generate::top_probs(logits, V, k, temperature)) {
+    std::snprintf(p, sizeof p, " %.4f", c.p);
+    line += "  " + s.tok.label(c.id) + p;
+  }
+  put(line + "\n");
+}
+
 void run_generate(const GenerateArgs& a) {
   Loaded s = load(a);
   Generator gen(a.seed);
+  int64_t step = 0;
+  if (a.show_probs > 0) {
+    std::printf("prompt: %s\n", a.prompt.c_str());
+    s.opt.on_logits = [&](size_t, const float* logits, int64_t V, int64_t token) {
+      print_step(s, a.show_probs, s.opt.sampling.temperature, step++, logits, V, token);
+    };
+  }
   const std::vector<std::vector<int64_t>> prompts(a.num_samples, s.prompt);
   // One sample in plain mode streams its text as the tokens come; several
   // print when done; --jsonl prints only its lines.
   std::optional<TextStream> stream;
   generate::TokenCallback on_token;
-  if (a.num_samples == 1 && !a.jsonl) {
+  if (a.num_samples == 1 && !a.jsonl && a.show_probs == 0) {
     stream.emplace(s.tok, s.prompt);
     on_token = [&stream](size_t, int64_t token) { stream->add(token); };
   }
@@ -208,6 +231,10 @@ void add_generate_command(CLI::App& app) {
                 "apply to the model, merged into its weights")
       ->default_str("none");
   g->add_flag("--stats", a.stats, "Print tokens/s to stderr");
+  g->add_option("--show-probs", a.show_probs,
+                "Print, per generated token, the K most likely candidates with their probabilities "
+                "(softmax of logits / temperature; one sample, then its text)")
+      ->default_str("0 (off)");
   g->add_flag("--jsonl", a.jsonl,
               "Print only JSON lines, one per sample in order once generation ends (no streaming): "
               "prompt, sample, text (the continuation alone), ids, prompt_ids, new_tokens, "

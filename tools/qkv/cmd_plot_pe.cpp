@@ -147,7 +147,7 @@ void check(Args& a) {
 }
 
 void run(Args a) {
-  const PlotFormat fmt = plot_format(a.out);
+  check_plot_path(a.out);
   if (a.kind == "auto") a.kind.clear();
   if (a.view == "auto") a.view.clear();
   models::GPTConfig cfg;
@@ -160,8 +160,7 @@ void run(Args a) {
   opt.title = p.title;
   opt.x_label = p.x_label;
   opt.y_label = p.y_label;
-  if (fmt == PlotFormat::Png) viz::heatmap_png(a.out, p.values, opt);
-  else viz::heatmap_svg(a.out, p.values, opt);
+  viz::heatmap(a.out, p.values, opt);
   std::printf("wrote %s (%s %s, %lld x %lld)\n", a.out.c_str(), a.kind.c_str(), a.view.c_str(),
               static_cast<long long>(p.values.size(0)), static_cast<long long>(p.values.size(1)));
 }
@@ -187,7 +186,7 @@ void add_plot_pe_command(CLI::App& plot) {
   pe->add_option("--max-distance", a.max_distance, "Relative (no run): the clipping distance k of clip(j - i, -k, k)")
       ->capture_default_str();
   pe->add_option("--layer", a.layer, "A relative run: the layer whose key vectors w^K to draw")->capture_default_str();
-  pe->add_option("-o,--out", a.out, "Output file: .png or .svg")->required();
+  pe->add_option("-o,--out", a.out, "Output file: .png, .svg or .pdf")->required();
   pe->callback([] { run(a); });
 }
 

@@ -10,10 +10,13 @@
 
 namespace qkv::cli {
 
-// Output format from a file name's extension (.png/.svg, any case); ValueError
-// naming the path otherwise (cmd_plot.cpp).
-enum class PlotFormat { Png, Svg };
-PlotFormat plot_format(const std::string& path);
+// Checks a plot's output path before any slow work: a known extension
+// (.png/.svg/.pdf, any case; ValueError naming the path) in an existing folder
+// (IOError) — viz::check_output (cmd_plot.cpp).
+void check_plot_path(const std::string& path);
+// `label` padded with spaces to `width` characters (not bytes: "␣the" is 4
+// wide), for columns of token labels (cmd_plot.cpp).
+std::string pad_label(const std::string& label, size_t width);
 // Applies --threads (0 = keep the default) to every threaded library (cmd_info.cpp).
 void apply_threads(int threads);
 // stdin's lines with data::read_lines' rules (BOM skipped, CRLF read as LF,

@@ -24,6 +24,9 @@ struct GenerateOptions {
   SamplingOptions sampling;
   std::optional<int64_t> eos;  // stop a sequence after emitting this id
   bool use_cache = true;       // false: re-run the whole context every step (reference)
+  // Called at every step of sequence `seq` with the V logits the token was
+  // drawn from and the token (the next-token view of --show-probs).
+  std::function<void(size_t seq, const float* logits, int64_t V, int64_t token)> on_logits;
 };
 
 // A model directory's generation_config.json (models::read_generation_config)

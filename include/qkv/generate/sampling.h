@@ -33,4 +33,15 @@ struct TokenLogprobs {
 };
 TokenLogprobs token_logprobs(const float* logits, int64_t V, int64_t token, int64_t k);
 
+// The k most likely tokens of softmax(logits / temperature) (temperature 0
+// counts as 1: greedy decoding still has a distribution to show), most likely
+// first, ties by lower id; k is capped at V: token_logprobs of the scaled
+// logits, as probabilities. The next-token view of `qkv generate
+// --show-probs` and `qkv plot next-token`.
+struct TokenProb {
+  int64_t id;
+  double p;
+};
+std::vector<TokenProb> top_probs(const float* logits, int64_t V, int64_t k, float temperature = 1.0f);
+
 }  // namespace qkv::generate

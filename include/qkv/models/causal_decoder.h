@@ -22,6 +22,9 @@ struct CausalInputs {
   Tensor positions;              // (B,T) or (T) int64 position ids; undefined = offset, offset+1, …
   Tensor key_mask;               // (B,S) bool over cached + new keys, true = real token
   nn::KVCache* cache = nullptr;  // append the new keys/values, attend over all cached
+  // When set, hidden() appends each layer's self-attention probabilities
+  // (B,NH,T,S), in layer order — the pictures of `qkv plot attention`.
+  std::vector<Tensor>* weights = nullptr;
 };
 
 class CausalDecoderLM : public CausalLM, public Decoder {

@@ -32,7 +32,8 @@ class LlamaDecoderLayer : public nn::Module {
  public:
   LlamaDecoderLayer(const LlamaConfig& cfg, Generator& gen);
   // x (B,T,C) → (B,T,C); args: causal, key mask, cache slot, positions (RoPE).
-  Tensor forward(const Tensor& x, const nn::AttentionArgs& args) const;
+  // With `weights`, the attention probabilities (B,NH,T,S) too.
+  Tensor forward(const Tensor& x, const nn::AttentionArgs& args, Tensor* weights = nullptr) const;
   std::shared_ptr<nn::RMSNorm> input_layernorm, post_attention_layernorm;
   std::shared_ptr<nn::MultiHeadAttention> self_attn;
   std::shared_ptr<nn::SwiGLU> mlp;

@@ -75,7 +75,10 @@ class Transformer : public Seq2SeqLM {
   Transformer(const Seq2SeqConfig& cfg, Generator& gen);
 
   // src_ids (B,S) int64, src_mask (B,S) bool or undefined → memory (B,S,C).
-  Tensor encode(const Tensor& src_ids, const Tensor& src_mask, Generator& gen) const;
+  // With `weights`, each encoder layer's self-attention probabilities
+  // (B,NH,S,S) are appended.
+  Tensor encode(const Tensor& src_ids, const Tensor& src_mask, Generator& gen,
+                std::vector<Tensor>* weights = nullptr) const;
   // tgt_in (B,T) int64 (BOS + target so far), memory (G,S,C) → logits (B,T,V)
   // (G = B unless args.source_rows maps rows to sentences).
   // With args.cache, tgt_in holds only the new tokens: their positions start

@@ -26,6 +26,8 @@ struct TextCodec {
   std::function<std::vector<int64_t>(std::string_view)> encode;  // ValueError on text it cannot encode
   std::function<std::string(const std::vector<int64_t>&)> decode;
   std::function<void(const std::string& path)> save;             // writes tokenizer.json
+  // One token as a visible label ("␣But", "↵", "<0xE6>"; token_label.h).
+  std::function<std::string(int64_t id)> label;
 };
 
 // A character tokenizer built from `corpus`.

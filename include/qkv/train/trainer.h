@@ -13,6 +13,8 @@
 // eval_interval steps (and at the end) the mean loss over eval_iters batches
 // of each split is logged to DIR/log.jsonl, the checkpoint is saved in DIR,
 // the best (lowest val loss) in DIR/best, and the curve drawn to DIR/loss.svg.
+// Every step's loss and learning rate go to DIR/steps.tsv (appended at each
+// checkpoint; train/run_log.h reads both logs back).
 //
 // DIR holds config.json + model.safetensors (models/registry.h), plus
 //   optimizer.safetensors  the optimizer state, keyed by parameter name
@@ -97,6 +99,7 @@ class Trainer {
   EvalRecord evaluate(float lr, double ms_per_iter, const ExtraFiles& extra);
   void append_log(const EvalRecord& r) const;
   void plot_losses() const;
+  void flush_steps();  // appends the steps run since the last flush to DIR/steps.tsv
   // trainer_state.cpp: the checkpoint.
   void save(const ExtraFiles& extra, bool best);
   void save_best(const ExtraFiles& extra) const;
@@ -123,6 +126,7 @@ class Trainer {
   nlohmann::json fingerprint_;
   std::vector<EvalRecord> evals_;
   std::vector<float> step_losses_;
+  std::string step_lines_;  // "step\tloss\tlr\n" lines not yet in steps.tsv
   int64_t step_tokens_ = 0;  // tokens in the last step's micro-batches
   const std::atomic<bool>* stop_ = nullptr;
 };

@@ -1,4 +1,3 @@
-// qkv/viz/viz.h — PNG/SVG heatmaps and line plots.
+// qkv/viz/viz.h — plots as PNG, SVG or PDF (see plot.h).
 #pragma once
 #include "qkv/viz/plot.h"
-#include "qkv/viz/png.h"

@@ -75,6 +75,7 @@ std::vector<std::vector<int64_t>> generate(const models::Decoder& model,
       }
       next[b] = sample_token(lp + b * V, V, opt.sampling, streams[b]);
       seqs[b].push_back(next[b]);
+      if (opt.on_logits) opt.on_logits(b, lp + b * V, V, next[b]);
       if (on_token) on_token(b, next[b]);
       if (opt.eos && next[b] == *opt.eos) done[b] = true;
       all_done = all_done && done[b];

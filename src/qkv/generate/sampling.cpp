@@ -79,4 +79,13 @@ TokenLogprobs token_logprobs(const float* logits, int64_t V, int64_t token, int6
   return out;
 }
 
+std::vector<TokenProb> top_probs(const float* logits, int64_t V, int64_t k, float temperature) {
+  const float t = temperature > 0 ? temperature : 1.0f;
+  std::vector<float> scaled(logits, logits + V);
+  for (float& x : scaled) x /= t;
+  std::vector<TokenProb> out;
+  for (const auto& [id, lp] : token_logprobs(scaled.data(), V, 0, k).top) out.push_back({id, std::exp(static_cast<double>(lp))});
+  return out;
+}
+
 }  // namespace qkv::generate

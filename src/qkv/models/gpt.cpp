@@ -78,7 +78,9 @@ Tensor GPT::hidden(const Tensor& idx, Generator& gen, const GPTInputs& in) const
   args.self.mask = position_bias(T, offset + T);  // T5: (1,NH,T,S), shared by the layers
   for (int64_t l = 0; l < config.n_layer; ++l) {
     args.self.cache = in.cache ? &in.cache->layer(l) : nullptr;
-    x = h->blocks[l]->forward(x, args);
+    nn::LayerWeights w;
+    x = h->blocks[l]->forward(x, args, in.weights ? &w : nullptr);
+    if (in.weights) in.weights->push_back(w.self);
   }
   return x;
 }

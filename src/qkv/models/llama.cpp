@@ -25,8 +25,12 @@ LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfig& cfg, Generator& gen) {
   mlp = register_module("mlp", std::make_shared<nn::SwiGLU>(cfg.hidden_size, cfg.intermediate_size, false, gen));
 }
 
-Tensor LlamaDecoderLayer::forward(const Tensor& x, const nn::AttentionArgs& args) const {
-  Tensor h = add(x, self_attn->forward(input_layernorm->forward(x), args).out);  // (B,T,C)
+Tensor LlamaDecoderLayer::forward(const Tensor& x, const nn::AttentionArgs& args, Tensor* weights) const {
+  nn::AttentionArgs a = args;
+  a.need_weights = weights != nullptr;
+  nn::AttentionOutput att = self_attn->forward(input_layernorm->forward(x), a);
+  if (weights) *weights = att.weights;
+  Tensor h = add(x, att.out);  // (B,T,C)
   return add(h, mlp->forward(post_attention_layernorm->forward(h)));
 }
 
@@ -81,7 +85,9 @@ Tensor Llama::hidden(const Tensor& ids, const CausalInputs& in) const {
   Tensor x = model->embed_tokens->forward(ids);  // (B,T,C)
   for (int64_t l = 0; l < L; ++l) {
     args.cache = in.cache ? &in.cache->layer(l) : nullptr;
-    x = model->layers->items[l]->forward(x, args);
+    Tensor w;
+    x = model->layers->items[l]->forward(x, args, in.weights ? &w : nullptr);
+    if (in.weights) in.weights->push_back(w);
   }
   return x;
 }

@@ -129,7 +129,8 @@ Tensor Transformer::embed(const Tensor& ids, int64_t offset, Side side, Generato
   return drop->forward(x, gen);
 }
 
-Tensor Transformer::encode(const Tensor& src_ids, const Tensor& src_mask, Generator& gen) const {
+Tensor Transformer::encode(const Tensor& src_ids, const Tensor& src_mask, Generator& gen,
+                           std::vector<Tensor>* weights) const {
   check_ids("encode", "src_ids", src_ids);
   check_mask("encode", "src_mask", src_mask, src_ids.shape());
   Tensor x = embed(src_ids, 0, Side::Encoder, gen);  // (B,S,C)
@@ -138,7 +139,11 @@ Tensor Transformer::encode(const Tensor& src_ids, const Tensor& src_mask, Genera
   args.self.key_mask = src_mask;  // padded source tokens are never attended to
   args.self.positions = arange(0.0, static_cast<double>(src_ids.size(1)));  // rotary q/k
   if (encoder_bias) args.self.mask = encoder_bias->forward(src_ids.size(1), src_ids.size(1));  // (1,NH,S,S)
-  for (const auto& layer : encoder->layers) x = layer->forward(x, args);
+  for (const auto& layer : encoder->layers) {
+    nn::LayerWeights w;
+    x = layer->forward(x, args, weights ? &w : nullptr);
+    if (weights) weights->push_back(w.self);
+  }
   return encoder->norm->forward(x);  // memory (B,S,C)
 }
 

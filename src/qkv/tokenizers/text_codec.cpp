@@ -6,6 +6,7 @@
 
 #include "qkv/core/error.h"
 #include "qkv/tokenizers/char_tokenizer.h"
+#include "qkv/tokenizers/token_label.h"
 #include "qkv/tokenizers/tokenizer.h"
 
 namespace qkv::tokenizers {
@@ -18,6 +19,7 @@ TextCodec from_char(std::shared_ptr<CharTokenizer> t) {
   c.encode = [t](std::string_view s) { return t->encode(s); };
   c.decode = [t](const std::vector<int64_t>& ids) { return t->decode(ids); };
   c.save = [t](const std::string& p) { t->save(p); };
+  c.label = [t](int64_t id) { return visible_text(t->decode({id})); };
   return c;
 }
 }  // namespace
@@ -49,6 +51,7 @@ TextCodec load_codec(const std::string& path) {
   c.encode = [t](std::string_view s) { return t->encode_ids(s); };
   c.decode = [t](const std::vector<int64_t>& ids) { return t->decode(ids, false); };
   c.save = [t](const std::string& p) { t->save(p); };
+  c.label = [t](int64_t id) { return token_label(*t, id); };
   return c;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "qkv/nn/param_groups.h"
 #include "qkv/ops/ops.h"
 #include "qkv/optim/clip.h"
+#include "qkv/train/run_log.h"
 #include "qkv/viz/plot.h"
 
 namespace qkv::train {
@@ -94,15 +96,21 @@ void Trainer::append_log(const EvalRecord& r) const {
   if (!log) throw IOError(dir_ + "/log.jsonl: write failed");
 }
 
+void Trainer::flush_steps() {
+  if (step_lines_.empty()) return;
+  fs::create_directories(dir_);
+  const std::string path = dir_ + "/steps.tsv";
+  const bool fresh = !fs::exists(path);
+  std::ofstream out(path, std::ios::app);
+  if (fresh) out << "step\tloss\tlr\n";
+  out << step_lines_;
+  if (!out.flush()) throw IOError(path + ": write failed");
+  step_lines_.clear();
+}
+
 void Trainer::plot_losses() const {
-  std::vector<viz::Series> curves{{"train", {}, {}}, {"val", {}, {}}};
-  for (const auto& e : evals_) {
-    curves[0].x.push_back(static_cast<double>(e.step));
-    curves[0].y.push_back(e.train_loss);
-    curves[1].x.push_back(static_cast<double>(e.step));
-    curves[1].y.push_back(e.val_loss);
-  }
-  viz::line_plot_svg(dir_ + "/loss.svg", curves, "loss", "step", "cross-entropy");
+  // From the files, so a resumed run's picture starts at step 0.
+  viz::loss_plot(dir_ + "/loss.svg", {train::loss_curve(train::read_run_log(dir_), "")}, "loss");
 }
 
 EvalRecord Trainer::evaluate(float lr, double ms_per_iter, const ExtraFiles& extra) {
@@ -151,11 +159,15 @@ bool Trainer::run(const ExtraFiles& extra) {
       progress.restart();  // evaluation time is not training time
     }
     if (final) {
+      flush_steps();
       if (cfg_.average_last > 0) write_average(extra);
       break;
     }
     const float loss = train_step();
     step_losses_.push_back(loss);
+    char line[96];
+    std::snprintf(line, sizeof line, "%lld\t%.6g\t%.6g\n", static_cast<long long>(step_), loss, lr);
+    step_lines_ += line;
     if (stop_ && stop_->load() && step_ + 1 < cfg_.max_iters) {  // keep the finished step, then stop
       ++step_;
       save(extra, false);

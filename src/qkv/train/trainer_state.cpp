@@ -114,6 +114,7 @@ void recover_checkpoint(const std::string& dir) {
 
 void Trainer::save(const ExtraFiles& extra, bool best) {
   fs::create_directories(dir_);
+  flush_steps();  // before the commit: a resumed run's steps.tsv covers its checkpoint
   const std::string staging = dir_ + "/" + kStaging;
   fs::remove_all(staging);
   fs::create_directories(staging);

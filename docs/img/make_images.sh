@@ -1,0 +1,29 @@
+#!/bin/sh
+# Redraws the pictures of docs/PLOTS.md: two tiny GPTs (2 layers × 4 heads,
+# 64 wide, learned vs rotary positions, GPT-2's tokenizer) trained for a few
+# hundred steps on Tiny Shakespeare (a few minutes on two cores), then one
+# picture per plot command. Run from the repository root after a build:
+#   sh docs/img/make_images.sh            (QKV=path/to/qkv, DATA=../shared/data to override)
+set -eu
+QKV=${QKV:-build/bin/qkv}
+DATA=${DATA:-../shared/data}
+OUT=docs/img
+RUNS=$(mktemp -d)
+trap 'rm -rf "$RUNS"' EXIT
+for pos in learned rope; do
+  "$QKV" train gpt --data "$DATA/tinyshakespeare/input.txt" --tokenizer "$DATA/tokenizers/gpt2" \
+    --out "$RUNS/$pos" --pos-encoding "$pos" --n-layer 2 --n-head 4 --n-embd 64 --block-size 64 \
+    --batch-size 8 --max-iters 300 --eval-interval 50 --eval-iters 5 --warmup-iters 30 \
+    --lr-decay-iters 300 --lr 3e-3 --threads 2 > /dev/null
+done
+"$QKV" plot loss "$RUNS/learned" "$RUNS/rope" -o "$OUT/loss.png"
+TEXT="ROMEO:
+But soft, what light 東京 한국어"
+"$QKV" plot attention "$RUNS/learned" --text "$TEXT" --layer 1 --head 0 -o "$OUT/attention.png"
+"$QKV" plot attention "$RUNS/learned" --text "But soft, what light" --grid -o "$OUT/attention_grid.png"
+"$QKV" plot next-token "$RUNS/learned" --prompt "ROMEO:
+But soft, what" -k 12 -o "$OUT/next_token.png"
+"$QKV" plot embeddings "$RUNS/learned" --tokens " king, queen, man, woman, lord, lady, he, she, his, her, sir, madam" \
+  -o "$OUT/embeddings.png"
+"$QKV" generate "$RUNS/learned" --prompt "ROMEO:" --max-new-tokens 3 --temperature 0 --show-probs 3
+"$QKV" neighbors "$RUNS/learned" " king" -k 5
