@@ -7,7 +7,7 @@
 # slots, context per slot, threads and load. Prints one table: tokens/s,
 # ×(--parallel 1), qkv/llama, TTFT and inter-token p50/p99.
 #   bench/run_serve.sh [BUILD_DIR]
-#   env: PARALLEL="1 16" CLIENTS=1,4,16,64 REQUESTS=8,16,32,64 MAX_TOKENS=64 THREADS=2
+#   env: PARALLEL="1 16" CLIENTS=1,4,16,64 REQUESTS=4,8,32,64 MAX_TOKENS=64 THREADS=2
 #        WEIGHTS=f32 (qkv --weights; the GGUF is f32 unless GGUF_TYPE=f16)
 #        MODEL_DIR=/tmp/qkv-serve-bench/gpt2-124m (made once: `qkv train gpt --max-iters 0`)
 #        LLAMA_CPP=/work/llama.cpp-src (its build/bin/llama-server and gguf-py; LLAMA_CPP= skips the peer)
@@ -21,7 +21,7 @@ BUILD=${1:-build}
 BUILD=$(realpath "$BUILD")
 PARALLEL=${PARALLEL:-1 16}
 CLIENTS=${CLIENTS:-1,4,16,64}
-REQUESTS=${REQUESTS:-8,16,32,64}
+REQUESTS=${REQUESTS:-4,8,32,64}
 MAX_TOKENS=${MAX_TOKENS:-64}
 THREADS=${THREADS:-2}
 WEIGHTS=${WEIGHTS:-f32}

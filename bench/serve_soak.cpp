@@ -46,7 +46,9 @@ struct Options {
   size_t max_body = 65536;  // the server's --max-body
   int ctx = 128;            // the server's context length (prompt + max_tokens)
   std::string record, verify;
+  std::string only;         // comma-separated kind names: draw only these (reproducing one finding)
 };
+Options g_opt;
 
 const char* kPrompts[] = {"The", "Once upon a time", "ROMEO:", "In the beginning the",
                           "naïve café — ünïcödé 🙂 and more", "1 2 3 4 5", "\n\n", "def main():\n    "};
@@ -74,11 +76,14 @@ Kind pick_kind(std::mt19937_64& rng) {
       {Kind::Plain, 30}, {Kind::Stream, 25}, {Kind::StreamCancel, 15}, {Kind::PlainGiveUp, 2},
       {Kind::Malformed, 7}, {Kind::WrongType, 10}, {Kind::Oversized, 3}, {Kind::Deep, 2},
       {Kind::TooLong, 3}, {Kind::BadPath, 2}, {Kind::HalfSent, 1}};
+  const auto allowed = [](Kind k) {
+    return g_opt.only.empty() || ("," + g_opt.only + ",").find(std::string(",") + kind_name(k) + ",") != std::string::npos;
+  };
   int total = 0;
-  for (auto& [k, w] : weights) total += w;
+  for (auto& [k, w] : weights) total += allowed(k) ? w : 0;
   int x = static_cast<int>(rng() % static_cast<uint64_t>(total));
   for (auto& [k, w] : weights)
-    if ((x -= w) < 0) return k;
+    if (allowed(k) && (x -= w) < 0) return k;
   return Kind::Plain;
 }
 
@@ -93,7 +98,7 @@ json valid_body(std::mt19937_64& rng, bool stream) {
     for (int i = 0, n = 1 + pick(20); i < n; ++i) ids.push_back(pick(50257));
     b["prompt"] = ids;
   } else b["prompt"] = json::array({kPrompts[pick(8)], kPrompts[pick(8)]});
-  b["max_tokens"] = 1 + pick(32);
+  b["max_tokens"] = 1 + pick(16);
   const double temps[] = {0.0, 0.7, 1.0, 1.5};
   b["temperature"] = temps[pick(4)];
   if (pick(3) == 0) b["top_p"] = 0.9;
@@ -452,13 +457,15 @@ int main(int argc, char** argv) {
     else if (s == "--ctx" && has) o.ctx = std::atoi(argv[++i]);
     else if (s == "--record" && has) o.record = argv[++i];
     else if (s == "--verify" && has) o.verify = argv[++i];
+    else if (s == "--only" && has) o.only = argv[++i];
     else {
       std::printf("usage: serve_soak --port P [--pid PID] [--requests 3000] [--clients 8] [--seed 1]\n"
-                  "                  [--max-body 65536] [--ctx 128] [--record FILE]\n"
+                  "                  [--max-body 65536] [--ctx 128] [--record FILE] [--only KIND,…]\n"
                   "       serve_soak --port P --verify FILE\n");
       return s == "-h" || s == "--help" ? 0 : 1;
     }
   }
   if (o.requests < 1 || o.clients < 1) return 1;
+  g_opt = o;
   return o.verify.empty() ? soak(o) : verify(o);
 }
