@@ -11,6 +11,7 @@
 #        WEIGHTS=f32 (qkv --weights; the GGUF is f32 unless GGUF_TYPE=f16)
 #        MODEL_DIR=/tmp/qkv-serve-bench/gpt2-124m (made once: `qkv train gpt --max-iters 0`)
 #        LLAMA_CPP=/work/llama.cpp-src (its build/bin/llama-server and gguf-py; LLAMA_CPP= skips the peer)
+#        LLAMA_ARGS= (more llama-server flags, e.g. "--poll 0")  SERVERS="qkv llama" (either alone)
 # Every request is greedy (temperature 0), a fixed prompt of 30-45 tokens, and
 # exactly MAX_TOKENS new tokens (qkv's model has no end-of-text stop; the peer
 # gets "ignore_eos": true). Servers are stopped with SIGTERM.
@@ -28,6 +29,8 @@ WEIGHTS=${WEIGHTS:-f32}
 GGUF_TYPE=${GGUF_TYPE:-f32}
 MODEL_DIR=${MODEL_DIR:-/tmp/qkv-serve-bench/gpt2-124m}
 LLAMA_CPP=${LLAMA_CPP-/work/llama.cpp-src}
+LLAMA_ARGS=${LLAMA_ARGS:-}
+SERVERS=${SERVERS:-qkv llama}
 TOKENIZER=${TOKENIZER:-../shared/data/tokenizers/gpt2}
 WORK=$(mktemp -d /tmp/qkv-bench-serve.XXXXXX)
 OUT=$WORK/rows.jsonl
@@ -44,7 +47,6 @@ if [[ ! -f $MODEL_DIR/model.safetensors ]]; then
   rm -rf "$MODEL_DIR/best" "$MODEL_DIR/optimizer.safetensors" "$MODEL_DIR/loss.svg"
 fi
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 SERVER_PID=
 stop_server() {  # SIGTERM: both servers drain and exit
   [[ -n $SERVER_PID ]] || return 0
@@ -53,29 +55,21 @@ stop_server() {  # SIGTERM: both servers drain and exit
   SERVER_PID=
 }
 trap stop_server EXIT
-wait_healthy() {  # PORT: up to 120 s for the model to load
-  for _ in $(seq 600); do
-    curl -sf "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server exited before answering /health" >&2; return 1; }
-    sleep 0.2
-  done
-  echo "server not healthy after 120 s" >&2
-  return 1
-}
 
 machine_line
 echo "# qkv $(git rev-parse --short HEAD), model $MODEL_DIR ($WEIGHTS), $THREADS threads, clients $CLIENTS, requests $REQUESTS, $MAX_TOKENS new tokens; jsonl: $OUT"
 for p in $PARALLEL; do
+  [[ " $SERVERS " == *" qkv "* ]] || break
   port=$(free_port)
   "$BUILD/bin/qkv" serve "$MODEL_DIR" --port "$port" --parallel "$p" --queue 64 --threads "$THREADS" \
     --weights "$WEIGHTS" 2>"$WORK/qkv-p$p.log" &
   SERVER_PID=$!
-  wait_healthy "$port"
+  wait_healthy "$port" "$SERVER_PID"
   "${LOAD[@]}" --port "$port" --server qkv --parallel "$p" || echo "# (qkv --parallel $p: some requests failed)"
   stop_server
 done
 
-if [[ -n $LLAMA_CPP ]]; then
+if [[ -n $LLAMA_CPP && " $SERVERS " == *" llama "* ]]; then
   SERVER=$LLAMA_CPP/build/bin/llama-server
   GGUF=$(dirname "$MODEL_DIR")/$(basename "$MODEL_DIR")-$GGUF_TYPE.gguf
   if [[ ! -f $GGUF || $GGUF -ot $MODEL_DIR/model.safetensors ]]; then
@@ -87,9 +81,9 @@ if [[ -n $LLAMA_CPP ]]; then
     port=$(free_port)
     # -c is the whole cache, shared by the slots: 1024 tokens a slot, as qkv's.
     "$SERVER" -m "$GGUF" --host 127.0.0.1 --port "$port" -np "$p" -cb -c $((1024 * p)) -t "$THREADS" -tb "$THREADS" \
-      2>"$WORK/llama-p$p.log" >&2 &
+      $LLAMA_ARGS >"$WORK/llama-p$p.log" 2>&1 &
     SERVER_PID=$!
-    wait_healthy "$port"
+    wait_healthy "$port" "$SERVER_PID"
     "${LOAD[@]}" --port "$port" --server llama --parallel "$p" --extra '{"ignore_eos": true}' ||
       echo "# (llama-server --parallel $p: some requests failed)"
     stop_server

@@ -35,20 +35,13 @@ if [[ ! -f $MODEL_DIR/model.safetensors ]]; then
 fi
 CTX=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["block_size"])' "$MODEL_DIR/config.json")
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 SERVER_PID=
 start_server() {  # LOG: a fresh server on a free port (sets PORT, SERVER_PID)
   PORT=$(free_port)
   "$BUILD/bin/qkv" serve "$MODEL_DIR" --port "$PORT" --parallel "$PARALLEL" --queue "$QUEUE" --threads "$THREADS" \
     --max-body "$MAX_BODY" 2>"$1" &
   SERVER_PID=$!
-  for _ in $(seq 300); do
-    curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server exited before answering /health" >&2; return 1; }
-    sleep 0.2
-  done
-  echo "server not healthy after 60 s" >&2
-  return 1
+  wait_healthy "$PORT" "$SERVER_PID" 60
 }
 stop_server() {  # SIGTERM; prints the exit status and how long the drain took
   [[ -n $SERVER_PID ]] || return 0

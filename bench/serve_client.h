@@ -23,6 +23,7 @@ using SteadyClock = std::chrono::steady_clock;
 struct CompletionResult {
   bool transport_ok = false;         // a response came back (false: connection failed, or we hung up)
   int status = 0;                    // HTTP status
+  std::string transport_error;       // no response: httplib's reason (e.g. "Connection", "Read")
   std::string body;                  // non-streamed: the body; streamed: what came that was not an event
   std::vector<std::string> text;     // per choice: the whole completion text
   std::vector<std::string> finish;   // per choice: finish_reason
@@ -71,7 +72,10 @@ inline CompletionResult post_completion(httplib::Client& cli, const nlohmann::js
   if (!stream) {
     auto res = cli.Post("/v1/completions", body.dump(), "application/json");
     r.total_ms = ms_since(t0);
-    if (!res) return r;
+    if (!res) {
+      r.transport_error = httplib::to_string(res.error());
+      return r;
+    }
     r.transport_ok = true;
     r.status = res->status;
     r.body = res->body;
@@ -137,6 +141,7 @@ inline CompletionResult post_completion(httplib::Client& cli, const nlohmann::js
   auto res = cli.send(req);
   r.total_ms = ms_since(t0);
   r.transport_ok = static_cast<bool>(res) && !hung_up;
+  if (!res && !hung_up) r.transport_error = httplib::to_string(res.error());
   if (res && r.status == 0) r.status = res->status;
   return r;
 }

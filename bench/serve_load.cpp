@@ -1,6 +1,6 @@
 // A load generator for OpenAI-style completion servers (qkv serve, llama.cpp's
-// llama-server): C concurrent clients, one thread and one keep-alive
-// connection each, share a fixed number of streamed requests (fixed prompts
+// llama-server): C concurrent clients, one thread each (a new
+// connection per request), share a fixed number of streamed requests (fixed prompts
 // of a few dozen GPT-2 tokens, max_tokens new tokens each). Per level it
 // reports the aggregate generated tokens/s (all completion tokens / wall time
 // from the first request to the last answer), p50/p99 time to first token
@@ -83,10 +83,13 @@ json request_body(const Options& o, size_t i, int max_tokens) {
 }
 
 httplib::Client make_client(const Options& o) {
+  // A connection per request: llama-server closes a connection after a
+  // streamed response, which httplib's client would only find out on reuse.
   httplib::Client c(o.host, o.port);
-  c.set_keep_alive(true);
   c.set_read_timeout(1200, 0);  // a request queued behind 63 others at --parallel 1 waits that long
-  c.set_connection_timeout(10, 0);
+  // 64 clients connecting at once overflow httplib's listen backlog of 5:
+  // the rest wait for SYN retransmits (1, 3, 7, 15 s …), so be patient.
+  c.set_connection_timeout(60, 0);
   return c;
 }
 
@@ -119,7 +122,8 @@ LevelResult run_level(const Options& o, int clients, int requests) {
         if (!ok) {
           ++L.errors;
           if (L.first_error.empty())
-            L.first_error = "status " + std::to_string(r.status) + (r.transport_ok ? "" : " (no response)") +
+            L.first_error = "status " + std::to_string(r.status) +
+                            (r.transport_ok ? "" : " (no response: " + r.transport_error + ")") +
                             (r.error ? " " + *r.error : "") + " " + r.body.substr(0, 200);
           continue;
         }
