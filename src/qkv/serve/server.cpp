@@ -3,6 +3,7 @@
 #include "qkv/serve/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -100,6 +101,7 @@ struct Server::Impl {
   const models::Transformer* seq2seq = nullptr;  // encoder–decoder: /v1/translations
   std::mutex compute_mutex;  // one embedding or translation batch at a time (each uses every core)
   int port = -1;
+  int listen_fd = -1;
 
   // Lifecycle: shutdown() refuses new work, waits for in-flight requests
   // (streams until their last byte), then stops the listener.
@@ -137,9 +139,10 @@ struct Server::Impl {
     // SO_REUSEADDR (restart at once after a stop) but not httplib's default
     // SO_REUSEPORT, which lets a second server bind the same port and
     // silently share its connections: that must be an error.
-    http.set_socket_options([](socket_t sock) {
+    http.set_socket_options([this](socket_t sock) {
       int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_fd = sock;  // the listening socket is the first one made; see bind()
     });
     const size_t threads = opt.http_threads > 0 ? static_cast<size_t>(opt.http_threads)
                                                 : static_cast<size_t>(opt.parallel + opt.queue + 4);
@@ -417,6 +420,10 @@ void Server::bind() {
     throw IOError("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                   " (the port is in use — another server? — or the address is not this machine's)");
   if (o.port != 0) impl_->port = o.port;
+  // Debian's compiled httplib listens with a backlog of 5: a burst of clients
+  // (64 at once in bench/run_serve.sh) overflows it and connections are
+  // reset unanswered. listen() again on the bound socket raises it.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
 }
 
 int Server::port() const { return impl_->port; }
