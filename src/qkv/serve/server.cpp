@@ -11,6 +11,7 @@
 #include <csignal>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -178,8 +179,9 @@ struct Server::Impl {
   void routes();
   void completions(const httplib::Request& req, httplib::Response& res);
   void stream(const Completion& c, httplib::Response& res, Clock::time_point arrived);
-  void embeddings(const httplib::Request& req, httplib::Response& res);
-  void translations(const httplib::Request& req, httplib::Response& res);
+  void answer(const std::string& endpoint, httplib::Response& res, const std::function<json()>& compute);
+  json embeddings(const httplib::Request& req);
+  json translations(const httplib::Request& req);
 };
 
 void Server::Impl::routes() {
@@ -227,9 +229,12 @@ void Server::Impl::routes() {
     metrics.count_request("/v1/models", 200);
   });
   http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) { completions(req, res); });
-  http.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) { embeddings(req, res); });
-  http.Post("/v1/translations",
-            [this](const httplib::Request& req, httplib::Response& res) { translations(req, res); });
+  http.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) {
+    answer("/v1/embeddings", res, [&] { return embeddings(req); });
+  });
+  http.Post("/v1/translations", [this](const httplib::Request& req, httplib::Response& res) {
+    answer("/v1/translations", res, [&] { return translations(req); });
+  });
 }
 
 void Server::Impl::completions(const httplib::Request& req, httplib::Response& res) {
@@ -329,80 +334,71 @@ void Server::Impl::stream(const Completion& c, httplib::Response& res, Clock::ti
       });
 }
 
-void Server::Impl::embeddings(const httplib::Request& req, httplib::Response& res) {
+// A JSON-in, JSON-out endpoint computed on the handler's thread (one batch
+// at a time: each uses every core): the shutdown check, OpenAI error objects
+// (a ValueError from the model or tokenizer is the input's fault: 400), and
+// the request's metrics. `compute` returns the response body.
+void Server::Impl::answer(const std::string& endpoint, httplib::Response& res,
+                          const std::function<json()>& compute) {
   if (!enter()) {
-    metrics.count_request("/v1/embeddings", 503);
+    metrics.count_request(endpoint, 503);
     return send_error(res, ApiError(503, "The server is shutting down", "server_error"));
   }
   const Clock::time_point arrived = Clock::now();
   try {
-    if (!encoder)
-      throw ApiError(400, "The model `" + served.id + "` is a '" + served.model->model_type() +
-                              "' model: it does not produce embeddings (serve an encoder such as BERT)",
-                     "invalid_request_error", "model");
-    const EmbeddingRequest r = parse_embedding_request(parse_body(req.body), opt.limits);
-    check_model(r.model);
-    std::vector<std::string> texts;
-    int64_t tokens = 0;
-    for (size_t i = 0; i < r.inputs.size(); ++i) {
-      if (!std::holds_alternative<std::string>(r.inputs[i]))
-        throw ApiError(400, "input " + std::to_string(i) + ": token ids are not supported for embeddings; send text",
-                       "invalid_request_error", "input");
-      texts.push_back(std::get<std::string>(r.inputs[i]));
-      tokens += static_cast<int64_t>(served.tokenizer->encode(texts.back(), {.add_special_tokens = true}).ids.size());
-    }
-    Tensor e;
-    {
-      std::lock_guard<std::mutex> l(compute_mutex);
-      e = pipelines::embed_texts(*encoder, texts, pipelines::Pooling::Mean);
-    }
-    const Tensor ec = e.contiguous();
-    const int64_t C = ec.size(1);
-    const float* p = ec.data<float>();
-    json data = json::array();
-    for (int64_t i = 0; i < ec.size(0); ++i)
-      data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", std::vector<float>(p + i * C, p + (i + 1) * C)}});
-    send_json(res, 200, {{"object", "list"}, {"data", data}, {"model", served.id},
-                         {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}});
-    metrics.count_tokens(tokens, 0);
+    const json out = compute();
+    const json& usage = out["usage"];
+    metrics.count_tokens(usage.value("prompt_tokens", int64_t{0}), usage.value("completion_tokens", int64_t{0}));
+    send_json(res, 200, out);
   } catch (const ApiError& e) {
     send_error(res, e);
-  } catch (const ValueError& e) {  // the encoder refused an input (too long, …)
+  } catch (const ValueError& e) {
     send_error(res, ApiError(400, e.what(), "invalid_request_error", "input"));
   }
-  metrics.count_request("/v1/embeddings", res.status);
+  metrics.count_request(endpoint, res.status);
   metrics.observe_request(std::chrono::duration<double>(Clock::now() - arrived).count());
   leave();
 }
 
-void Server::Impl::translations(const httplib::Request& req, httplib::Response& res) {
-  if (!enter()) {
-    metrics.count_request("/v1/translations", 503);
-    return send_error(res, ApiError(503, "The server is shutting down", "server_error"));
+json Server::Impl::embeddings(const httplib::Request& req) {
+  if (!encoder)
+    throw ApiError(400, "The model `" + served.id + "` is a '" + served.model->model_type() +
+                            "' model: it does not produce embeddings (serve an encoder such as BERT)",
+                   "invalid_request_error", "model");
+  const EmbeddingRequest r = parse_embedding_request(parse_body(req.body), opt.limits);
+  check_model(r.model);
+  std::vector<std::string> texts;
+  int64_t tokens = 0;
+  for (size_t i = 0; i < r.inputs.size(); ++i) {
+    if (!std::holds_alternative<std::string>(r.inputs[i]))
+      throw ApiError(400, "input " + std::to_string(i) + ": token ids are not supported for embeddings; send text",
+                     "invalid_request_error", "input");
+    texts.push_back(std::get<std::string>(r.inputs[i]));
+    tokens += static_cast<int64_t>(served.tokenizer->encode(texts.back(), {.add_special_tokens = true}).ids.size());
   }
-  const Clock::time_point arrived = Clock::now();
-  try {
-    if (!seq2seq)
-      throw ApiError(400, "The model `" + served.id + "` is a '" + served.model->model_type() +
-                              "' model: it does not translate (serve an encoder–decoder directory from qkv train translate)",
-                     "invalid_request_error", "model");
-    const TranslationRequest r = parse_translation_request(parse_body(req.body), opt.limits);
-    check_model(r.model);
-    json out;
-    {
-      std::lock_guard<std::mutex> l(compute_mutex);
-      out = translate(r, *seq2seq, *served.tokenizer, served.id);
-    }
-    metrics.count_tokens(out["usage"]["prompt_tokens"].get<int64_t>(), out["usage"]["completion_tokens"].get<int64_t>());
-    send_json(res, 200, out);
-  } catch (const ApiError& e) {
-    send_error(res, e);
-  } catch (const ValueError& e) {  // a sentence the tokenizer or the model refused
-    send_error(res, ApiError(400, e.what(), "invalid_request_error", "input"));
+  Tensor e;
+  {
+    std::lock_guard<std::mutex> l(compute_mutex);
+    e = pipelines::embed_texts(*encoder, texts, pipelines::Pooling::Mean).contiguous();
   }
-  metrics.count_request("/v1/translations", res.status);
-  metrics.observe_request(std::chrono::duration<double>(Clock::now() - arrived).count());
-  leave();
+  const int64_t C = e.size(1);
+  const float* p = e.data<float>();
+  json data = json::array();
+  for (int64_t i = 0; i < e.size(0); ++i)
+    data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", std::vector<float>(p + i * C, p + (i + 1) * C)}});
+  return {{"object", "list"}, {"data", data}, {"model", served.id},
+          {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
+}
+
+json Server::Impl::translations(const httplib::Request& req) {
+  if (!seq2seq)
+    throw ApiError(400, "The model `" + served.id + "` is a '" + served.model->model_type() +
+                            "' model: it does not translate (serve an encoder–decoder directory from qkv train translate)",
+                   "invalid_request_error", "model");
+  const TranslationRequest r = parse_translation_request(parse_body(req.body), opt.limits);
+  check_model(r.model);
+  std::lock_guard<std::mutex> l(compute_mutex);
+  return translate(r, *seq2seq, *served.tokenizer, served.id);
 }
 
 Server::Server(ServedModel model, ServeOptions options)
