@@ -10,7 +10,10 @@
 namespace qkv {
 
 Storage::Storage(size_t n) : data(storage_alloc(n)), nbytes(n) {}
-Storage::Storage(void* external, size_t n, std::shared_ptr<void> keep) : data(external), nbytes(n), owner(std::move(keep)) {}
+// External memory is never freed here: a caller that keeps it alive itself
+// passes no owner, and a placeholder stands in so the destructor can tell.
+Storage::Storage(void* external, size_t n, std::shared_ptr<void> keep)
+    : data(external), nbytes(n), owner(keep ? std::move(keep) : std::make_shared<char>(0)) {}
 Storage::~Storage() {
   if (!owner) storage_free(data, nbytes);
 }
