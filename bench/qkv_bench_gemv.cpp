@@ -37,6 +37,7 @@
 
 #include "bench_util.h"
 #include "qkv/core/threading.h"
+#include "qkv/kernels/bandwidth.h"
 #include "qkv/kernels/gemm.h"
 #include "qkv/kernels/gemv.h"
 #include "qkv/kernels/quantized.h"
@@ -67,41 +68,12 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 // ---------------------------------------------------------------- bandwidth
 
-__attribute__((target("avx512f"))) float sum_avx512(const float* p, int64_t n) {
-  __m512 a[8];
-  for (auto& v : a) v = _mm512_setzero_ps();
-  for (int64_t i = 0; i + 128 <= n; i += 128)
-    for (int j = 0; j < 8; ++j) a[j] = _mm512_add_ps(a[j], _mm512_load_ps(p + i + 16 * j));
-  for (int j = 1; j < 8; ++j) a[0] = _mm512_add_ps(a[0], a[j]);
-  return _mm512_reduce_add_ps(a[0]);
-}
-
 void bench_bandwidth() {
-  const int64_t n = int64_t(1) << 28;  // 1 GiB of floats
-  float* buf = static_cast<float*>(std::aligned_alloc(64, n * sizeof(float)));
   for (int T : g_threads) {
-    // First touch by the thread that will read it (one NUMA node here, but cheap).
-#pragma omp parallel for num_threads(T) schedule(static)
-    for (int64_t i = 0; i < n; i += 1024) std::fill(buf + i, buf + i + 1024, 1.0f);
-    std::vector<double> s;
-    volatile float sink = 0;
-    for (int r = 0; r < g_reps + 1; ++r) {
-      float total = 0;
-      auto t0 = Clock::now();
-#pragma omp parallel num_threads(T) reduction(+ : total)
-      {
-        const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-        const int64_t chunk = n / nt / 128 * 128;
-        total += sum_avx512(buf + t * chunk, chunk);
-      }
-      if (r > 0) s.push_back(seconds_since(t0));  // the first sweep warms up
-      sink = sink + total;
-    }
-    bench::Timing tm = bench::summarize(s);
+    const std::vector<double> s = kernels::read_bandwidth_gbps(T, g_reps);
     std::printf("bandwidth  1 GiB read  threads %d  best %6.2f GB/s  median %6.2f GB/s\n", T,
-                n * 4.0 / tm.best / 1e9, n * 4.0 / tm.median / 1e9);
+                *std::max_element(s.begin(), s.end()), bench::summarize(s).median);
   }
-  std::free(buf);
 }
 
 // ---------------------------------------------------------------- products

@@ -13,6 +13,7 @@
 
 #include "qkv/kernels/isa.h"  // private (src/): force_avx2
 #include "qkv/core/threading.h"
+#include "qkv/kernels/bandwidth.h"
 #include "qkv/kernels/gemv.h"
 #include "qkv/kernels/ref/gemm_ref.h"
 
@@ -112,4 +113,17 @@ TEST(Gemv, InsideAParallelRegion) {
   for (int i = 0; i < 4; ++i) gemv_f32(M, N, K, x.data(), K, W.data(), K, nullptr, got[i].data(), N);
   for (const auto& g : got)
     for (int64_t i = 0; i < M * N; ++i) ASSERT_NEAR(g[i], want[i], 1e-4);
+}
+
+// The bandwidth probe behind `qkv bench --bandwidth`: one positive figure per
+// timed sweep, on both vector paths (a small buffer: this checks the loop, not
+// the machine).
+TEST(Gemv, ReadBandwidthProbeReturnsOneFigurePerSweep) {
+  for (bool avx2 : {false, true}) {
+    qkv::kernels::detail::force_avx2(avx2);
+    const std::vector<double> g = qkv::kernels::read_bandwidth_gbps(2, 3, size_t(4) << 20);
+    ASSERT_EQ(g.size(), 3u);
+    for (double v : g) EXPECT_GT(v, 0.0);
+  }
+  qkv::kernels::detail::force_avx2(false);
 }

@@ -2,13 +2,15 @@
 // and qgemv: the round-trip error bound of each format, qgemv against a
 // reference computed in double from exactly what the kernel multiplies (tight),
 // and against the f32 product (a bound derived from the quantization errors);
-// M = 1…9 (groups of 4 rows of x) and 33 (> kQgemvMaxRows: the dequantize +
-// sgemm path), K and N not multiples of 16/32/64 (both loop orders), bias or
-// not, the AVX-512 and AVX2 paths, 1 and 2 threads.
+// M = 1…9 (groups of 4 rows of x), 33 and 100 (> kQgemvMaxRows: the GEMM
+// kernels of qgemm_avx512.cpp, or dequantize + sgemm on AVX2), K and N not
+// multiples of 16/32/64 (both loop orders, partial tiles), bias or not, the
+// AVX-512 and AVX2 paths, 1 and 2 threads.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -118,10 +120,11 @@ struct Problem {
 };
 
 // What qgemv computes, in double, and a bound on its distance from the f32
-// product x·wᵀ. For M ≤ kQgemvMaxRows with int8: Σ_b d_x d_w Σ q_x q_w (x
-// quantized as the kernel does); otherwise x·deq(W)ᵀ. The f32 bound:
+// product x·wᵀ. int8 with M ≤ kQgemvMaxRows or VNNI: Σ_b d_x d_w Σ q_x q_w (x
+// quantized as the kernel does); bf16 with M > kQgemvMaxRows and AVX512_BF16:
+// bf16(x)·ŵ; otherwise x·deq(W)ᵀ. The f32 bound:
 // x·w − x̂·ŵ = x·(w − ŵ) + (x − x̂)·ŵ, |w − ŵ| ≤ d_w/2, |x − x̂| ≤ d_x/2 (int8),
-// or |w − ŵ| ≤ 2⁻⁸|w| (bf16).
+// or |w − ŵ| ≤ 2⁻⁸|w| and |x − x̂| ≤ 2⁻⁸|x| (bf16).
 struct Reference {
   std::vector<double> exact, f32, bound, scale;  // scale = Σ|x||w| + |bias|
 };
@@ -132,7 +135,10 @@ Reference reference(const Problem& p, const std::vector<float>& x, const std::ve
   const int64_t K = p.K, Kp = q.padded_cols();
   std::vector<float> deq(p.N * K);
   q.dequantize_rows(0, p.N, deq.data(), K);
-  const bool quantized_x = p.format == WeightFormat::Int8 && p.M <= kQgemvMaxRows;
+  const detail::Isa isa = detail::isa();
+  const bool gemm = p.M > kQgemvMaxRows;
+  const bool quantized_x = p.format == WeightFormat::Int8 && (!gemm || isa.vnni);
+  const bool rounded_x = p.format == WeightFormat::BF16 && gemm && isa.bf16;
   for (int64_t m = 0; m < p.M; ++m) {
     std::vector<int8_t> qx(Kp);
     std::vector<float> dx(Kp / 32);
@@ -143,11 +149,11 @@ Reference reference(const Problem& p, const std::vector<float>& x, const std::ve
         const double xv = x[m * K + k], wv = w[n * K + k];
         f += xv * wv;
         scale += std::fabs(xv * wv);
-        if (!quantized_x) e += xv * deq[n * K + k];
+        if (!quantized_x) e += (rounded_x ? bf16_to_float(float_to_bf16(x[m * K + k])) : xv) * deq[n * K + k];
         if (p.format == WeightFormat::Int8)
           bound += std::fabs(xv) * q.q8_scale(n, k / 32) / 2 + dx[k / 32] / 2 * std::fabs(deq[n * K + k]);
         else
-          bound += std::fabs(xv * wv) * std::ldexp(1.0, -8);
+          bound += std::fabs(xv * wv) * std::ldexp(1.0, -8) * (rounded_x ? 2.01 : 1.0);
       }
       if (quantized_x)
         for (int64_t blk = 0; blk < Kp / 32; ++blk) {
@@ -186,11 +192,11 @@ void check(const Problem& p) {
 
 void check_all() {
   for (WeightFormat f : {WeightFormat::Int8, WeightFormat::BF16}) {
-    for (int64_t M : {1, 2, 3, 4, 5, 6, 7, 8, 9, 33})
+    for (int64_t M : {1, 2, 3, 4, 5, 6, 7, 8, 9, 33, 100})
       for (auto [N, K] : {std::pair<int64_t, int64_t>{1, 1}, {5, 33}, {17, 70}, {9, 200}, {6, 1500}, {5, 3000}})
         for (bool bias : {false, true}) check({M, N, K, bias, f});
     // > 2 MB of weights: a team of 2 splits the rows (split_rows.h)
-    for (int64_t M : {1, 6, 33}) check({M, 1001, 2000, true, f});
+    for (int64_t M : {1, 6, 33, 64}) check({M, 1001, 2000, true, f});
   }
 }
 
@@ -210,12 +216,16 @@ TEST(Qgemv, MatchesReferencesAvx2Fallback) {
 
 TEST(Qgemv, NonFiniteActivationsPropagate) {
   const int64_t N = 4, K = 40;
-  std::vector<float> w = weights(N, K, 3), x(K, 1.0f);
-  x[35] = std::nanf("");
-  for (WeightFormat f : {WeightFormat::Int8, WeightFormat::BF16}) {
-    QuantizedMatrix q = QuantizedMatrix::quantize(w.data(), N, K, K, f);
-    std::vector<float> y(N);
-    qgemv(1, x.data(), K, q, nullptr, y.data(), N);
-    for (float v : y) EXPECT_TRUE(std::isnan(v)) << weight_format_name(f);
+  for (int64_t M : {int64_t{1}, kQgemvMaxRows + 8}) {  // the GEMV and the GEMM paths
+    std::vector<float> w = weights(N, K, 3), x(M * K, 1.0f);
+    for (int64_t m = 0; m < M; ++m) x[m * K + 35] = m % 2 ? std::numeric_limits<float>::infinity() : std::nanf("");
+    for (WeightFormat f : {WeightFormat::Int8, WeightFormat::BF16}) {
+      QuantizedMatrix q = QuantizedMatrix::quantize(w.data(), N, K, K, f);
+      std::vector<float> y(M * N);
+      qgemv(M, x.data(), K, q, nullptr, y.data(), N);
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n)
+          EXPECT_FALSE(std::isfinite(y[m * N + n])) << weight_format_name(f) << " M=" << M << " row " << m;
+    }
   }
 }

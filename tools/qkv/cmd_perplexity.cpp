@@ -1,4 +1,4 @@
-// `qkv perplexity DIR --data FILE [--context L] [--stride S] [--json]`: the
+// `qkv perplexity DIR --data FILE [--context L] [--stride S] [--weights F] [--json]`: the
 // mean negative log-likelihood per token and the perplexity of a text under a
 // causal model — qkv's or a Hugging Face directory as it is — by Hugging
 // Face's sliding-window method (train::sliding_window_perplexity).
@@ -17,7 +17,7 @@ namespace qkv::cli {
 namespace {
 
 struct Args {
-  std::string dir, data, adapter;
+  std::string dir, data, adapter, weights = "f32";
   int64_t context = 0, stride = 0, batch = 8;
   int threads = 0;
   bool json = false;
@@ -30,6 +30,11 @@ void run(const Args& a) {
     Generator g(0);
     models::load_peft_adapter(a.adapter, *model, g);
     models::merge_lora(*model);
+  }
+  try {
+    model->quantize(kernels::parse_weight_format(a.weights));  // f32: nothing to do
+  } catch (const ValueError& e) {
+    throw ValueError(std::string("--weights: ") + e.what());
   }
   const int64_t context = a.context ? a.context : model->context_length();
   if (context > model->context_length())
@@ -64,6 +69,9 @@ void add_perplexity_command(CLI::App& app) {
   c->add_option("--batch", a.batch, "Windows per forward pass")->capture_default_str();
   c->add_option("--adapter", a.adapter, "A LoRA adapter directory in PEFT's format to apply (merged)")
       ->default_str("none");
+  c->add_option("--weights", a.weights,
+                "Weight format for the run: f32, bf16 or int8 (blocks of 32), as qkv generate --weights")
+      ->capture_default_str();
   c->add_flag("--json", a.json, "One JSON object: {nll, perplexity, tokens, context, stride}");
   c->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   c->callback([] { run(a); });

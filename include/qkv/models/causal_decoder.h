@@ -48,6 +48,13 @@ class CausalDecoderLM : public CausalLM, public Decoder {
   // every Linear and the output projection; F32 switches back.
   virtual void quantize(WeightFormat format) = 0;
   virtual WeightFormat weight_format() const = 0;
+  // Bytes of weights one decoding step reads (qkv bench's GB/s): every
+  // parameter once in its stored format (Linear weights as quantized), one
+  // row of each embedding table, and a tied output projection whole.
+  int64_t decode_weight_bytes() const;
+  // The output projection's bytes when it is an embedding table used again
+  // (tied; counted once above as one row); 0 when it is its own Linear.
+  virtual int64_t tied_head_bytes() const = 0;
 
  private:
   Tensor prefill(DecodeState& st) const;  // runs st's last ≤ context_length() columns afresh

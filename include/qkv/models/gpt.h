@@ -93,6 +93,7 @@ class GPT : public CausalDecoderLM {
   // throws ValueError in training mode or with grad on (models/gpt_quantize.cpp).
   void quantize(WeightFormat format) override;
   WeightFormat weight_format() const override;
+  int64_t tied_head_bytes() const override;
 
   GPTConfig config;
   std::shared_ptr<nn::Embedding> wte, wpe;  // wpe: pos_encoding "learned" only

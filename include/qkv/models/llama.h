@@ -81,6 +81,7 @@ class Llama : public CausalDecoderLM {
   // the head; the embedding lookup keeps f32 (models/llama_quantize.cpp).
   void quantize(WeightFormat format) override;
   WeightFormat weight_format() const override;
+  int64_t tied_head_bytes() const override;
 
   LlamaConfig config;
   std::shared_ptr<LlamaModel> model;

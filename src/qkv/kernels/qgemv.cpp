@@ -117,11 +117,13 @@ void qgemv(int64_t M, const float* x, int64_t ldx, const QuantizedMatrix& q, con
   // x (M,K), W = q (N,K), bias (N) or null, y (M,N)
   const int64_t N = q.rows(), K = q.cols(), Kp = q.padded_cols();
   if (M <= 0 || N <= 0) return;
+  const detail::Isa isa = detail::isa();
   if (M > kQgemvMaxRows || K == 0) {
-    dequantized_gemm(M, x, ldx, q, bias, y, ldy);
+    if (K > 0 && q.format() == WeightFormat::Int8 && isa.vnni) detail::q8_gemm_avx512_vnni(M, x, ldx, q, bias, y, ldy);
+    else if (K > 0 && q.format() == WeightFormat::BF16 && isa.bf16) detail::bf16_gemm_avx512_bf16(M, x, ldx, q, bias, y, ldy);
+    else dequantized_gemm(M, x, ldx, q, bias, y, ldy);
     return;
   }
-  const detail::Isa isa = detail::isa();
   if (q.format() == WeightFormat::Int8) {
     const detail::Q8Rows r = prepare_q8(M, x, ldx, K, Kp);
     detail::split_rows(N, 4, q.bytes(), [&](int64_t n0, int64_t n1) {

@@ -47,6 +47,14 @@ void bf16_rows_avx512_bf16(const Bf16Rows& x, const QuantizedMatrix& W, int64_t 
 void bf16_rows_avx2(const Bf16Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias, float* y,
                     int64_t ldy);
 
+// y = x·Wᵀ + bias for many rows of x (a prompt): register-blocked GEMM on
+// the stored values (qgemm_avx512.cpp). bf16 rounds x to bf16; int8
+// quantizes x as the GEMV path does. Splits W's rows across the team.
+void bf16_gemm_avx512_bf16(int64_t M, const float* x, int64_t ldx, const QuantizedMatrix& W, const float* bias,
+                           float* y, int64_t ldy);
+void q8_gemm_avx512_vnni(int64_t M, const float* x, int64_t ldx, const QuantizedMatrix& W, const float* bias,
+                         float* y, int64_t ldy);
+
 inline constexpr int kQMB = 4;           // rows of x per block
 inline constexpr int64_t kQPanel = 64;   // rows of W per panel when x has more than kQMB rows
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "qkv/autograd/autograd.h"
+#include "qkv/nn/layers.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::models {
@@ -79,6 +80,18 @@ Tensor CausalDecoderLM::step(DecodeState& st, const std::vector<int64_t>& next) 
     in.key_mask = window;
   }
   return last_token_logits(col, in);
+}
+
+int64_t CausalDecoderLM::decode_weight_bytes() const {
+  int64_t bytes = 0;
+  for (const auto& [name, t] : named_parameters()) bytes += t.numel() * int64_t(sizeof(float));
+  for (const auto& [name, m] : named_modules()) {
+    if (const auto* lin = dynamic_cast<const nn::Linear*>(m); lin && lin->qweight)
+      bytes += lin->qweight->bytes() - lin->weight.numel() * int64_t(sizeof(float));
+    if (const auto* emb = dynamic_cast<const nn::Embedding*>(m))  // a lookup reads one row
+      bytes -= (emb->weight.numel() - emb->weight.size(1)) * int64_t(sizeof(float));
+  }
+  return bytes + tied_head_bytes();
 }
 
 }  // namespace qkv::models

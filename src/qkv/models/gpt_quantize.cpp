@@ -24,6 +24,10 @@ void GPT::quantize(WeightFormat format) {
       QuantizedMatrix::quantize(w.data<float>(), config.vocab_size, config.n_embd, config.n_embd, format));
 }
 
+int64_t GPT::tied_head_bytes() const {
+  return lm_head_q ? lm_head_q->bytes() : wte->weight.numel() * int64_t(sizeof(float));
+}
+
 WeightFormat GPT::weight_format() const { return lm_head_q ? lm_head_q->format() : WeightFormat::F32; }
 
 Tensor GPT::lm_head(const Tensor& x) const {

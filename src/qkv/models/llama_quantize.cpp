@@ -22,6 +22,11 @@ void Llama::quantize(WeightFormat format) {
       QuantizedMatrix::quantize(w.data<float>(), config.vocab_size, config.hidden_size, config.hidden_size, format));
 }
 
+int64_t Llama::tied_head_bytes() const {
+  if (lm_head) return 0;  // its own Linear, counted with the others
+  return tied_head_q ? tied_head_q->bytes() : model->embed_tokens->weight.numel() * int64_t(sizeof(float));
+}
+
 WeightFormat Llama::weight_format() const {
   if (lm_head) return lm_head->weight_format();
   return tied_head_q ? tied_head_q->format() : WeightFormat::F32;
