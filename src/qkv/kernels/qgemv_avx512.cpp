@@ -75,11 +75,12 @@ QKV_TARGET_AVX512_VNNI inline void q8_chunk(const Q8Rows& x, const QuantizedMatr
 }
 
 // Rows n0, n0+RB, … < n1 of W against the MB rows of x. One row of W at a time
-// alternates two accumulators (two FMA chains); four rows have four already.
+// rotates four accumulators (four FMA chains; two read ~10 % slower, noisy
+// qkv_bench_gemv qgemv runs); four rows have four already.
 template <int MB, int RB>
 QKV_TARGET_AVX512_VNNI void q8_rows(const Q8Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1,
                                     const float* bias, float* y, int64_t ldy) {
-  constexpr int U = RB == 1 ? 2 : 1;
+  constexpr int U = RB == 1 ? 4 : 1;
   const int64_t chunks = x.Kp / 64;
   for (int64_t n = n0; n < n1; n += RB) {
     __m512 acc[MB][RB][U];
@@ -94,28 +95,40 @@ QKV_TARGET_AVX512_VNNI void q8_rows(const Q8Rows& x, const QuantizedMatrix& W, i
   }
 }
 
-// bf16: x_hi and x_lo go to separate accumulators, two vdpbf16ps chains.
+// bf16: x_hi and x_lo go to separate accumulators. One row of W at a time
+// also alternates two k-steps (four vdpbf16ps chains): with two chains the
+// row-by-row decode product waited on the instruction's latency (26 GB/s a
+// core against f32's 36, qkv_bench_gemv qgemv).
+// One 32-value step k of rows n … n+RB−1 into accumulator pair u.
+template <int MB, int RB, int A>
+QKV_TARGET_AVX512_BF16 inline void bf16_step(const Bf16Rows& x, const QuantizedMatrix& W, int64_t n, int64_t k, int u,
+                                             __m512 (&acc)[MB][RB][A]) {
+  __m512bh w[RB];
+  for (int r = 0; r < RB; ++r) w[r] = (__m512bh)_mm512_load_si512(W.bf16_row(n + r) + k);
+  for (int m = 0; m < MB; ++m) {
+    const __m512bh hi = (__m512bh)_mm512_load_si512(x.hi + m * x.Kp + k);
+    const __m512bh lo = (__m512bh)_mm512_load_si512(x.lo + m * x.Kp + k);
+    for (int r = 0; r < RB; ++r) {
+      acc[m][r][2 * u] = _mm512_dpbf16_ps(acc[m][r][2 * u], hi, w[r]);
+      acc[m][r][2 * u + 1] = _mm512_dpbf16_ps(acc[m][r][2 * u + 1], lo, w[r]);
+    }
+  }
+}
+
 template <int MB, int RB>
 QKV_TARGET_AVX512_BF16 void bf16_rows(const Bf16Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1,
                                       const float* bias, float* y, int64_t ldy) {
+  constexpr int U = RB == 1 ? 2 : 1;
   for (int64_t n = n0; n < n1; n += RB) {
-    __m512 acc[MB][RB][2];
+    __m512 acc[MB][RB][2 * U];
     for (auto& a : acc)
       for (auto& b : a)
         for (auto& c : b) c = _mm512_setzero_ps();
-    for (int64_t k = 0; k < x.Kp; k += 32) {
-      __m512bh w[RB];
-      for (int r = 0; r < RB; ++r) w[r] = (__m512bh)_mm512_load_si512(W.bf16_row(n + r) + k);
-      for (int m = 0; m < MB; ++m) {
-        const __m512bh hi = (__m512bh)_mm512_load_si512(x.hi + m * x.Kp + k);
-        const __m512bh lo = (__m512bh)_mm512_load_si512(x.lo + m * x.Kp + k);
-        for (int r = 0; r < RB; ++r) {
-          acc[m][r][0] = _mm512_dpbf16_ps(acc[m][r][0], hi, w[r]);
-          acc[m][r][1] = _mm512_dpbf16_ps(acc[m][r][1], lo, w[r]);
-        }
-      }
-    }
-    store_rows<MB, RB, 2>(acc, bias ? bias + n : nullptr, y + n, ldy);
+    int64_t k = 0;
+    for (; k + 32 * U <= x.Kp; k += 32 * U)
+      for (int u = 0; u < U; ++u) bf16_step<MB, RB, 2 * U>(x, W, n, k + 32 * u, u, acc);
+    for (; k < x.Kp; k += 32) bf16_step<MB, RB, 2 * U>(x, W, n, k, 0, acc);
+    store_rows<MB, RB, 2 * U>(acc, bias ? bias + n : nullptr, y + n, ldy);
   }
 }
 

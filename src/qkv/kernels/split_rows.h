@@ -8,12 +8,16 @@
 
 namespace qkv::kernels::detail {
 
-// A thread joins only for at least this much weight traffic. Waking a team
-// costs ~57 µs with OMP_WAIT_POLICY=passive on this KVM guest (far less when
-// spinning), about what one core streams in 1 MiB; measured on a quiet
-// machine with passive waiting (bench/qkv_bench_gemv.cpp), 2 threads lost on
-// the 0.7–2 MB int8 matrices of GPT-2 124M and won from ~3 MB.
-inline constexpr int64_t kBytesPerThread = int64_t(1) << 20;
+// A thread joins only for at least this much weight traffic. Waking a
+// sleeping team costs ~57 µs with OMP_WAIT_POLICY=passive on this KVM guest,
+// about what one core streams in 1 MiB — the first setting. qkv's programs
+// spin for a bounded time (ensure_wait_policy), so during decoding the team
+// is awake between products and a second thread pays from far less: GPT-2
+// 124M decoding at 2 threads, 1 MiB → 256 KiB took int8 from 170–208 to
+// 199–245 tokens/s and bf16 from 110–130 to 117–150 (three interleaved
+// rounds, qkv bench tg128); the 0.7–2 MB int8 and bf16 products were the ones
+// left on one thread.
+inline constexpr int64_t kBytesPerThread = int64_t(1) << 18;
 
 // Calls fn(n0, n1) on disjoint ranges covering [0, N), one per thread, each a
 // multiple of `align` rows except the last. `bytes` is the weight traffic of
