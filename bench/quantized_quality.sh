@@ -43,8 +43,8 @@ a = json.load(open(sys.argv[1]))["ids"]; b = json.load(open(sys.argv[2]))["ids"]
 d = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
 print("none" if d is None else str(d))' "$WORK/f32-$i.jsonl" "$WORK/$w-$i.jsonl")")
   done
-  read -r nll ppl < <(/usr/bin/python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print(j["nll"], j["perplexity"])' "$j")
+  read -r nll ppl < <(/usr/bin/python3 -c 'import json,sys; j=json.loads(sys.argv[1]); print("%.6f %.5f" % (j["nll"], j["perplexity"]))' "$j")
   [[ -n $f32_ppl ]] || f32_ppl=$ppl
-  delta=$(/usr/bin/python3 -c "print(f'{$ppl - $f32_ppl:+.4f}')")
+  delta=$(/usr/bin/python3 -c "print(f'{$ppl - $f32_ppl:+.5f}')")
   echo "| $w | $nll | $ppl | $delta | ${firsts[*]} |"
 done
