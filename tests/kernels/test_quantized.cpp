@@ -121,7 +121,7 @@ struct Problem {
 
 // What qgemv computes, in double, and a bound on its distance from the f32
 // product x·wᵀ. int8 with M ≤ kQgemvMaxRows or VNNI: Σ_b d_x d_w Σ q_x q_w (x
-// quantized as the kernel does); bf16 with M > kQgemvMaxRows and AVX512_BF16:
+// quantized as the kernel does); bf16 with AVX512_BF16:
 // bf16(x)·ŵ; otherwise x·deq(W)ᵀ. The f32 bound:
 // x·w − x̂·ŵ = x·(w − ŵ) + (x − x̂)·ŵ, |w − ŵ| ≤ d_w/2, |x − x̂| ≤ d_x/2 (int8),
 // or |w − ŵ| ≤ 2⁻⁸|w| and |x − x̂| ≤ 2⁻⁸|x| (bf16).
@@ -138,7 +138,7 @@ Reference reference(const Problem& p, const std::vector<float>& x, const std::ve
   const detail::Isa isa = detail::isa();
   const bool gemm = p.M > kQgemvMaxRows;
   const bool quantized_x = p.format == WeightFormat::Int8 && (!gemm || isa.vnni);
-  const bool rounded_x = p.format == WeightFormat::BF16 && gemm && isa.bf16;
+  const bool rounded_x = p.format == WeightFormat::BF16 && isa.bf16;
   for (int64_t m = 0; m < p.M; ++m) {
     std::vector<int8_t> qx(Kp);
     std::vector<float> dx(Kp / 32);

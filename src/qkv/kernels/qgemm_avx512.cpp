@@ -6,8 +6,7 @@
 // (two zmm of y) with W's panel repacked per call so one 64-byte load holds
 // 16 rows of W × one k-group, and a k-group of x is one 4-byte broadcast:
 //
-// bf16 (AVX512_BF16): x is rounded to bf16 once (one product per weight —
-//   the two-part x_hi + x_lo of the GEMV kernels would cost as much as f32);
+// bf16 (AVX512_BF16): x is rounded to bf16 once, as the GEMV kernels do;
 //   panel = for each pair of k, 32 rows × 2 bf16. vdpbf16ps: 32 MACs each.
 //
 // int8 (AVX512_VNNI): x quantized per row in blocks of 32 exactly as the

@@ -2,7 +2,10 @@
 //
 // M ≤ kQgemvMaxRows (decoding, short prompts): the rows of x are prepared once
 // on the calling thread (int8: quantized in blocks of 32 with |q|, sign masks
-// and scale vectors; bf16: split into hi + lo bf16), then the team splits W's
+// and scale vectors; bf16: rounded to bf16 on AVX512-BF16, as the prefill GEMM
+// does — x split into hi + lo bf16 halves doubled the dot products and left
+// decoding compute-bound at 25–30 GB/s a core, for a perplexity change of
+// 3e-5 (bench/RESULTS.md, issue #16); f32 on AVX2), then the team splits W's
 // rows and runs the per-ISA dot kernels (qgemv_avx512.cpp, qgemv_avx2.cpp),
 // which read W from memory once for all M rows.
 // Larger M (long prompts): each thread dequantizes panels of its rows of W to
@@ -64,23 +67,15 @@ detail::Q8Rows prepare_q8(int64_t M, const float* x, int64_t ldx, int64_t K, int
 }
 
 detail::Bf16Rows prepare_bf16(int64_t M, const float* x, int64_t ldx, int64_t K, int64_t Kp, bool avx512) {
-  const size_t sh = up64(M * Kp * 2), sf = up64(M * Kp * 4);
-  std::byte* p = scratch(avx512 ? 2 * sh : sf);
+  std::byte* p = scratch(avx512 ? up64(M * Kp * 2) : up64(M * Kp * 4));
   detail::Bf16Rows r;
   r.M = M;
   r.Kp = Kp;
   if (avx512) {
     auto* hi = reinterpret_cast<uint16_t*>(p);
-    auto* lo = reinterpret_cast<uint16_t*>(p + sh);
     for (int64_t m = 0; m < M; ++m)
-      for (int64_t k = 0; k < Kp; ++k) {
-        const float v = k < K ? x[m * ldx + k] : 0.0f;
-        const uint16_t h = float_to_bf16(v);
-        hi[m * Kp + k] = h;
-        lo[m * Kp + k] = float_to_bf16(v - bf16_to_float(h));
-      }
+      for (int64_t k = 0; k < Kp; ++k) hi[m * Kp + k] = float_to_bf16(k < K ? x[m * ldx + k] : 0.0f);
     r.hi = hi;
-    r.lo = lo;
   } else {
     auto* f = reinterpret_cast<float*>(p);
     for (int64_t m = 0; m < M; ++m) {

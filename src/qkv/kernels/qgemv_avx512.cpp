@@ -13,9 +13,9 @@
 // d_x·d_w (two 8-byte broadcasts). Integer sums are exact; |Σ| ≤ 4·127·127.
 //
 // bf16 (AVX512_BF16). vdpbf16ps adds a[2i]·b[2i] + a[2i+1]·b[2i+1] to f32
-// lane i. x enters as x_hi + x_lo (two bf16), so the product is the stored
-// bf16 weights times x to about 16 bits: two vdpbf16ps per 32 weights.
-// (Zen 4 executes these at far more than memory speed; the second is free.)
+// lane i. x is rounded to bf16 (as in the prefill GEMM): one vdpbf16ps per 32
+// weights. (x as x_hi + x_lo, two of them, was exact to ~16 bits but ran at
+// 25–30 GB/s a core, below memory speed — the second was not free after all.)
 
 // GCC 12 false positive: _mm512 reductions/casts are built on _mm512_undefined_*(),
 // which -W(maybe-)uninitialized flags once inlined (as in gemm_avx512.cpp).
@@ -95,40 +95,34 @@ QKV_TARGET_AVX512_VNNI void q8_rows(const Q8Rows& x, const QuantizedMatrix& W, i
   }
 }
 
-// bf16: x_hi and x_lo go to separate accumulators. One row of W at a time
-// also alternates two k-steps (four vdpbf16ps chains): with two chains the
-// row-by-row decode product waited on the instruction's latency (26 GB/s a
-// core against f32's 36, qkv_bench_gemv qgemv).
-// One 32-value step k of rows n … n+RB−1 into accumulator pair u.
-template <int MB, int RB, int A>
+// bf16: x rounded to bf16 against the stored bf16 W, f32 accumulation. One
+// row of W at a time rotates four accumulators over k (vdpbf16ps's latency
+// bound the row-by-row decode product with fewer chains).
+template <int MB, int RB, int U>
 QKV_TARGET_AVX512_BF16 inline void bf16_step(const Bf16Rows& x, const QuantizedMatrix& W, int64_t n, int64_t k, int u,
-                                             __m512 (&acc)[MB][RB][A]) {
+                                             __m512 (&acc)[MB][RB][U]) {
   __m512bh w[RB];
   for (int r = 0; r < RB; ++r) w[r] = (__m512bh)_mm512_load_si512(W.bf16_row(n + r) + k);
   for (int m = 0; m < MB; ++m) {
-    const __m512bh hi = (__m512bh)_mm512_load_si512(x.hi + m * x.Kp + k);
-    const __m512bh lo = (__m512bh)_mm512_load_si512(x.lo + m * x.Kp + k);
-    for (int r = 0; r < RB; ++r) {
-      acc[m][r][2 * u] = _mm512_dpbf16_ps(acc[m][r][2 * u], hi, w[r]);
-      acc[m][r][2 * u + 1] = _mm512_dpbf16_ps(acc[m][r][2 * u + 1], lo, w[r]);
-    }
+    const __m512bh xm = (__m512bh)_mm512_load_si512(x.hi + m * x.Kp + k);
+    for (int r = 0; r < RB; ++r) acc[m][r][u] = _mm512_dpbf16_ps(acc[m][r][u], xm, w[r]);
   }
 }
 
 template <int MB, int RB>
 QKV_TARGET_AVX512_BF16 void bf16_rows(const Bf16Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1,
                                       const float* bias, float* y, int64_t ldy) {
-  constexpr int U = RB == 1 ? 2 : 1;
+  constexpr int U = RB == 1 ? 4 : 1;
   for (int64_t n = n0; n < n1; n += RB) {
-    __m512 acc[MB][RB][2 * U];
+    __m512 acc[MB][RB][U];
     for (auto& a : acc)
       for (auto& b : a)
         for (auto& c : b) c = _mm512_setzero_ps();
     int64_t k = 0;
     for (; k + 32 * U <= x.Kp; k += 32 * U)
-      for (int u = 0; u < U; ++u) bf16_step<MB, RB, 2 * U>(x, W, n, k + 32 * u, u, acc);
-    for (; k < x.Kp; k += 32) bf16_step<MB, RB, 2 * U>(x, W, n, k, 0, acc);
-    store_rows<MB, RB, 2 * U>(acc, bias ? bias + n : nullptr, y + n, ldy);
+      for (int u = 0; u < U; ++u) bf16_step<MB, RB, U>(x, W, n, k + 32 * u, u, acc);
+    for (; k < x.Kp; k += 32) bf16_step<MB, RB, U>(x, W, n, k, 0, acc);
+    store_rows<MB, RB, U>(acc, bias ? bias + n : nullptr, y + n, ldy);
   }
 }
 

@@ -27,12 +27,11 @@ struct Q8Rows {
 // M rows of x for the bf16 products, padded with zeros to Kp.
 struct Bf16Rows {
   int64_t M = 0, Kp = 0;
-  const uint16_t* hi = nullptr;  // (M, Kp) bf16(x)
-  const uint16_t* lo = nullptr;  // (M, Kp) bf16(x − hi): x ≈ hi + lo to ~16 bits
+  const uint16_t* hi = nullptr;  // (M, Kp) bf16(x), round to nearest even (AVX512-BF16 path)
   const float* f32 = nullptr;    // (M, Kp) x itself (the AVX2 path widens W instead)
-  int64_t row_bytes() const { return 4 * Kp; }  // hi + lo, or f32
+  int64_t row_bytes() const { return hi ? 2 * Kp : 4 * Kp; }
   Bf16Rows slice(int64_t m0, int64_t mb) const {  // rows m0 … m0+mb−1
-    return {mb, Kp, hi ? hi + m0 * Kp : nullptr, lo ? lo + m0 * Kp : nullptr, f32 ? f32 + m0 * Kp : nullptr};
+    return {mb, Kp, hi ? hi + m0 * Kp : nullptr, f32 ? f32 + m0 * Kp : nullptr};
   }
 };
 
