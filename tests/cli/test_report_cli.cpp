@@ -38,9 +38,11 @@ class ReportCli : public ::testing::Test {
     dir = (fs::temp_directory_path() / ("qkv_report_cli_" + std::to_string(::getpid()))).string();
     fs::remove_all(dir);
     fs::create_directories(dir);
-    std::ofstream(dir + "/corpus.txt") << "to be or not to be, that is the question.\n"
-                                          "whether tis nobler in the mind to suffer\n"
-                                          "the slings and arrows of outrageous fortune\n";
+    std::ofstream corpus(dir + "/corpus.txt");
+    for (int i = 0; i < 4; ++i)  // the last 10 % (the val split) must hold a block of 16 + 1
+      corpus << "to be or not to be, that is the question.\nwhether tis nobler in the mind to suffer\n"
+                "the slings and arrows of outrageous fortune\n";
+    corpus.close();
     const std::string common = " --data " + dir + "/corpus.txt --batch-size 2 --max-iters 6 --eval-interval 3"
                                " --eval-iters 1 --warmup-iters 2 --lr-decay-iters 10 --threads 1";
     auto r = qkv_cli("train gpt --out " + dir + "/gpt --n-layer 2 --n-head 2 --n-embd 16 --block-size 16" + common);

@@ -7,6 +7,7 @@
 //   Transformer:  samples translate --source lines (default: the training data's first lines);
 //                 attention is the first one's cross-attention
 //   BERT:         no samples (it does not generate); attention over --text (default: the data's first line)
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -217,9 +218,10 @@ void decoder_sections(const ReportArgs& a, const models::CausalDecoderLM& lm, Pa
   page.add("samples", "Samples", html);
 
   AttentionPlot p{.dir = a.run, .text = a.text};
-  if (p.text.empty()) {  // the first sample's first tokens
+  if (p.text.empty()) {  // the first sample's first tokens (within the context)
     const auto& s = seqs.front();
-    p.text = tok.decode(std::vector<int64_t>(s.begin(), s.begin() + std::min<std::ptrdiff_t>(a.attention_tokens, s.size())));
+    const int64_t n = std::min({a.attention_tokens, lm.context_length(), static_cast<int64_t>(s.size())});
+    p.text = tok.decode(std::vector<int64_t>(s.begin(), s.begin() + n));
   }
   const AttentionMaps maps = attention_maps(p, lm);
   page.add("attention", "Attention",
