@@ -27,3 +27,7 @@ But soft, what" -k 12 -o "$OUT/next_token.png"
   -o "$OUT/embeddings.png"
 "$QKV" generate "$RUNS/learned" --prompt "ROMEO:" --max-new-tokens 3 --temperature 0 --show-probs 3
 "$QKV" neighbors "$RUNS/learned" " king" -k 5
+# The run report (docs/PLOTS.md, "The run report"), photographed by headless Chromium.
+"$QKV" report "$RUNS/learned" -o "$RUNS/report.html" --samples 2 --max-new-tokens 80
+chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,1500 \
+  --screenshot="$OUT/report.png" "file://$RUNS/report.html" 2>/dev/null
