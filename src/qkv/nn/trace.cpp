@@ -11,7 +11,7 @@ namespace qkv::nn {
 
 namespace {
 thread_local Trace* g_trace = nullptr;
-constexpr size_t kModuleWidth = 30, kWhatWidth = 9, kDimsWidth = 24, kShapeWidth = 26;  // columns of a line
+constexpr size_t kModuleWidth = 36, kWhatWidth = 9, kDimsWidth = 24, kShapeWidth = 26;  // columns of a line
 
 std::string tuple_str(const Shape& s) {
   std::string out = "(";
