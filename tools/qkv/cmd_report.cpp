@@ -130,10 +130,13 @@ std::string summary(const ReportArgs& a, const models::Model* m, const json& sta
   return s + "</p>\n";
 }
 
+// Fields as a three-column list (a config has a few dozen short fields: a
+// table of them would fill the first screen of the page).
 std::string key_value_table(const json& j, const std::string& caption) {
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& [k, v] : j.items()) rows.push_back({report::escape(k), report::cell(v)});
-  return "<div><h3>" + report::escape(caption) + "</h3>\n" + report::table({"field", "value"}, rows) + "</div>\n";
+  std::string html = "<div class=\"kv\"><h3>" + report::escape(caption) + "</h3>\n<dl>\n";
+  for (const auto& [k, v] : j.items())
+    html += "<div><dt>" + report::escape(k) + "</dt><dd>" + report::cell(v) + "</dd></div>\n";
+  return html + "</dl></div>\n";
 }
 
 std::string config_section(const json& model_cfg, const json& state) {

@@ -114,7 +114,10 @@ nav a { margin-right: 1em; } .summary { color: #555; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; }
 td { font-variant-numeric: tabular-nums; } th { background: #f4f4f4; }
-.configs { display: flex; gap: 2em; flex-wrap: wrap; align-items: flex-start; }
+.kv dl { column-count: 3; column-gap: 2em; margin: 0 0 1em; font-size: 0.9em; }
+.kv dl div { break-inside: avoid; display: flex; justify-content: space-between; gap: 1em;
+             border-bottom: 1px dotted #ddd; }
+.kv dt { color: #555; } .kv dd { margin: 0; font-variant-numeric: tabular-nums; } h3 { margin-bottom: 0.3em; }
 figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { color: #555; font-size: 0.9em; }
 pre.sample { white-space: pre-wrap; background: #f8f8f8; border-left: 3px solid #1f77b4; padding: 0.6em 0.8em; }
