@@ -15,7 +15,10 @@ constexpr size_t kModuleWidth = 36, kWhatWidth = 9, kDimsWidth = 24, kShapeWidth
 
 std::string tuple_str(const Shape& s) {
   std::string out = "(";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(s[i]);
+  }
   return out + ")";
 }
 
