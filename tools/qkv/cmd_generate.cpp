@@ -177,10 +177,11 @@ void print_step(const Loaded& s, int64_t k, float temperature, int64_t step, con
 class GenerateTrace {
  public:
   GenerateTrace(const GenerateArgs& a, const Loaded& s)
-      : trace_(*s.model, trace_printer("qkv generate " + a.dir + ": the model's first two forward passes")),
+      : trace_(*s.model, trace_printer("qkv generate " + a.dir + ": the model's first two forward passes", true)),
         no_cache_(a.no_cache) {
-    print_trace_section("pass 1: the prompt, " + std::to_string(s.prompt.size()) + " tokens per sample (T = " +
-                        std::to_string(s.prompt.size()) + ")");
+    const std::string T = std::to_string(s.prompt.size());
+    print_trace_section("pass 1: the prompt, " + T + (s.prompt.size() == 1 ? " token" : " tokens") +
+                        " per sample (T = " + T + ")");
   }
   // After each sampled token of sequence `seq`.
   void token_done(size_t seq) {

@@ -227,8 +227,10 @@ void decoder_sections(const ReportArgs& a, const models::CausalDecoderLM& lm, Pa
     p.text = tok.decode(std::vector<int64_t>(s.begin(), s.begin() + n));
   }
   const AttentionMaps maps = attention_maps(p, lm);
+  std::string shown;  // the default prompt is a newline: shown as the figure's labels show it
+  for (char c : p.text) shown += c == '\n' ? std::string("↵") : std::string(1, c);
   page.add("attention", "Attention",
-           attention_figure(p, maps, "causal self-attention of every layer × head over \"" + p.text + "\"") );
+           attention_figure(p, maps, "causal self-attention of every layer × head over \"" + shown + "\""));
 }
 
 // The translation model: samples are greedy translations; attention the first one's cross-attention.
@@ -320,7 +322,7 @@ void add_report_command(CLI::App& app) {
   c->add_option("--text", a.text,
                 "GPT, Llama, BERT: the text of the attention pictures (default: the first sample's first "
                 "--attention-tokens tokens; BERT: the training data's first line)")
-      ->default_str("see help");
+      ->default_str("auto");
   c->add_option("--attention-tokens", a.attention_tokens, "GPT, Llama: tokens of the first sample the attention shows")
       ->capture_default_str();
   c->add_option("--source", a.sources,
