@@ -221,13 +221,15 @@ TEST_F(PlotCli, EmbeddingsScatterAndNeighbors) {
 // Sentences of an encoder model: each line's mean-pooled embedding, as points
 // of a PCA; a decoder-only model or a short file is a clear error.
 TEST_F(PlotCli, SentenceEmbeddingsOfEncoderModels) {
-  std::ofstream(out + "/s.txt") << "the cat sat on the mat\n\na dog ran in the park\n한국어 문장입니다\n東京 café\n";
+  std::ofstream(out + "/s.txt") << "the cat sat on the mat\n\na dog ran in the park\n한국어 문장입니다\n東京 café\n"
+                                  "But a dog ran in the park, and the cat sat on the mat\n";  // labelled with 40 characters
   for (const std::string family : {"bert", "transformer"}) {
     auto r = qkv_cli("plot embeddings " + dir + "/" + family + " --sentences " + out + "/s.txt -o " + out + "/" +
                      family + ".svg");
     ASSERT_EQ(r.code, 0) << r.out;
-    EXPECT_NE(r.out.find("4 sentences, 16-dim embeddings"), std::string::npos) << r.out;
-    for (const char* label : {"the cat sat on the mat", "한국어 문장입니다", "sentence embeddings (mean-pooled, PCA)"})
+    EXPECT_NE(r.out.find("5 sentences, 16-dim embeddings"), std::string::npos) << r.out;
+    for (const char* label : {"the cat sat on the mat", "한국어 문장입니다", "But a dog ran in the park, and the cat s…",
+                              "sentence embeddings (mean-pooled, PCA)"})
       EXPECT_TRUE(layer_has(out + "/" + family + ".svg", label)) << family << " " << label;
   }
   expect_failure(qkv_cli("plot embeddings " + dir + "/gpt --sentences " + out + "/s.txt -o " + out + "/g.svg"), "gpt");

@@ -111,6 +111,14 @@ struct PlotArgs {
   std::string dir, tokens, sentences, out;
 };
 
+// A sentence as a point's label: its first `n` characters (UTF-8), then "…".
+std::string short_label(const std::string& s, size_t n) {
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && chars++ == n) return s.substr(0, i) + "…";
+  return s;
+}
+
 // --sentences: one mean-pooled sentence embedding per line (pipelines/encoder.h).
 void plot_sentences(const PlotArgs& a) {
   std::vector<std::string> lines;
@@ -130,7 +138,9 @@ void plot_sentences(const PlotArgs& a) {
   const auto p = pca(x, 2);
   std::vector<double> px, py;
   for (const auto& r : p) px.push_back(r[0]), py.push_back(r[1]);
-  viz::scatter(a.out, px, py, lines, {"sentence embeddings (mean-pooled, PCA)", "PC 1", "PC 2"});
+  std::vector<std::string> labels;
+  for (const std::string& l : lines) labels.push_back(short_label(l, 40));
+  viz::scatter(a.out, px, py, labels, {"sentence embeddings (mean-pooled, PCA)", "PC 1", "PC 2"});
   std::printf("wrote %s (%zu sentences, %ld-dim embeddings)\n", a.out.c_str(), lines.size(), static_cast<long>(C));
 }
 
