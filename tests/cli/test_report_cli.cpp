@@ -43,14 +43,13 @@ class ReportCli : public ::testing::Test {
       corpus << "to be or not to be, that is the question.\nwhether tis nobler in the mind to suffer\n"
                 "the slings and arrows of outrageous fortune\n";
     corpus.close();
-    const std::string common = " --data " + dir + "/corpus.txt --batch-size 2 --max-iters 6 --eval-interval 3"
-                               " --eval-iters 1 --warmup-iters 2 --lr-decay-iters 10 --threads 1";
-    auto r = qkv_cli("train gpt --out " + dir + "/gpt --n-layer 2 --n-head 2 --n-embd 16 --block-size 16" + common);
+    auto r = qkv_cli("train gpt --out " + dir + "/gpt --n-layer 2 --n-head 2 --n-embd 16 --block-size 16" + common());
     ASSERT_EQ(r.code, 0) << r.out;
-    r = qkv_cli("train llama --out " + dir + "/llama --num-hidden-layers 1 --num-attention-heads 4"
-                " --num-key-value-heads 2 --hidden-size 16 --intermediate-size 24 --max-position-embeddings 16" +
-                common);
-    ASSERT_EQ(r.code, 0) << r.out;
+  }
+  // The trainer flags of the tiny runs (the Llama run is trained by the one test that reads it).
+  static std::string common() {
+    return " --data " + dir + "/corpus.txt --batch-size 2 --max-iters 6 --eval-interval 3 --eval-iters 1"
+           " --warmup-iters 2 --lr-decay-iters 10 --threads 1";
   }
   static void TearDownTestSuite() {
     if (!std::getenv("QKV_KEEP")) fs::remove_all(dir);
@@ -94,7 +93,11 @@ TEST_F(ReportCli, PageHoldsEverySectionAndNeedsNoNetwork) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(slurp(out + "/again.html"), html);
   // Llama: the same sections (grouped-query attention, 4 heads in the grid).
-  r = qkv_cli("report " + dir + "/llama -o " + out + "/llama.html --samples 1 --max-new-tokens 10");
+  r = qkv_cli("train llama --out " + out + "/llama --num-hidden-layers 1 --num-attention-heads 4"
+              " --num-key-value-heads 2 --hidden-size 16 --intermediate-size 24 --max-position-embeddings 16" +
+              common());
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = qkv_cli("report " + out + "/llama -o " + out + "/llama.html --samples 1 --max-new-tokens 10");
   ASSERT_EQ(r.code, 0) << r.out;
   const std::string llama = slurp(out + "/llama.html");
   EXPECT_NE(llama.find("num_key_value_heads"), std::string::npos);
