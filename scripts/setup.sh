@@ -20,6 +20,7 @@ BUILD_PKGS=(
   pybind11-dev python3-dev python3-numpy   # the Python module (python/) and its tests
   libcairo2-dev libpango1.0-dev            # plots: PNG/SVG/PDF through Cairo, text through Pango
   fonts-dejavu-core fonts-noto-cjk         # fonts with Latin, CJK and Hangul coverage (fontconfig)
+  chromium                                 # tests: qkv report opened in a real browser (headless)
 )
 BENCH_PKGS=(
   python3-torch python3-numpy              # the PyTorch peer (Debian's 1.13)

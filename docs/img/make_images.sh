@@ -27,3 +27,10 @@ But soft, what" -k 12 -o "$OUT/next_token.png"
   -o "$OUT/embeddings.png"
 "$QKV" generate "$RUNS/learned" --prompt "ROMEO:" --max-new-tokens 3 --temperature 0 --show-probs 3
 "$QKV" neighbors "$RUNS/learned" " king" -k 5
+# The run report (docs/PLOTS.md, "The run report"), photographed by headless
+# Chromium with no network; made from inside $RUNS so its title reads runs/learned.
+mkdir "$RUNS/runs" && ln -s "$RUNS/learned" "$RUNS/runs/learned"
+QKV_ABS=$(realpath "$QKV")
+(cd "$RUNS" && "$QKV_ABS" report runs/learned -o report.html --samples 2 --max-new-tokens 80)
+chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,1500 \
+  --host-resolver-rules='MAP * ~NOTFOUND' --screenshot="$OUT/report.png" "file://$RUNS/report.html" 2>/dev/null

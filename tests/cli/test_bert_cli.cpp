@@ -148,3 +148,31 @@ TEST_F(BertCli, BadInputsFailClearlyAndLeaveNoRun) {
                  "nothing.txt");
   expect_failure(qkv_cli("finetune"), "qkv finetune classify|ner|qa");
 }
+
+// --trace: one pre-training step, every encoder layer's shapes and norms, the
+// loss and each gradient (q viewed per head: B = --batch-size 4, NH = 2); the
+// run folder is never created.
+TEST_F(BertCli, TraceRunsOneStepAndWritesNothing) {
+  auto r = qkv_cli("train bert --data " + dir + "/corpus.txt --tokenizer " + dir + "/vocab.txt --out " + dir +
+                   "/traced --hidden-size 16 --num-hidden-layers 1 --num-attention-heads 2 --intermediate-size 32"
+                   " --max-position-embeddings 64 --max-seq-length 24 --batch-size 4 --threads 1 --trace");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* needle : {"trace: one pre-training step of BERT", "bert.embeddings.word_embeddings",
+                             "bert.encoder.layer.0.attention.self", "(B,NH,T,S)", "→ (4,2,", "hidden", "(B,T,F)",
+                             "loss", "cls.predictions.bias", "grad"})
+    EXPECT_NE(r.out.find(needle), std::string::npos) << needle << "\n" << r.out;
+  EXPECT_FALSE(fs::exists(dir + "/traced"));
+}
+
+// qkv report on a BERT run: no samples (it does not generate), the encoder's
+// attention over the training data's first line.
+TEST_F(BertCli, ReportShowsAttentionOverTheDataAndNoSamples) {
+  const std::string pre = pretrain();
+  auto r = qkv_cli("report " + pre + " -o " + dir + "/report.html");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream f(dir + "/report.html");
+  const std::string html{std::istreambuf_iterator<char>(f), {}};
+  for (const char* needle : {"does not generate", "self-attention of every layer × head over &quot;the cat sat on the mat .",
+                             "BertForPreTraining", "val_loss", "<svg"})
+    EXPECT_NE(html.find(needle), std::string::npos) << needle;
+}

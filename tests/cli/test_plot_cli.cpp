@@ -217,3 +217,25 @@ TEST_F(PlotCli, EmbeddingsScatterAndNeighbors) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;
   expect_failure(qkv_cli("neighbors " + dir + "/gpt cat -k 0"), "-k must be >= 1");
 }
+
+// Sentences of an encoder model: each line's mean-pooled embedding, as points
+// of a PCA; a decoder-only model or a short file is a clear error.
+TEST_F(PlotCli, SentenceEmbeddingsOfEncoderModels) {
+  std::ofstream(out + "/s.txt") << "the cat sat on the mat\n\na dog ran in the park\n한국어 문장입니다\n東京 café\n"
+                                  "But a dog ran in the park, and the cat sat on the mat\n";  // labelled with 40 characters
+  for (const std::string family : {"bert", "transformer"}) {
+    auto r = qkv_cli("plot embeddings " + dir + "/" + family + " --sentences " + out + "/s.txt -o " + out + "/" +
+                     family + ".svg");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("5 sentences, 16-dim embeddings"), std::string::npos) << r.out;
+    for (const char* label : {"the cat sat on the mat", "한국어 문장입니다", "But a dog ran in the park, and the cat s…",
+                              "sentence embeddings (mean-pooled, PCA)"})
+      EXPECT_TRUE(layer_has(out + "/" + family + ".svg", label)) << family << " " << label;
+  }
+  expect_failure(qkv_cli("plot embeddings " + dir + "/gpt --sentences " + out + "/s.txt -o " + out + "/g.svg"), "gpt");
+  std::ofstream(out + "/two.txt") << "one\ntwo\n";
+  expect_failure(qkv_cli("plot embeddings " + dir + "/bert --sentences " + out + "/two.txt -o " + out + "/g.svg"),
+                 "3 … 200 non-empty lines, got 2");
+  expect_failure(qkv_cli("plot embeddings " + dir + "/bert -o " + out + "/g.svg"), "give --tokens WORDS or --sentences");
+  EXPECT_EQ(written(), (std::vector<std::string>{"bert.svg", "s.txt", "transformer.svg", "two.txt"}));
+}

@@ -132,3 +132,32 @@ TEST_F(TrainTranslateCli, PositionMethodIsAFlagAndTheRunKeepsIt) {
   expect_fail(qkv::testing::qkv_cli(tiny(p("bad")) + " --pos-encoding rope --rope-dim 3"), "rope_dim 3");
   EXPECT_FALSE(fs::exists(p("bad") + "/model.safetensors"));
 }
+
+// --trace: one step of the encoder–decoder, every layer's shapes (the
+// cross-attention's keys span the source), the loss and gradients; nothing written.
+TEST_F(TrainTranslateCli, TraceRunsOneStepAndWritesNothing) {
+  const std::string out = p("traced");
+  auto r = qkv::testing::qkv_cli(tiny(out) + " --trace");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* needle : {"trace: one training step of the translation model", "encoder.layers.0.attn",
+                             "decoder.layers.0.crossattention", "(B,NH,T,S)", "(B,T,C) → (B,NH,T,hs)", "logits",
+                             "(B,T,V)", "loss", "shared.weight", "grad"})
+    EXPECT_NE(r.out.find(needle), std::string::npos) << needle << "\n" << r.out;
+  EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(out + "/config.json"));
+  EXPECT_FALSE(fs::exists(out + "/log.jsonl"));
+}
+
+// qkv report on a translation run: greedy translations of the training data's
+// first source lines, and the first one's cross-attention.
+TEST_F(TrainTranslateCli, ReportTranslatesTheFirstSourceLines) {
+  const std::string out = p("run");
+  ASSERT_EQ(qkv::testing::qkv_cli(tiny(out)).code, 0);
+  auto r = qkv::testing::qkv_cli("report " + out + " -o " + p("report.html") + " --samples 2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream f(p("report.html"));
+  const std::string html{std::istreambuf_iterator<char>(f), {}};
+  for (const char* needle : {"<section id=\"samples\">", "ein Haus .", "zwei Hunde laufen .", "greedy translations",
+                             "cross-attention (target × source)", "val_bleu", "<svg"})
+    EXPECT_NE(html.find(needle), std::string::npos) << needle;
+}

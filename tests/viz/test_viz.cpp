@@ -257,6 +257,23 @@ TEST(VizScatter, LabelledPoints) {
   EXPECT_EQ(d.entries(), std::vector<std::string>{"s.svg"});
 }
 
+// A long label (a sentence) at the rightmost point sits left of it, inside the
+// frame: its text ends at the point (x < 0 from the point); a short one at the
+// leftmost point starts right of it (x = 0).
+TEST(VizScatter, LabelNearTheRightEdgeGoesLeftOfItsPoint) {
+  ScratchDir d;
+  const std::string sentence = "a sentence far too long to fit to the right";
+  qkv::viz::scatter(d.file("s.svg"), {0, 1, 2}, {0, 1, 0}, {"left", "mid", sentence}, {"sentences", "PC 1", "PC 2"});
+  const std::string svg = qkv::testing::read_bytes(d.file("s.svg"));
+  auto x_of = [&svg](const std::string& label) {
+    const std::regex text("<text x=\"([-0-9.]+)\"[^>]*>" + label + "</text>");
+    std::smatch m;
+    return std::regex_search(svg, m, text) ? std::stod(m[1]) : NAN;
+  };
+  EXPECT_LT(x_of(sentence), -100.0) << svg.substr(svg.find("qkv-text"));
+  EXPECT_EQ(x_of("left"), 0.0);
+}
+
 TEST(VizPe, TableMatchesTheFormula) {  // the table `qkv plot pe` draws (nn's, Vaswani et al. §3.5)
   Tensor pe = qkv::nn::SinusoidalPositionalEncoding(16, 50).forward(50).contiguous();
   ASSERT_EQ(pe.shape(), (qkv::Shape{50, 16}));

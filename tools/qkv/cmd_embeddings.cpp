@@ -5,6 +5,10 @@
 //       to WORD's by cosine similarity
 // A word the tokenizer splits into several tokens stands for the mean of
 // their vectors. Works for GPT, Llama, BERT and the translation Transformer.
+//   `qkv plot embeddings DIR --sentences FILE -o FILE`: encoder models (BERT,
+//       the translation model's encoder): each line's sentence embedding —
+//       the mean of the last layer's hidden states over its real tokens, as
+//       `qkv embed --pooling mean` — as points of a 2-D PCA
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -14,7 +18,10 @@
 #include "qkv/models/gpt.h"
 #include "qkv/models/llama.h"
 #include "qkv/models/registry.h"
+#include "qkv/data/readers.h"
 #include "qkv/models/transformer.h"
+#include "qkv/pipelines/encoder.h"
+#include "qkv/tokenizers/tokenizer.h"
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/viz/viz.h"
 
@@ -101,11 +108,46 @@ std::vector<std::string> split_commas(const std::string& s) {
 }
 
 struct PlotArgs {
-  std::string dir, tokens, out;
+  std::string dir, tokens, sentences, out;
 };
+
+// A sentence as a point's label: its first `n` characters (UTF-8), then "…".
+std::string short_label(const std::string& s, size_t n) {
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && chars++ == n) return s.substr(0, i) + "…";
+  return s;
+}
+
+// --sentences: one mean-pooled sentence embedding per line (pipelines/encoder.h).
+void plot_sentences(const PlotArgs& a) {
+  std::vector<std::string> lines;
+  for (const std::string& l : data::read_lines(a.sentences))
+    if (l.find_first_not_of(" \t") != std::string::npos) lines.push_back(l);
+  if (lines.size() < 3 || lines.size() > 200)
+    throw ValueError("--sentences " + a.sentences + ": give 3 … 200 non-empty lines, got " + std::to_string(lines.size()));
+  const auto model = models::load_model(a.dir);
+  const auto tok = tokenizers::Tokenizer::from_path(a.dir + "/tokenizer.json");
+  const auto enc = pipelines::TextEncoder::of(*model, tok);  // ValueError naming a decoder-only family
+  const Tensor e = pipelines::embed_texts(enc, lines, pipelines::Pooling::Mean).contiguous();  // (N,C)
+  const int64_t C = e.size(1);
+  const std::vector<float> v = e.to_vector();
+  std::vector<std::vector<double>> x;
+  for (size_t i = 0; i < lines.size(); ++i) x.emplace_back(v.begin() + static_cast<std::ptrdiff_t>(i * C),
+                                                           v.begin() + static_cast<std::ptrdiff_t>((i + 1) * C));
+  const auto p = pca(x, 2);
+  std::vector<double> px, py;
+  for (const auto& r : p) px.push_back(r[0]), py.push_back(r[1]);
+  std::vector<std::string> labels;
+  for (const std::string& l : lines) labels.push_back(short_label(l, 40));
+  viz::scatter(a.out, px, py, labels, {"sentence embeddings (mean-pooled, PCA)", "PC 1", "PC 2"});
+  std::printf("wrote %s (%zu sentences, %ld-dim embeddings)\n", a.out.c_str(), lines.size(), static_cast<long>(C));
+}
 
 void run_plot(const PlotArgs& a) {
   check_plot_path(a.out);
+  if (a.tokens.empty() == a.sentences.empty()) throw ValueError("give --tokens WORDS or --sentences FILE (one of them)");
+  if (!a.sentences.empty()) return plot_sentences(a);
   const std::vector<std::string> words = split_commas(a.tokens);
   if (words.size() < 3 || words.size() > 200)
     throw ValueError("--tokens: give 3 … 200 comma-separated words, got " + std::to_string(words.size()));
@@ -147,10 +189,14 @@ void run_neighbors(const NeighborArgs& a) {
 }
 
 void add_plot_embeddings_command(CLI::App& plot) {
-  auto* c = plot.add_subcommand("embeddings", "Labelled 2-D PCA scatter of chosen words' token embeddings");
+  auto* c = plot.add_subcommand("embeddings", "Labelled 2-D PCA scatter of chosen words' token embeddings, or of "
+                                                "sentences' embeddings (encoder models)");
   static PlotArgs a;
   c->add_option("dir", a.dir, "Model directory (gpt, llama, bert or translation)")->required();
-  c->add_option("--tokens", a.tokens, "Comma-separated words (3 … 200), e.g. king,queen,man,woman")->required();
+  c->add_option("--tokens", a.tokens, "Comma-separated words (3 … 200), e.g. king,queen,man,woman")->default_str("none");
+  c->add_option("--sentences", a.sentences,
+                "BERT, translation: a file of sentences (3 … 200 lines), each drawn as its mean-pooled embedding")
+      ->default_str("none");
   c->add_option("-o,--out", a.out, "Output file: .png, .svg or .pdf")->required();
   c->callback([] { run_plot(a); });
 }

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "commands.h"
+#include "trace_output.h"
 #include "qkv/tokenizers/text_codec.h"
 #include "qkv/generate/generate.h"
 #include "qkv/models/hf.h"
@@ -27,7 +28,7 @@ struct GenerateArgs {
   float temperature = 0.8f, top_p = 1.0f;
   uint64_t seed = 1337;
   int threads = 0;
-  bool no_cache = false, stats = false, jsonl = false;
+  bool no_cache = false, stats = false, jsonl = false, trace = false;
   std::string weights = "f32", adapter;
   // The sampling flags, to tell given from default (generation_config.json fills the rest).
   CLI::Option *temperature_opt = nullptr, *top_k_opt = nullptr, *top_p_opt = nullptr;
@@ -64,6 +65,7 @@ generate::GenerateOptions options_from(const GenerateArgs& a) {
   if (a.show_probs < 0 || a.show_probs > 100) throw ValueError("--show-probs must be in 0 … 100");
   if (a.show_probs > 0 && (a.num_samples != 1 || a.jsonl))
     throw ValueError("--show-probs prints one sample's steps: use it with --num-samples 1 and without --jsonl");
+  if (a.trace && a.jsonl) throw ValueError("--trace prints text lines: use it without --jsonl");
   generate::GenerateOptions opt;
   opt.max_new_tokens = a.max_new_tokens;
   opt.sampling.temperature = a.temperature;
@@ -169,9 +171,39 @@ void print_step(const Loaded& s, int64_t k, float temperature, int64_t step, con
   put(line + "\n");
 }
 
+// --trace: the first two forward passes — the prompt (prefill), then one new
+// token (over the cached keys, or the whole context again with --no-cache) —
+// then the trace pauses and generation goes on untraced.
+class GenerateTrace {
+ public:
+  GenerateTrace(const GenerateArgs& a, const Loaded& s)
+      : trace_(*s.model, trace_printer("qkv generate " + a.dir + ": the model's first two forward passes", true)),
+        no_cache_(a.no_cache) {
+    const std::string T = std::to_string(s.prompt.size());
+    print_trace_section("pass 1: the prompt, " + T + (s.prompt.size() == 1 ? " token" : " tokens") +
+                        " per sample (T = " + T + ")");
+  }
+  // After each sampled token of sequence `seq`.
+  void token_done(size_t seq) {
+    if (seq != 0 || trace_.paused()) return;
+    if (++tokens_ == 1)
+      print_trace_section(no_cache_ ? "pass 2: the whole context again (--no-cache), one token longer"
+                                    : "pass 2: the new token alone (T = 1) against the cached keys and values");
+    else
+      trace_.pause(true);
+  }
+
+ private:
+  nn::Trace trace_;
+  bool no_cache_;
+  int tokens_ = 0;
+};
+
 void run_generate(const GenerateArgs& a) {
   Loaded s = load(a);
   Generator gen(a.seed);
+  std::optional<GenerateTrace> trace;
+  if (a.trace) trace.emplace(a, s);
   int64_t step = 0;
   if (a.show_probs > 0) {
     std::printf("prompt: %s\n", a.prompt.c_str());
@@ -184,10 +216,11 @@ void run_generate(const GenerateArgs& a) {
   // print when done; --jsonl prints only its lines.
   std::optional<TextStream> stream;
   generate::TokenCallback on_token;
-  if (a.num_samples == 1 && !a.jsonl && a.show_probs == 0) {
+  if (a.num_samples == 1 && !a.jsonl && a.show_probs == 0 && !a.trace) {
     stream.emplace(s.tok, s.prompt);
     on_token = [&stream](size_t, int64_t token) { stream->add(token); };
   }
+  if (trace) on_token = [&trace](size_t seq, int64_t) { trace->token_done(seq); };
   const auto t0 = std::chrono::steady_clock::now();
   const auto out = generate::generate(*s.model, prompts, s.opt, gen, on_token);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -231,6 +264,9 @@ void add_generate_command(CLI::App& app) {
                 "apply to the model, merged into its weights")
       ->default_str("none");
   g->add_flag("--stats", a.stats, "Print tokens/s to stderr");
+  g->add_flag("--trace", a.trace,
+              "Print every layer's tensor shapes and norms ((B,T,C) → (B,NH,T,hs) …) for the first two forward "
+              "passes: the prompt, then one new token; the text prints at the end");
   g->add_option("--show-probs", a.show_probs,
                 "Print, per generated token, the K most likely candidates with their probabilities "
                 "(softmax of logits / temperature; one sample, then its text)")

@@ -11,6 +11,7 @@
 //                without --target the model's own greedy translation.
 #include <cstdio>
 
+#include "attention_maps.h"
 #include "commands.h"
 #include "qkv/autograd/autograd.h"
 #include "qkv/generate/beam.h"
@@ -28,20 +29,8 @@
 namespace qkv::cli {
 namespace {
 
-struct Args {
-  std::string dir, text, source, target, out, head = "0", part = "cross";
-  int64_t layer = 0;
-  bool grid = false;
-};
-
-// What one forward pass gives: each layer's probabilities (1,NH,T,S) and the
-// tokens along both axes.
-struct Maps {
-  std::vector<Tensor> layers;
-  std::vector<std::string> rows, cols;
-  std::string what, row_axis = "query", col_axis = "key";
-  std::string layer_name = "layer";  // "encoder layer", "decoder layer" for the translation model
-};
+using Args = AttentionPlot;
+using Maps = AttentionMaps;
 
 // --head: an index below n_heads, or "mean" (-1).
 int64_t parse_head(const std::string& head, int64_t n_heads) {
@@ -135,6 +124,7 @@ Maps run_transformer(const Args& a, const models::Transformer& model) {
                      std::to_string(cfg.max_len));
   const int64_t S = static_cast<int64_t>(src.size());
   std::vector<int64_t> tgt;
+  std::string translation;
   if (!a.target.empty()) {
     tgt = tok.encode(a.target).ids;
   } else if (a.part != "encoder") {  // the model's own translation
@@ -142,12 +132,14 @@ Maps run_transformer(const Args& a, const models::Transformer& model) {
     bo.beam_size = 1, bo.eos = cfg.eos_id, bo.max_new_tokens = cfg.max_len - 1;
     tgt = generate::beam_search(model, {.ids = tensor_i64({cfg.bos_id}, {1, 1}), .source_ids = tensor_i64(src, {1, S})},
                                 bo)[0][0].tokens;
-    std::printf("target: %s\n", tok.decode(tgt).c_str());
+    translation = tok.decode(tgt);
+    if (!a.quiet) std::printf("target: %s\n", translation.c_str());
   }
   if (static_cast<int64_t>(tgt.size()) + 1 > cfg.max_len)
     throw ValueError("--target is " + std::to_string(tgt.size()) + " tokens, longer than the model's max_len − 1");
   Generator gen(0);
   Maps maps;
+  maps.translation = translation;
   std::vector<std::string> src_labels, tgt_labels;
   for (int64_t id : src) src_labels.push_back(tokenizers::token_label(tok, id));
   for (int64_t id : tgt) tgt_labels.push_back(tokenizers::token_label(tok, id));
@@ -155,7 +147,8 @@ Maps run_transformer(const Args& a, const models::Transformer& model) {
   std::vector<Tensor> enc;
   const Tensor memory = model.encode(tensor_i64(src, {1, S}), Tensor(), gen, &enc);
   if (a.part == "encoder") {
-    maps = {enc, src_labels, src_labels, "encoder self-attention", "source (query)", "source (key)", "encoder layer"};
+    maps = {enc, src_labels, src_labels, "encoder self-attention", "source (query)", "source (key)", "encoder layer",
+            ""};
     return maps;
   }
   std::vector<int64_t> tgt_in{cfg.bos_id};
@@ -178,7 +171,9 @@ Maps run_transformer(const Args& a, const models::Transformer& model) {
   return maps;
 }
 
-Maps run_model(const Args& a, const models::Model& m) {
+}  // namespace
+
+Maps attention_maps(const Args& a, const models::Model& m) {
   NoGradGuard ng;
   if (const auto* gpt = dynamic_cast<const models::GPT*>(&m))
     return run_causal(a, *gpt, gpt->config.n_layer, gpt->config.n_head, gpt->config.block_size,
@@ -195,7 +190,7 @@ Maps run_model(const Args& a, const models::Model& m) {
   throw ValueError(a.dir + " holds a '" + m.model_type() + "' model, which qkv plot attention cannot draw");
 }
 
-void draw(const Args& a, const Maps& maps) {
+void draw_attention(const Args& a, const Maps& maps) {
   const int64_t L = static_cast<int64_t>(maps.layers.size()), NH = maps.layers[0].size(1);
   if (a.grid) {  // (L, NH, T, S): every layer × head
     std::vector<float> all;
@@ -211,7 +206,8 @@ void draw(const Args& a, const Maps& maps) {
     for (int64_t h = 0; h < NH; ++h) g.col_names.push_back("head " + std::to_string(h));
     const Tensor t = tensor(all, {L, NH, maps.layers[0].size(2), maps.layers[0].size(3)});
     viz::heatmap_grid(a.out, t, g);
-    std::printf("wrote %s (%ld layers x %ld heads)\n", a.out.c_str(), static_cast<long>(L), static_cast<long>(NH));
+    if (!a.quiet)
+      std::printf("wrote %s (%ld layers x %ld heads)\n", a.out.c_str(), static_cast<long>(L), static_cast<long>(NH));
     return;
   }
   const int64_t head = parse_head(a.head, NH);
@@ -223,14 +219,17 @@ void draw(const Args& a, const Maps& maps) {
   h.x_ticks = maps.cols, h.y_ticks = maps.rows;
   h.colormap = "viridis";
   viz::heatmap(a.out, w, h);
-  std::printf("wrote %s (%ld x %ld attention weights)\n", a.out.c_str(), static_cast<long>(w.size(0)),
+  if (!a.quiet)
+    std::printf("wrote %s (%ld x %ld attention weights)\n", a.out.c_str(), static_cast<long>(w.size(0)),
               static_cast<long>(w.size(1)));
 }
+
+namespace {
 
 void run(const Args& a) {
   check_plot_path(a.out);  // a bad file name fails before the model loads
   std::unique_ptr<models::Model> m = models::load_model(a.dir);
-  draw(a, run_model(a, *m));
+  draw_attention(a, attention_maps(a, *m));
 }
 
 void add_plot_attention_command(CLI::App& plot) {

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "config_flags.h"
+#include "trace_output.h"
 #include "train_common.h"
 #include "qkv/io/json.h"
 #include "qkv/models/gpt.h"
@@ -20,7 +21,7 @@ using nlohmann::json;
 template <class ModelConfig>
 struct TrainArgs {
   std::string data, tokenizer = "char", config, out;
-  bool resume = false, allow_new_data = false;
+  bool resume = false, allow_new_data = false, trace = false;
   int threads = 0;
   // One flag per config field (config_flags.h); vocab_size comes from the tokenizer.
   std::unique_ptr<ConfigFlags<ModelConfig>> model;
@@ -59,7 +60,10 @@ void run_train(const TrainArgs<ModelConfig>& a) {
        .allow_new_data = a.allow_new_data, .model_type = ModelConfig{}.to_json()["model_type"],
        .model_config = model_j, .train_config = train_j,
        .stop = &install_stop_handler(),
-       .describe = [](const json& j) { return describe(ModelConfig::from_json(j)); }});
+       .describe = [](const json& j) { return describe(ModelConfig::from_json(j)); },
+       .trace = a.trace ? trace_printer("one training step (forward in training mode, loss, backward; no update, "
+                                        "nothing written)")
+                        : nn::Trace::Callback()});
   if (!r.finished)
     throw Error("interrupted at step " + std::to_string(r.step) + "; the checkpoint in " + a.out +
                 " holds it: continue with --resume");
@@ -88,6 +92,9 @@ void add_train_family(CLI::App& train, const std::string& name, const std::strin
   g->add_flag("--allow-new-data", a.allow_new_data,
               "With --resume: continue even though --data is not the file the run was trained on");
   g->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
+  g->add_flag("--trace", a.trace,
+              "Run one step and stop: print every layer's tensor shapes and norms for one micro-batch "
+              "((B,T,C) → (B,NH,T,hs) …), the loss and each parameter's gradient norm; writes nothing");
   // Model fields, then trainer fields (defaults and bounds from their tables).
   a.model = std::make_unique<ConfigFlags<ModelConfig>>(*g, ModelConfig::fields(), std::set<std::string>{"vocab_size"},
                                                        "Model");

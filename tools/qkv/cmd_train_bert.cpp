@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "config_flags.h"
+#include "trace_output.h"
 #include "train_common.h"
 #include "qkv/core/file_kind.h"
 #include "qkv/core/json_parse.h"
@@ -32,6 +33,7 @@ struct BertTrainArgs {
   int64_t max_seq_length = 128, max_doc_sentences = 0, dupe_factor = 1;
   float mlm_probability = 0.15f, short_seq_prob = 0.1f, val_documents = 0.01f;
   bool no_nsp = false, whole_word = false, static_masking = false, resume = false, allow_new_data = false;
+  bool trace = false;
   int threads = 0;
   std::shared_ptr<ConfigFlags<models::BertConfig>> model;  // shared: resume copies the args
   std::shared_ptr<ConfigFlags<train::TrainConfig>> train;
@@ -162,6 +164,12 @@ void run_train_bert(const BertTrainArgs& given) {
     trainer.resume(a.allow_new_data);
     std::fprintf(stderr, "resuming %s at step %ld\n", a.out.c_str(), static_cast<long>(trainer.step()));
   }
+  if (a.trace) {
+    const nn::Trace trace(model, trace_printer("one pre-training step of BERT (forward in training mode, loss, "
+                                               "backward; no update, nothing written)"));
+    trainer.trace_step(trace);
+    return;
+  }
   if (!a.resume) {
     fs::create_directories(a.out);
     io::write_json_atomic(options_path, data_options_json(a));
@@ -210,6 +218,9 @@ void add_train_bert_command(CLI::App& train) {
   g->add_flag("--resume", a.resume,
               "Continue the run in --out exactly where it stopped (with its data options, pretraining_data.json)");
   g->add_flag("--allow-new-data", a.allow_new_data, "With --resume: continue although the data files changed");
+  g->add_flag("--trace", a.trace,
+              "Run one step and stop: print every layer's tensor shapes and norms for one micro-batch "
+              "((B,T,C) → (B,NH,T,hs) …), the loss and each parameter's gradient norm; writes nothing");
   g->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   a.model = std::make_shared<ConfigFlags<models::BertConfig>>(*g, models::BertConfig::fields(),
                                                               std::set<std::string>{"vocab_size", "pad_token_id"}, "Model");

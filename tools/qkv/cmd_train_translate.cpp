@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "config_flags.h"
+#include "trace_output.h"
 #include "train_common.h"
 #include "qkv/core/file_kind.h"
 #include "qkv/data/fingerprint.h"
@@ -36,7 +37,7 @@ struct TranslateTrainArgs {
   std::string src, tgt, valid_src, valid_tgt, out, tokenizer, config;
   int64_t vocab_size = 8000, max_tokens = 4096, bleu_beam = 1, bleu_sentences = 0;
   float max_len_ratio = 0.0f, label_smoothing = 0.1f;
-  bool resume = false, allow_new_data = false;
+  bool resume = false, allow_new_data = false, trace = false;
   int threads = 0;
   std::unique_ptr<ConfigFlags<models::Seq2SeqConfig>> model;
   std::unique_ptr<ConfigFlags<train::TrainConfig>> train;
@@ -191,6 +192,12 @@ void run_train_translate(const TranslateTrainArgs& a) {
     trainer.resume(a.allow_new_data);
     std::fprintf(stderr, "resuming %s at step %ld\n", a.out.c_str(), static_cast<long>(trainer.step()));
   }
+  if (a.trace) {
+    const nn::Trace trace(model, trace_printer("one training step of the translation model (forward in training "
+                                               "mode, loss, backward; no update, nothing written)"));
+    trainer.trace_step(trace);
+    return;
+  }
   trainer.set_stop_flag(&install_stop_handler());
   if (!trainer.run([&](const std::string& dir) { tok.save(dir + "/tokenizer.json"); }))
     throw Error("interrupted at step " + std::to_string(trainer.step()) + "; the checkpoint in " + a.out +
@@ -227,6 +234,9 @@ void add_train_translate_command(CLI::App& train) {
       ->default_str("none");
   t->add_flag("--resume", a.resume, "Continue the run in --out exactly where it stopped");
   t->add_flag("--allow-new-data", a.allow_new_data, "With --resume: continue on other training files");
+  t->add_flag("--trace", a.trace,
+              "Run one step and stop: print every layer's tensor shapes and norms for one micro-batch "
+              "((B,T,C) → (B,NH,T,hs) …), the loss and each parameter's gradient norm; writes nothing");
   t->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   a.model = std::make_unique<ConfigFlags<models::Seq2SeqConfig>>(
       *t, models::Seq2SeqConfig::fields(), std::set<std::string>{"vocab_size", "pad_id", "bos_id", "eos_id"}, "Model");

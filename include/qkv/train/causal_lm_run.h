@@ -24,6 +24,7 @@
 
 #include "qkv/core/config_fields.h"
 #include "qkv/core/error.h"
+#include "qkv/nn/trace.h"
 #include "qkv/train/train_config.h"
 
 namespace qkv::train {
@@ -73,6 +74,9 @@ struct CausalLMRun {
   const std::atomic<bool>* stop = nullptr;
   // The model line's detail ("n_layer 4, n_head 4, …"); empty = the model type.
   std::function<std::string(const nlohmann::json& model_config)> describe;
+  // Set: instead of training, one traced step (Trainer::trace_step) whose
+  // events go here; nothing is written to out.
+  nn::Trace::Callback trace;
 };
 
 struct CausalLMRunResult {

@@ -13,6 +13,7 @@
 //   viz::loss_plot("loss.png", {train::loss_curve(log, "shakespeare")}, "loss");
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ namespace qkv::train {
 struct RunLog {
   std::vector<double> step, loss, lr;  // per optimizer step, sorted by step
   std::vector<double> eval_step, eval_train, eval_val;
+  // Each evaluation's log.jsonl object, by step: the losses and whatever
+  // else was logged (lr, ms_per_iter, tokens_per_sec, val_bleu, …).
+  std::vector<nlohmann::json> evals;
 };
 
 // IOError naming DIR when it is not a directory or holds neither log.jsonl

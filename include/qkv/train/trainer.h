@@ -49,6 +49,10 @@
 #include "qkv/train/task.h"
 #include "qkv/train/train_config.h"
 
+namespace qkv::nn {
+class Trace;  // qkv/nn/trace.h
+}
+
 namespace qkv::train {
 
 struct EvalRecord {
@@ -82,6 +86,12 @@ class Trainer {
   // Checked after every optimizer step (e.g. set by a SIGINT/SIGTERM handler);
   // null = never stop early. The flag must outlive run().
   void set_stop_flag(const std::atomic<bool>* flag) { stop_ = flag; }
+  // `qkv train … --trace`: the micro-batch the next step would draw, forward
+  // in training mode under `trace` (every layer reports, nn/trace.h), its
+  // loss reported as the model's "loss" and, after backward, every
+  // parameter's gradient as "grad" under the parameter's name. No optimizer
+  // update, nothing written; returns the loss.
+  float trace_step(const nn::Trace& trace);
 
   int64_t step() const { return step_; }
   float best_val_loss() const { return best_val_; }

@@ -101,8 +101,9 @@ struct BarOptions {
 void bar_chart(const std::string& path, const std::vector<std::string>& labels, const std::vector<double>& values,
                const BarOptions& opt);
 
-// Labelled points (embeddings after PCA). ValueError for mismatched sizes,
-// no points, or a non-finite coordinate.
+// Labelled points (embeddings after PCA); a label that would cross the
+// frame's right edge sits left of its point. ValueError for mismatched sizes, no
+// points, or a non-finite coordinate.
 void scatter(const std::string& path, const std::vector<double>& x, const std::vector<double>& y,
              const std::vector<std::string>& labels, const LineOptions& opt);
 

@@ -5,6 +5,7 @@
 
 #include "qkv/core/error.h"
 #include "qkv/nn/init.h"
+#include "qkv/nn/trace.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::models {
@@ -93,7 +94,11 @@ Tensor BertLayer::forward(const Tensor& x, const Tensor& key_mask, Generator& ge
   nn::AttentionOutput att = attention->self->forward(x, args);
   if (weights) *weights = att.weights;
   Tensor a = attention->output->forward(att.out, x, gen);
-  return output->forward(intermediate->forward(a), a, gen);
+  const Tensor h = intermediate->forward(a);  // (B,T,F)
+  nn::trace_tensor(this, "hidden", "F", h);
+  Tensor y = output->forward(h, a, gen);
+  nn::trace_tensor(this, "out", "C", y);  // the residual stream after the layer
+  return y;
 }
 
 BertEncoder::BertEncoder(const BertConfig& cfg, Generator& gen) {
@@ -205,7 +210,9 @@ Tensor Bert::mlm_logits(const Tensor& hidden) const {
   if (!cls) throw ValueError(std::string("BERT: a ") + bert_head_name(config.head) + " has no masked-LM head");
   const auto& p = *cls->predictions;
   // Tied decoder: h · word_embeddingsᵀ + bias (Hugging Face's cls.predictions.decoder).
-  return linear(p.transform->forward(hidden), bert->embeddings->word_embeddings->weight, p.bias);
+  Tensor logits = linear(p.transform->forward(hidden), bert->embeddings->word_embeddings->weight, p.bias);
+  nn::trace_tensor(this, "logits", "V", logits);
+  return logits;
 }
 
 Tensor Bert::nsp_logits(const Tensor& pooled_out) const {

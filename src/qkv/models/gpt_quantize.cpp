@@ -1,6 +1,7 @@
 // GPT with quantized weights for inference: GPT::quantize and the tied output
 // projection that uses them (see qkv/models/gpt.h).
 #include "qkv/models/gpt.h"
+#include "qkv/nn/trace.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::models {
@@ -31,11 +32,12 @@ int64_t GPT::tied_head_bytes() const {
 WeightFormat GPT::weight_format() const { return lm_head_q ? lm_head_q->format() : WeightFormat::F32; }
 
 Tensor GPT::lm_head(const Tensor& x) const {
-  if (!lm_head_q) return linear(x, wte->weight);
-  if (is_training())
+  if (lm_head_q && is_training())
     throw ValueError(std::string("GPT: the output projection holds ") + kernels::weight_format_name(lm_head_q->format()) +
                      " weights, which are for inference; call eval() (training needs f32 weights)");
-  return linear_quantized(x, *lm_head_q);
+  Tensor logits = lm_head_q ? linear_quantized(x, *lm_head_q) : linear(x, wte->weight);
+  nn::trace_tensor(this, "logits", "V", logits);
+  return logits;
 }
 
 }  // namespace qkv::models

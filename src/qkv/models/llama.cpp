@@ -3,6 +3,7 @@
 
 #include "qkv/nn/init.h"
 #include "qkv/nn/positional.h"
+#include "qkv/nn/trace.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::models {
@@ -31,7 +32,9 @@ Tensor LlamaDecoderLayer::forward(const Tensor& x, const nn::AttentionArgs& args
   nn::AttentionOutput att = self_attn->forward(input_layernorm->forward(x), a);
   if (weights) *weights = att.weights;
   Tensor h = add(x, att.out);  // (B,T,C)
-  return add(h, mlp->forward(post_attention_layernorm->forward(h)));
+  Tensor y = add(h, mlp->forward(post_attention_layernorm->forward(h)));
+  nn::trace_tensor(this, "out", "C", y);  // the residual stream after the layer
+  return y;
 }
 
 LlamaModel::LlamaModel(const LlamaConfig& cfg, Generator& gen) {

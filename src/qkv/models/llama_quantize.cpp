@@ -1,6 +1,7 @@
 // Llama with quantized weights for inference: Llama::quantize and the output
 // head that uses them (see qkv/models/llama.h).
 #include "qkv/models/llama.h"
+#include "qkv/nn/trace.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::models {
@@ -33,12 +34,14 @@ WeightFormat Llama::weight_format() const {
 }
 
 Tensor Llama::head(const Tensor& x) const {
-  if (lm_head) return lm_head->forward(x);
-  if (!tied_head_q) return linear(x, model->embed_tokens->weight);
-  if (is_training())
+  if (!lm_head && tied_head_q && is_training())
     throw ValueError(std::string("Llama: the output head holds ") + kernels::weight_format_name(tied_head_q->format()) +
                      " weights, which are for inference; call eval() (training needs f32 weights)");
-  return linear_quantized(x, *tied_head_q);
+  Tensor logits = lm_head       ? lm_head->forward(x)
+                  : tied_head_q ? linear_quantized(x, *tied_head_q)
+                                : linear(x, model->embed_tokens->weight);
+  nn::trace_tensor(this, "logits", "V", logits);
+  return logits;
 }
 
 }  // namespace qkv::models

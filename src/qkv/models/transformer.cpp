@@ -7,6 +7,7 @@
 #include "qkv/models/position_fields.h"
 #include "qkv/nn/init.h"
 #include "qkv/nn/positions.h"
+#include "qkv/nn/trace.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::models {
@@ -189,7 +190,9 @@ Tensor Transformer::decode(const Tensor& tgt_in, const Tensor& memory, Generator
     x = decoder->layers[l]->forward(x, args, a.weights ? &w : nullptr);
     if (a.weights) a.weights->push_back(std::move(w));
   }
-  return linear(decoder->norm->forward(x), shared->weight);  // tied output projection: (B,T,C) · (V,C)ᵀ
+  Tensor logits = linear(decoder->norm->forward(x), shared->weight);  // tied output projection: (B,T,C) · (V,C)ᵀ
+  nn::trace_tensor(this, "logits", "V", logits);
+  return logits;
 }
 
 Tensor Transformer::forward(const Tensor& src_ids, const Tensor& src_mask, const Tensor& tgt_in,

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "qkv/autograd/autograd.h"
+#include "qkv/nn/trace.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::nn {
@@ -117,6 +118,18 @@ void share_context(const std::vector<int64_t>& rows, int64_t B, Tensor& k, Tenso
   if (key_mask.defined()) key_mask = take_rows(key_mask, rows);
 }
 
+// --trace: q, k, v as the heads see them — (B,T,C) viewed as (B,NH,T,hs),
+// keys and values (B,S,NKV·hs) as (B,NKV,S,hs) — and the probabilities
+// softmax(q·kᵀ/√hs) (B,NH,T,S), computed here only for the trace.
+void trace_heads(const Module* m, const Tensor& q, const Tensor& k, const Tensor& v, int64_t NH, int64_t NKV,
+                 int64_t hs) {
+  const int64_t B = q.size(0), T = q.size(1), S = k.size(1);
+  const std::string kv = NKV == NH ? "(B,S,C)" : "(B,S,NKV·hs)";
+  trace_tensor(m, "q", "(B,T,C)", q, "(B,NH,T,hs)", {B, NH, T, hs});
+  trace_tensor(m, "k", kv, k, NKV == NH ? "(B,NH,S,hs)" : "(B,NKV,S,hs)", {k.size(0), NKV, S, hs});
+  trace_tensor(m, "v", kv, v, NKV == NH ? "(B,NH,S,hs)" : "(B,NKV,S,hs)", {v.size(0), NKV, S, hs});
+}
+
 }  // namespace
 
 struct MultiHeadAttention::Projected {
@@ -199,7 +212,9 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
     opt.gen = args.gen;
   }
   AttentionOutput res;
-  if (args.need_weights && !rel_pos) {
+  const bool traced = tracing();
+  if (traced) trace_heads(this, q, p.k, p.v, NH, config.n_kv_heads, hs);
+  if ((args.need_weights || traced) && !rel_pos) {
     NoGradGuard ng;
     AttentionOptions wopt = opt;
     wopt.dropout_p = 0.0f;
@@ -210,12 +225,15 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
     res.weights = attention_weights(heads(q, NH), k, wopt);  // (Bq,NH,Tq,S)
     if (group > 1)  // (G,NH,K·T,S) → (G,K,NH,T,S) → (B,NH,T,S)
       res.weights = res.weights.reshape({Bq, NH, group, T, S}).transpose(1, 2).contiguous().reshape({B, NH, T, S});
+    trace_tensor(this, "weights", "(B,NH,T,S)", res.weights);
+    if (!args.need_weights) res.weights = Tensor();  // computed for the trace alone
   }
   // Heads stay side by side in the projections' rows: no transposes, no copies.
   Tensor y = rel_pos          ? relative_attention(q, p.k, p.v, key_mask, args, res)
              : p.qkv.defined() ? multi_head_self_attention(p.qkv, NH, opt)
                                : multi_head_attention(q, p.k, p.v, NH, opt);  // (Bq,Tq,C)
   if (group > 1) y = y.reshape({B, T, C});
+  trace_tensor(this, "heads", "(B,T,C)", y);  // the heads' outputs side by side, before W^O
   if (!out_proj) {  // the caller projects (and drops out) the heads' output
     res.out = y;
     return res;
@@ -225,6 +243,7 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
     if (!args.gen) throw ValueError(std::string(kOp) + ": dropout in training mode needs args.gen");
     y = resid_dropout->forward(y, *args.gen);
   }
+  trace_tensor(this, "out", "(B,T,C)", y);
   res.out = y;
   return res;
 }

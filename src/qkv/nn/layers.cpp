@@ -5,6 +5,7 @@
 
 #include "qkv/autograd/autograd.h"
 #include "qkv/nn/init.h"
+#include "qkv/nn/trace.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::nn {
@@ -97,7 +98,11 @@ Embedding::Embedding(int64_t num, int64_t dim, Generator& gen) : num_embeddings(
   weight = register_parameter("weight", w);
 }
 
-Tensor Embedding::forward(const Tensor& ids) const { return embedding(weight, ids); }
+Tensor Embedding::forward(const Tensor& ids) const {
+  Tensor y = embedding(weight, ids);  // ids (…) → (…, C)
+  trace_tensor(this, "out", "C", y);
+  return y;
+}
 
 LayerNorm::LayerNorm(int64_t d, float eps_, bool with_bias) : dim(d), eps(eps_) {
   check_positive("LayerNorm", "dim", d);
@@ -106,7 +111,11 @@ LayerNorm::LayerNorm(int64_t d, float eps_, bool with_bias) : dim(d), eps(eps_) 
   if (with_bias) bias = register_parameter("bias", zeros({d}));
 }
 
-Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, {dim}, weight, bias, eps); }
+Tensor LayerNorm::forward(const Tensor& x) const {
+  Tensor y = layer_norm(x, {dim}, weight, bias, eps);
+  trace_tensor(this, "out", "C", y);
+  return y;
+}
 
 RMSNorm::RMSNorm(int64_t d, float eps_) : dim(d), eps(eps_) {
   check_positive("RMSNorm", "dim", d);
@@ -114,7 +123,11 @@ RMSNorm::RMSNorm(int64_t d, float eps_) : dim(d), eps(eps_) {
   weight = register_parameter("weight", ones({d}));
 }
 
-Tensor RMSNorm::forward(const Tensor& x) const { return rms_norm(x, weight, eps); }
+Tensor RMSNorm::forward(const Tensor& x) const {
+  Tensor y = rms_norm(x, weight, eps);
+  trace_tensor(this, "out", "C", y);
+  return y;
+}
 
 Dropout::Dropout(float p_) : p(p_) { check_p("Dropout", p_); }
 
@@ -146,8 +159,12 @@ FeedForward::FeedForward(int64_t d_model, int64_t d_ff, Activation act_, float p
 }
 
 Tensor FeedForward::forward(const Tensor& x, Generator& gen) const {
-  // x (B,T,C) → h (B,T,d_ff) → (B,T,C)
-  return dropout->forward(c_proj->forward(activate(c_fc->forward(x), act)), gen);
+  // x (B,T,C) → h (B,T,F) → (B,T,C), F = d_ff
+  const Tensor h = activate(c_fc->forward(x), act);
+  trace_tensor(this, "hidden", "F", h);
+  Tensor y = dropout->forward(c_proj->forward(h), gen);
+  trace_tensor(this, "out", "C", y);
+  return y;
 }
 
 SwiGLU::SwiGLU(int64_t d_model, int64_t d_ff, bool bias, Generator& gen) {
@@ -157,8 +174,12 @@ SwiGLU::SwiGLU(int64_t d_model, int64_t d_ff, bool bias, Generator& gen) {
 }
 
 Tensor SwiGLU::forward(const Tensor& x) const {
-  // x (B,T,C) → silu(x W_gate) ⊙ (x W_up) (B,T,d_ff) → (B,T,C)
-  return down_proj->forward(mul(silu(gate_proj->forward(x)), up_proj->forward(x)));
+  // x (B,T,C) → silu(x W_gate) ⊙ (x W_up) (B,T,F) → (B,T,C), F = d_ff
+  const Tensor h = mul(silu(gate_proj->forward(x)), up_proj->forward(x));
+  trace_tensor(this, "hidden", "F", h);
+  Tensor y = down_proj->forward(h);
+  trace_tensor(this, "out", "C", y);
+  return y;
 }
 
 }  // namespace qkv::nn

@@ -10,6 +10,7 @@
 #include "qkv/autograd/autograd.h"
 #include "qkv/nn/attention.h"
 #include "qkv/nn/positional.h"
+#include "qkv/nn/trace.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::nn {
@@ -52,6 +53,7 @@ Tensor MultiHeadAttention::relative_attention(const Tensor& q, const Tensor& k, 
   if (keep.defined()) e = masked_fill(e, logical_not(keep), -1e30f);
   Tensor alpha = softmax(e, -1);  // (B,NH,T,S)
   if (keep.defined()) alpha = masked_fill(alpha, logical_not(keep), 0.0f);
+  trace_tensor(this, "weights", "(B,NH,T,S)", alpha);
   if (args.need_weights) res.weights = alpha.detach();
   if (is_training() && attn_dropout->p > 0) alpha = dropout(alpha, attn_dropout->p, true, *args.gen);
   // z = α·v + Σ_r (Σ_{j: clip(j−i)=r} α_ij) w^V_r: (B,NH,T,hs) → (B,T,C)

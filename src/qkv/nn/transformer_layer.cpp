@@ -1,6 +1,7 @@
 // TransformerLayer: pre-LN (GPT-2) or post-LN (Vaswani et al. 2017).
 #include "qkv/nn/transformer_layer.h"
 
+#include "qkv/nn/trace.h"
 #include "qkv/ops/ops.h"
 
 namespace qkv::nn {
@@ -50,7 +51,9 @@ Tensor TransformerLayer::forward(const Tensor& x, const LayerArgs& args, LayerWe
                  [&](const Tensor& u) { return run(*crossattention, u, cross, weights ? &weights->cross : nullptr); });
   Generator scratch(0);  // FeedForward's dropout draws only in training mode with p > 0
   Generator& gen = args.gen ? *args.gen : scratch;
-  return sublayer(h, *ln_2, [&](const Tensor& u) { return mlp->forward(u, gen); });
+  Tensor y = sublayer(h, *ln_2, [&](const Tensor& u) { return mlp->forward(u, gen); });
+  trace_tensor(this, "out", "C", y);  // the residual stream after the layer
+  return y;
 }
 
 }  // namespace qkv::nn

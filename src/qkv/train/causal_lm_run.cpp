@@ -90,6 +90,11 @@ CausalLMRunResult train_causal_lm(const CausalLMRun& run) {
     trainer.resume(run.allow_new_data);
     std::fprintf(stderr, "resuming %s at step %ld\n", run.out.c_str(), static_cast<long>(trainer.step()));
   }
+  if (run.trace) {
+    const nn::Trace trace(*model, run.trace);
+    trainer.trace_step(trace);
+    return {true, trainer.step(), 0};
+  }
   trainer.set_stop_flag(run.stop);
   const bool finished = trainer.run([&](const std::string& dir) { tok.save(dir + "/tokenizer.json"); });
   if (finished)

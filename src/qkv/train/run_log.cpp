@@ -31,15 +31,14 @@ void read_steps(const std::string& path, std::map<int64_t, Point>& out) {
   }
 }
 
-void read_evals(const std::string& path, std::map<int64_t, Point>& out) {
+void read_evals(const std::string& path, std::map<int64_t, nlohmann::json>& out) {
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
     const nlohmann::json r = nlohmann::json::parse(line, nullptr, false);
     if (r.is_discarded() || !r.is_object()) continue;  // a torn last line
-    auto num = [&](const char* k) { return r.contains(k) && r[k].is_number() ? r[k].get<double>() : NAN; };
     if (!r.contains("step") || !r["step"].is_number_integer()) continue;
-    out[r["step"].get<int64_t>()] = {num("train_loss"), num("val_loss")};
+    out[r["step"].get<int64_t>()] = r;
   }
 }
 
@@ -52,7 +51,8 @@ RunLog read_run_log(const std::string& dir) {
   const std::string steps = dir + "/steps.tsv", evals = dir + "/log.jsonl";
   if (!fs::exists(steps, ec) && !fs::exists(evals, ec))
     throw IOError(dir + ": not a training run (no log.jsonl or steps.tsv; `qkv train` writes them)");
-  std::map<int64_t, Point> s, e;
+  std::map<int64_t, Point> s;
+  std::map<int64_t, nlohmann::json> e;
   read_steps(steps, s);
   read_evals(evals, e);
   RunLog log;
@@ -61,10 +61,12 @@ RunLog read_run_log(const std::string& dir) {
     log.loss.push_back(p.a);
     log.lr.push_back(p.b);
   }
-  for (const auto& [step, p] : e) {
+  for (const auto& [step, r] : e) {
+    auto num = [&r](const char* k) { return r.contains(k) && r[k].is_number() ? r[k].get<double>() : NAN; };
     log.eval_step.push_back(static_cast<double>(step));
-    log.eval_train.push_back(p.a);
-    log.eval_val.push_back(p.b);
+    log.eval_train.push_back(num("train_loss"));
+    log.eval_val.push_back(num("val_loss"));
+    log.evals.push_back(r);
   }
   return log;
 }

@@ -13,6 +13,7 @@
 #include "qkv/autograd/autograd.h"
 #include "qkv/io/file.h"
 #include "qkv/nn/param_groups.h"
+#include "qkv/nn/trace.h"
 #include "qkv/ops/ops.h"
 #include "qkv/optim/clip.h"
 #include "qkv/train/run_log.h"
@@ -62,6 +63,19 @@ float Trainer::train_step() {
   if (cfg_.grad_clip > 0) optim::clip_grad_norm(task_.model().parameters(), cfg_.grad_clip);
   opt_->step();
   return static_cast<float>(loss_sum / static_cast<double>(cfg_.grad_accum));
+}
+
+float Trainer::trace_step(const nn::Trace& trace) {
+  task_.model().train();
+  opt_->zero_grad();
+  data::Batch b = task_.train_batch(cfg_.batch_size, cursor_, data_gen_);
+  Tensor loss = task_.loss(b, dropout_gen_);  // every layer reports as it runs
+  trace.emit({.what = "loss", .dims = "()", .norm = std::abs(loss.item())});
+  loss.backward();
+  for (const auto& [name, p] : task_.model().named_parameters())
+    if (p.grad().defined())
+      trace.emit({.module = name, .what = "grad", .shape = p.shape(), .norm = nn::frobenius_norm(p.grad())});
+  return loss.item();
 }
 
 std::pair<float, float> Trainer::estimate_loss() {

@@ -83,8 +83,12 @@ void scatter(const std::string& path, const std::vector<double>& x, const std::v
   Figure f(path, side, side);
   draw_frame(f, fr, t);
   for (size_t i = 0; i < x.size(); ++i) {
-    f.dot(fr.px(x[i]), fr.py(y[i]), 4, palette(0));
-    f.text(fr.px(x[i]) + 6, fr.py(y[i]) - 2, labels[i], {.size = 12, .v = Align::End});
+    const double px = fr.px(x[i]), py = fr.py(y[i]);
+    f.dot(px, py, 4, palette(0));
+    // Right of the point, unless the label would cross the frame's right
+    // edge (a sentence near it): then left of it.
+    const bool left = px + 6 + text_size(labels[i], 12).first > fr.right;
+    f.text(left ? px - 6 : px + 6, py - 2, labels[i], {.size = 12, .h = left ? Align::End : Align::Start, .v = Align::End});
   }
   f.write();
 }

@@ -1,0 +1,29 @@
+// --trace lines on stdout (see trace_output.h).
+#include "trace_output.h"
+
+#include <cstdio>
+#include <memory>
+
+namespace qkv::cli {
+
+namespace {
+void print_header(const std::string& title) {
+  std::printf("trace: %s\n", title.c_str());
+  std::printf("(B batch, T query positions, S key positions, C width, NH heads, hs = C/NH, F feed-forward width, "
+              "V vocabulary; ‖·‖ = √Σx²)\n");
+  std::printf("%s\n", nn::trace_header().c_str());
+}
+}  // namespace
+
+void print_trace_section(const std::string& title) { std::printf("── %s\n", title.c_str()); }
+
+nn::Trace::Callback trace_printer(const std::string& title, bool header_now) {
+  if (header_now) print_header(title);
+  auto pending = std::make_shared<std::string>(header_now ? "" : title);  // the header still to print
+  return [pending](const nn::TraceEvent& e) {
+    if (!pending->empty()) print_header(*pending), pending->clear();
+    std::printf("%s\n", nn::format_trace_line(e).c_str());
+  };
+}
+
+}  // namespace qkv::cli
