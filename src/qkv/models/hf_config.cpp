@@ -3,6 +3,7 @@
 // into the family's own JSON. No tensors here, so parsing a config links
 // without the tensor library (the fuzz targets in fuzz/ rely on that).
 #include <cmath>
+#include <cstdint>
 #include <set>
 
 #include "hf_util.h"
@@ -89,7 +90,9 @@ json gpt_from_gpt2(const json& hf) {
   q["block_size"] = get_or(hf, "n_positions", get_or(hf, "n_ctx", 1024));
   const json n_embd = get_or(hf, "n_embd", 768);
   const json inner = get_or(hf, "n_inner", nullptr);
-  if (!inner.is_null() && n_embd.is_number_integer() && inner != json(4 * n_embd.get<int64_t>()))
+  // (an n_embd out of range is GPTConfig's to refuse; 4 * it must not overflow here, found by fuzz_model_config)
+  const bool embd_ok = n_embd.is_number_integer() && n_embd.get<int64_t>() > 0 && n_embd.get<int64_t>() <= INT64_MAX / 4;
+  if (!inner.is_null() && embd_ok && inner != json(4 * n_embd.get<int64_t>()))
     throw ValueError(field_error(F, "n_inner", inner, "qkv's GPT has a feed-forward of 4 * n_embd = " +
                                                           std::to_string(4 * n_embd.get<int64_t>())));
   const std::string act = get_or(hf, "activation_function", "gelu_new").get<std::string>();
