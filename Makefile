@@ -5,7 +5,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 # Seconds per fuzz target: test-fuzz (part of `make test`, CI) and `make fuzz`.
-FUZZ_CI_SECONDS ?= 15
+FUZZ_CI_SECONDS ?= 10
 FUZZ_SECONDS ?= 600
 # Debian's python3, with python3-numpy (cmake/Python.cmake builds the module for it).
 PYTHON ?= /usr/bin/python3
