@@ -3,12 +3,16 @@
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+# Seconds per fuzz target: test-fuzz (part of `make test`, CI) and `make fuzz`.
+FUZZ_CI_SECONDS ?= 10
+FUZZ_SECONDS ?= 600
 # Debian's python3, with python3-numpy (cmake/Python.cmake builds the module for it).
 PYTHON ?= /usr/bin/python3
 # OpenMP waiting: the qkv programs pick a bounded spin themselves, CTest runs
 # the tests with passive waiting (docs/ARCHITECTURE.md, Threads).
 
-.PHONY: setup build demo python test test-fast test-asan bench clean
+.PHONY: setup build demo python test test-fast test-asan test-fuzz fuzz fuzz-build bench clean
 
 setup:
 	scripts/setup.sh
@@ -47,8 +51,9 @@ python: setup $(BUILD)/Makefile
 	PYTHONPATH=$(BUILD)/python $(PYTHON) -c 'import qkv; print("qkv", qkv.__version__, "from", qkv.__file__)'
 	@echo "use it with: PYTHONPATH=$(BUILD)/python python3 (or cmake --install $(BUILD), docs/PYTHON.md)"
 
-# Every test: the Release build, then the same tests under ASan + UBSan.
-test: test-fast test-asan
+# Every test: the Release build, the same tests under ASan + UBSan, then
+# every fuzz target for a few seconds.
+test: test-fast test-asan test-fuzz
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -60,9 +65,23 @@ test-asan: setup
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer targets (fuzz/, docs/FUZZING.md): a clang tree of their own with
+# ASan + UBSan. test-fuzz runs each FUZZ_CI_SECONDS (JOBS at a time);
+# `make fuzz FUZZ_SECONDS=3600` for long runs (the corpus grows in
+# $(FUZZ_BUILD)/corpus and is kept between runs).
+fuzz-build: setup
+	cmake -S . -B $(FUZZ_BUILD) -DQKV_BUILD_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+test-fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CI_SECONDS) $(JOBS)
+
+fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(JOBS)
+
 bench: setup build
 	scripts/setup.sh --bench
 	bench/run_all.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -21,6 +21,7 @@ BUILD_PKGS=(
   libcairo2-dev libpango1.0-dev            # plots: PNG/SVG/PDF through Cairo, text through Pango
   fonts-dejavu-core fonts-noto-cjk         # fonts with Latin, CJK and Hangul coverage (fontconfig)
   chromium                                 # tests: qkv report opened in a real browser (headless)
+  clang libclang-rt-14-dev                 # fuzz/ (libFuzzer + ASan/UBSan runtimes; only Recommended by clang-14)
 )
 BENCH_PKGS=(
   python3-torch python3-numpy              # the PyTorch peer (Debian's 1.13)

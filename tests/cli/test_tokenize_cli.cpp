@@ -5,7 +5,11 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "qkv/tokenizers/tokenizer.h"
 
 namespace {
 
@@ -97,6 +101,51 @@ TEST(TokCli, InvalidUtf8AndLongLine) {
   TokRun big = qkv_with_input(line + "\n", "tokenize --ids --tokenizer " + kData + "/bert-base-uncased");
   EXPECT_EQ(big.code, 0);
   EXPECT_GT(big.out.size(), 1000000u);
+}
+
+// A long line is encoded in pieces of 1 MiB (Tokenizer::encode_streamed, in
+// bounded memory): the output is byte for byte the whole line's encoding.
+TEST(TokCli, LongLineOfRealTextEqualsTheWholeLineEncoding) {
+  REQUIRE_TOKENIZER_DATA();
+  const std::string bible = std::string(QKV_SHARED_DATA) + "/bible-en-es/en.txt";
+  if (!std::filesystem::exists(bible)) GTEST_SKIP() << "shared data not found: " << bible;
+  std::ifstream f(bible);
+  std::string line, text;
+  while (text.size() < (size_t(5) << 18) && std::getline(f, line))  // 1.25 MiB: two pieces
+    text += (text.empty() ? "" : " ") + line;
+  for (const auto& [tok, special] : {std::pair{std::string("/gpt2"), false}, {"/bert-base-uncased", true}}) {
+    const qkv::tokenizers::Tokenizer t = qkv::tokenizers::Tokenizer::from_path(kData + tok);
+    const qkv::tokenizers::Encoding e = t.encode(text, {.add_special_tokens = special});
+    nlohmann::ordered_json j;
+    j["ids"] = e.ids;
+    j["tokens"] = e.tokens;
+    j["offsets"] = nlohmann::ordered_json::array();
+    for (auto [a, b] : e.offsets) j["offsets"].push_back({a, b});
+    const std::string want = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+    TokRun r = qkv_with_input("Hello\n" + text + "\n",
+                              "tokenize --tokenizer " + kData + tok + (special ? " --add-special-tokens" : ""));
+    EXPECT_EQ(r.code, 0) << r.out.substr(0, 500);
+    const size_t nl = r.out.find('\n');
+    ASSERT_NE(nl, std::string::npos);
+    EXPECT_EQ(r.out.size() - nl - 1, want.size()) << tok;
+    EXPECT_TRUE(r.out.compare(nl + 1, std::string::npos, want) == 0) << tok;  // (not EXPECT_EQ: megabytes)
+  }
+}
+
+// A stretch it cannot cut (no space between two ASCII letters or digits for
+// 16 MiB) is refused with the limit named, and nothing of that line is written.
+TEST(TokCli, UncuttableLongLineIsRefusedWithNothingWritten) {
+  REQUIRE_TOKENIZER_DATA();
+  TokRun r = qkv_with_input("Hello\n" + std::string((size_t(16) << 20) + 10, 'x') + "\n",
+                            "tokenize --ids --tokenizer " + kData + "/gpt2");
+  EXPECT_NE(r.code, 0);
+  const size_t err = r.out.find("qkv: error: stdin line 2: ");
+  ASSERT_NE(err, std::string::npos) << r.out.substr(0, 300);
+  const size_t err_end = r.out.find('\n', err);
+  EXPECT_NE(r.out.substr(err, err_end - err).find("at most 16777216 bytes are encoded at once"), std::string::npos)
+      << r.out.substr(0, 300);
+  // stdout (line 1's ids, nothing of line 2) and stderr, in either order
+  EXPECT_EQ(r.out.substr(0, err) + r.out.substr(err_end + 1), "15496\n") << r.out.substr(0, 300);
 }
 
 namespace {

@@ -146,6 +146,14 @@ TEST(HfGpt2Bad, ConfigsQkvCannotHonourAreRefusedByField) {
                            {"wte.weight: checkpoint [64,32] vs model [65,32]"});
 }
 
+// Found by fuzz_model_config: 4 * n_embd overflowed (UBSan) while checking n_inner.
+TEST(HfGpt2Bad, HugeNEmbdIsRefusedByTheConfigNotOverflowed) {
+  const nlohmann::json hf = {{"model_type", "gpt2"}, {"n_embd", int64_t(1) << 62}, {"n_inner", 5}};
+  const nlohmann::json q = models::config_from_hf(hf);
+  EXPECT_EQ(q["n_embd"], int64_t(1) << 62);
+  expect_error<ValueError>([&] { models::GPTConfig::from_json(q); }, {"GPT config", "do not fit"});
+}
+
 TEST(HfGpt2Bad, ShardIndexErrorsNameTheIndexAndTheShard) {
   qkv::testing::ScratchDir dir;
   const std::string d = copy_fixture("gpt2_f16_sharded", dir.path + "/missing");

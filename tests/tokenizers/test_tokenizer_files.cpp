@@ -114,3 +114,11 @@ TEST(TokFiles, MissingPathsAreIOErrors) {
   EXPECT_THROW(Tokenizer::from_path(d.path + "/nope"), qkv::IOError);
   EXPECT_THROW(Tokenizer::from_path(d.path), qkv::IOError);  // empty directory
 }
+
+// Found by fuzz/fuzz_vocab_txt: a token that is not UTF-8 became U+FFFD in the
+// saved tokenizer.json (two such tokens collide, an id is lost on reload).
+TEST(TokFiles, VocabTxtWithInvalidUtf8IsRefusedNamingTheLine) {
+  TempDir d;
+  const std::string path = d.write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\ncaf\x8a\ncaf\xff\n");
+  expect_error([&] { Tokenizer::bert(path); }, {"vocab.txt line 5", "not valid UTF-8"});
+}

@@ -1,6 +1,8 @@
 // `qkv tokenize` (text lines → ids/tokens/offsets as JSON lines) and
 // `qkv decode` (id lines → text), over any tokenizer qkv can load.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -26,14 +28,78 @@ struct TokenizeArgs {
   std::string save;
 };
 
-std::string encoding_json(const tokenizers::Encoding& e) {
-  nlohmann::ordered_json j;
-  j["ids"] = e.ids;
-  j["tokens"] = e.tokens;
-  nlohmann::ordered_json offsets = nlohmann::ordered_json::array();
-  for (auto [s, f] : e.offsets) offsets.push_back({s, f});
-  j["offsets"] = offsets;
-  return compact_json(j);
+// Text kept in memory up to 1 MiB, then in a temporary file: the tokens and
+// offsets arrays of a long line wait here while its ids are written.
+class SpillBuffer {
+ public:
+  SpillBuffer() = default;
+  SpillBuffer(const SpillBuffer&) = delete;
+  SpillBuffer& operator=(const SpillBuffer&) = delete;
+  ~SpillBuffer() {
+    if (file_) std::fclose(file_);
+  }
+  void append(std::string_view s) {
+    buf_ += s;
+    if (buf_.size() >= (size_t(1) << 20)) spill();
+  }
+  void write_to(std::FILE* out) {
+    if (file_) {
+      std::rewind(file_);
+      char chunk[1 << 16];
+      for (size_t n; (n = std::fread(chunk, 1, sizeof chunk, file_)) > 0;) std::fwrite(chunk, 1, n, out);
+      if (std::ferror(file_)) fail("read");
+    }
+    std::fwrite(buf_.data(), 1, buf_.size(), out);
+  }
+
+ private:
+  [[noreturn]] static void fail(const char* what) {
+    throw IOError(std::string("tokenize: cannot ") + what + " a temporary file (a long line's tokens): " + std::strerror(errno));
+  }
+  void spill() {
+    if (!file_ && !(file_ = std::tmpfile())) fail("create");
+    if (std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size()) fail("write");
+    buf_.clear();
+  }
+  std::string buf_;
+  std::FILE* file_ = nullptr;
+};
+
+// One line's output without holding its whole encoding: the text is encoded
+// in pieces of about 1 MiB (Tokenizer::encode_streamed), ids written as they
+// come; in JSON the tokens and offsets arrays follow from SpillBuffers. The
+// bytes are those of encode(text)'s {ids, tokens, offsets} as compact JSON.
+void write_streamed(const tokenizers::Tokenizer& tok, std::string_view text, const tokenizers::EncodeOptions& opts,
+                    bool ids_only) {
+  std::string out = ids_only ? "" : "{\"ids\":[";
+  SpillBuffer tokens, offsets;
+  bool first = true;
+  tok.encode_streamed(text, {.encode = opts}, [&](const tokenizers::Encoding& e) {
+    for (size_t i = 0; i < e.ids.size(); ++i) {
+      const char* sep = first ? "" : ids_only ? " " : ",";
+      out += sep;
+      out += std::to_string(e.ids[i]);
+      if (!ids_only) {
+        tokens.append(sep);
+        tokens.append(compact_json(e.tokens[i]));
+        offsets.append(std::string(sep) + "[" + std::to_string(e.offsets[i].first) + "," +
+                       std::to_string(e.offsets[i].second) + "]");
+      }
+      first = false;
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    out.clear();
+  });
+  std::fwrite(out.data(), 1, out.size(), stdout);  // an empty line: the prefix alone
+  if (ids_only) {
+    std::fputc('\n', stdout);
+    return;
+  }
+  std::fputs("],\"tokens\":[", stdout);
+  tokens.write_to(stdout);
+  std::fputs("],\"offsets\":[", stdout);
+  offsets.write_to(stdout);
+  std::fputs("]}\n", stdout);
 }
 
 void run_tokenize(const TokenizeArgs& a) {
@@ -47,13 +113,15 @@ void run_tokenize(const TokenizeArgs& a) {
   // instead of dropping it: checked with the strict CharTokenizer first.
   const std::optional<tokenizers::CharTokenizer> chars = tokenizers::load_char_tokenizer(a.tokenizer);
   tokenizers::EncodeOptions opts{.add_special_tokens = a.add_special, .parse_special = !a.no_parse_special};
-  std::string line, out;
+  std::string line;
   size_t line_no = 0;
   std::ios::sync_with_stdio(false);
   while (std::getline(std::cin, line)) {
     ++line_no;
-    std::string text = line;
-    if (a.jsonl) {
+    std::string text;
+    if (!a.jsonl) {
+      text = std::move(line);
+    } else {
       if (line.empty()) continue;
       nlohmann::json j;
       try {
@@ -72,15 +140,11 @@ void run_tokenize(const TokenizeArgs& a) {
         throw ValueError("stdin line " + std::to_string(line_no) + ": " + e.what());
       }
     }
-    tokenizers::Encoding e = tok.encode(text, opts);
-    out.clear();
-    if (a.ids_only) {
-      for (size_t i = 0; i < e.ids.size(); ++i) out += (i ? " " : "") + std::to_string(e.ids[i]);
-    } else {
-      out = encoding_json(e);
+    try {
+      write_streamed(tok, text, opts, a.ids_only);  // any length, in bounded memory
+    } catch (const ValueError& e) {
+      throw ValueError("stdin line " + std::to_string(line_no) + ": " + e.what());
     }
-    out += '\n';
-    std::fwrite(out.data(), 1, out.size(), stdout);
   }
 }
 

@@ -13,6 +13,7 @@
 // merges.txt, BERT vocab.txt; see tokenizer_files.h. Encoding is thread-safe
 // (const); encode_batch runs on the library's OpenMP threads.
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,26 @@ class Tokenizer {
   std::vector<Encoding> encode_batch_pairs(const std::vector<std::pair<std::string, std::string>>& pairs,
                                            EncodeOptions options = {}, TruncationOptions truncation = {},
                                            PaddingOptions padding = {}) const;
+
+  // encode(text, options) in pieces, for texts of any length (`qkv tokenize`
+  // on a 100 MB line) in memory that follows the piece, not the text
+  // (encode_streamed.cpp): fn gets consecutive Encodings whose concatenated
+  // ids, tokens and offsets (into text) are exactly encode(text, options)'s.
+  // A piece ends near chunk_bytes, at a space between two ASCII letters or
+  // digits, where every normalizer and pre-tokenizer that streamable()
+  // accepts splits anyway. A stretch longer than max_piece_bytes without such
+  // a space (or any text over it when !streamable()) is refused with a
+  // ValueError naming the limit, before anything of it is encoded.
+  struct StreamOptions {
+    EncodeOptions encode;
+    size_t chunk_bytes = size_t(1) << 20;
+    size_t max_piece_bytes = size_t(16) << 20;
+  };
+  void encode_streamed(std::string_view text, const StreamOptions& options,
+                       const std::function<void(const Encoding&)>& fn) const;
+  // Whether encode_streamed may cut: per-character normalizers only (Bert,
+  // NF*, Lowercase, StripAccents) and a pre-tokenizer that splits at spaces.
+  bool streamable() const;
 
   // ids → text. Throws ValueError naming the first id that is not in the vocabulary.
   std::string decode(const std::vector<int64_t>& ids, bool skip_special_tokens = true) const;

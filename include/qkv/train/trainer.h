@@ -44,6 +44,7 @@
 
 #include "qkv/data/cursor.h"
 #include "qkv/io/safetensors.h"
+#include "qkv/train/saved_state.h"
 #include "qkv/optim/adam.h"
 #include "qkv/optim/schedule.h"
 #include "qkv/train/task.h"
@@ -114,7 +115,7 @@ class Trainer {
   void save(const ExtraFiles& extra, bool best);
   void save_best(const ExtraFiles& extra) const;
   void resume_from(const std::string& state_path, bool allow_new_data);  // resume() once the files exist
-  void check_resumable(const nlohmann::json& state, bool allow_new_data) const;  // configs, data
+  void check_resumable(const SavedState& state, bool allow_new_data) const;  // configs, data
   // The safetensors files belong to trainer_state.json's step (else a save was interrupted).
   void check_same_save(int64_t step, const io::NamedTensors& model, const io::NamedTensors& optimizer) const;
   void load_evals();

@@ -24,12 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-const std::set<std::string> kBertCheckpointKeys = {
-    "_name_or_path", "torch_dtype", "transformers_version", "use_cache", "gradient_checkpointing",
-    "bos_token_id", "eos_token_id", "sep_token_id", "output_past", "return_dict", "_attn_implementation_autoset",
-    "directionality", "pooler_fc_size", "pooler_num_attention_heads", "pooler_num_fc_layers", "pooler_size_per_head",
-    "pooler_type", "output_hidden_states", "output_attentions", "tie_word_embeddings", "chunk_size_feed_forward"};
-
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
 std::string replace_suffix(const std::string& name, const std::string& from, const std::string& to) {
@@ -44,24 +38,6 @@ const Tensor* find(const TensorList& ts, const std::string& name) {
 }
 
 }  // namespace
-
-json bert_from_hf(const json& hf) {
-  const std::string F = "BERT";
-  require(hf, F, "is_decoder", false, "qkv's BERT is an encoder (no causal self-attention)");
-  require(hf, F, "add_cross_attention", false, "qkv's BERT has no cross-attention");
-  require(hf, F, "position_embedding_type", "absolute",
-          "only absolute (learned) positions are supported (not relative_key / relative_key_query)");
-  const json pt = get_or(hf, "problem_type", "single_label_classification");
-  if (pt != json("single_label_classification"))
-    throw ValueError(field_error(F, "problem_type", pt, "only single_label_classification is supported"));
-  json q = hf;
-  for (const std::string& k : kBertCheckpointKeys) q.erase(k);
-  q.erase("is_decoder"), q.erase("add_cross_attention"), q.erase("problem_type");
-  if (q.contains("pad_token_id") && q["pad_token_id"].is_null()) q.erase("pad_token_id");
-  if (q.contains("architectures") && q["architectures"].is_array() && q["architectures"].size() > 1)
-    q["architectures"] = json::array({q["architectures"][0]});  // the first class is the one loaded
-  return q;
-}
 
 void bert_tensors_from_hf(const json& qkv_config, TensorList& tensors) {
   const BertConfig c = BertConfig::from_json(qkv_config);

@@ -16,10 +16,12 @@ nlohmann::json get_or(const nlohmann::json& hf, const std::string& key, const nl
 // ValueError (field_error) unless `key` is absent, null or `expected`.
 void require(const nlohmann::json& hf, const std::string& family, const std::string& key,
              const nlohmann::json& expected, const std::string& why);
+// config["model_type"] when it is a string, else "" (hf_config.cpp).
+std::string hf_type(const nlohmann::json& config);
 // Same shape and bit-equal values (after conversion to float32).
 bool same_values(const Tensor& a, const Tensor& b);
 
-// BERT (hf_bert.cpp): qkv's "bert" keeps Hugging Face's names, so these only
+// BERT (hf_config.cpp: the config; hf_bert.cpp: the tensors): qkv's "bert" keeps Hugging Face's names, so these only
 // drop what describes the checkpoint or a head the architecture lacks.
 nlohmann::json bert_from_hf(const nlohmann::json& hf);
 void bert_tensors_from_hf(const nlohmann::json& qkv_config, TensorList& tensors);

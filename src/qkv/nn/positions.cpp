@@ -5,16 +5,6 @@
 
 namespace qkv::nn {
 
-void validate_positions(const PositionConfig& p, int64_t head_size, const std::string& who) {
-  if (p.kind == "t5" && p.t5_max_distance <= p.t5_num_buckets / 2)
-    throw ValueError(who + ": t5_max_distance " + std::to_string(p.t5_max_distance) +
-                     " must exceed the exact buckets t5_num_buckets / 2 = " + std::to_string(p.t5_num_buckets / 2));
-  const int64_t rotary = p.rope.dim == 0 ? head_size : p.rope.dim;
-  if (p.kind == "rope" && (rotary % 2 != 0 || rotary > head_size))
-    throw ValueError(who + ": rope_dim " + std::to_string(p.rope.dim) + " (rotary channels " + std::to_string(rotary) +
-                     ") must be even and at most the head size " + std::to_string(head_size));
-}
-
 void attach_positions(MultiHeadAttention& attn, const PositionConfig& p, Generator& gen) {
   const int64_t n_heads = attn.config.n_heads;
   if (p.kind == "alibi") attn.alibi_slopes = alibi_slopes(n_heads);

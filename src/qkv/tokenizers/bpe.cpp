@@ -52,7 +52,9 @@ BpeModel::BpeModel(Vocab vocab, std::vector<Merge> merges, BpeOptions options, s
   table_mask_ = cap - 1;
   const std::string& prefix = options_.continuing_subword_prefix;
   for (size_t r = 0; r < merges_.size(); ++r) {
-    const auto& [a, b] = merges_[r];
+    // (not a structured binding: clang 14, which builds fuzz/, cannot capture one in a lambda)
+    const std::string& a = merges_[r].first;
+    const std::string& b = merges_[r].second;
     auto where = [&] { return std::string(source) + ": merge " + std::to_string(r + 1) + " '" + a + " " + b + "'"; };
     auto ia = vocab_.find(a), ib = vocab_.find(b);
     if (!ia) throw ValueError(where() + ": token '" + a + "' is not in the vocabulary");

@@ -7,6 +7,7 @@
 #include "qkv/core/error.h"
 #include "qkv/tokenizers/bpe.h"
 #include "qkv/tokenizers/tokenizer.h"
+#include "qkv/tokenizers/utf8.h"
 #include "qkv/tokenizers/wordpiece.h"
 
 namespace qkv::tokenizers {
@@ -102,6 +103,10 @@ Tokenizer Tokenizer::bert(const std::string& vocab_txt, bool lowercase) {
     std::string tok = text.substr(pos, nl - pos);
     if (!tok.empty() && tok.back() == '\r') tok.pop_back();
     pos = nl + 1;
+    // Hugging Face reads vocab.txt as UTF-8 text. Other bytes would become
+    // U+FFFD in tokenizer.json, where two such tokens collide and an id is lost.
+    if (!is_valid_utf8(tok))
+      throw ValueError(vocab_txt + " line " + std::to_string(id + 1) + ": token is not valid UTF-8");
     vocab.add(tok, id, vocab_txt + " line " + std::to_string(id + 1));
   }
   for (const char* s : {"[UNK]", "[CLS]", "[SEP]"})

@@ -14,9 +14,9 @@
 #include "qkv/models/registry.h"
 #include "qkv/autograd/autograd.h"
 #include "qkv/ops/ops.h"
+#include "qkv/train/saved_state.h"
 #include "qkv/train/trainer.h"
 
-#include <type_traits>
 
 namespace qkv::train {
 
@@ -27,36 +27,6 @@ namespace {
 
 // Settings that may change between a run and its resume.
 constexpr const char* kChangeable[] = {"max_iters", "eval_interval", "eval_iters", "log_interval"};
-
-// The data cursor: its own field, or (checkpoints before data/) the data RNG
-// with the micro-batch count of a causal-LM run.
-data::DataCursor saved_cursor(const json& st, int64_t step, int64_t grad_accum) {
-  if (st.contains("data_cursor")) return data::DataCursor::from_json(st["data_cursor"]);
-  if (!st.contains("data_rng")) throw ValueError("missing field \"data_cursor\"");
-  Generator g;
-  g.set_state_hex(st["data_rng"].get<std::string>(), "data_rng");
-  return data::DataCursor::capture(0, step * grad_accum, g);
-}
-
-const json& field(const json& st, const std::string& path, const char* k) {
-  if (!st.is_object()) throw ValueError(path + ": expected a JSON object");
-  if (!st.contains(k)) throw ValueError(path + ": missing field \"" + k + "\"");
-  return st[k];
-}
-
-// field() as T, with a wrong type named: "<path>: field "step" must be an integer, got string".
-template <class T>
-T typed(const json& st, const std::string& path, const char* k) {
-  const json& v = field(st, path, k);
-  const bool ok = std::is_same_v<T, std::string> ? v.is_string()
-                  : std::is_integral_v<T>        ? v.is_number_integer()
-                                                 : v.is_number();
-  if (!ok)
-    throw ValueError(path + ": field \"" + k + "\" must be " +
-                     (std::is_same_v<T, std::string> ? "a string" : std::is_integral_v<T> ? "an integer" : "a number") +
-                     ", got " + v.type_name());
-  return v.get<T>();
-}
 
 }  // namespace
 
@@ -225,29 +195,27 @@ void Trainer::write_average(const ExtraFiles& extra) const {
   task_.model().load_state_dict(trained, true);
 }
 
-void Trainer::check_resumable(const json& st, bool allow_new_data) const {
-  const std::string path = dir_ + "/trainer_state.json";
+void Trainer::check_resumable(const SavedState& st, bool allow_new_data) const {
   // A key the checkpoint lacks was added to the config after it was written
   // (the run used that key's default): not a difference.
   std::vector<config::FieldDiff> model_diff;
-  for (const config::FieldDiff& d : config::diff_json(field(st, path, "model_config"), task_.model().config_json()))
+  for (const config::FieldDiff& d : config::diff_json(st.model_config, task_.model().config_json()))
     if (d.a != "(absent)") model_diff.push_back(d);
   if (!model_diff.empty())
     throw ValueError("cannot resume " + dir_ + ": the model differs from its checkpoint: " +
                      config::describe(model_diff) + " (checkpoint → this run)");
   std::vector<config::FieldDiff> train_diff;
-  for (const config::FieldDiff& d : TrainConfig::fields().diff(
-           TrainConfig::from_json(TrainConfig::upgrade_saved_json(field(st, path, "train_config"))), cfg_))
+  for (const config::FieldDiff& d : TrainConfig::fields().diff(st.train_config, cfg_))
     if (std::find(std::begin(kChangeable), std::end(kChangeable), d.key) == std::end(kChangeable))
       train_diff.push_back(d);
   if (!train_diff.empty())
     throw ValueError("cannot resume " + dir_ + ": the trainer settings differ from its checkpoint: " +
                      config::describe(train_diff) +
                      " (checkpoint → this run; only max_iters, eval_interval, eval_iters and log_interval may change)");
-  if (st.contains("data_fingerprint") && !fingerprint_.is_null() && !allow_new_data &&
-      !data::same_data(st["data_fingerprint"], fingerprint_))
+  if (!st.data_fingerprint.is_null() && !fingerprint_.is_null() && !allow_new_data &&
+      !data::same_data(st.data_fingerprint, fingerprint_))
     throw ValueError("cannot resume " + dir_ + ": it was trained on " +
-                     data::describe_fingerprint(st["data_fingerprint"]) + ", this run reads " +
+                     data::describe_fingerprint(st.data_fingerprint) + ", this run reads " +
                      data::describe_fingerprint(fingerprint_) +
                      "; pass --allow-new-data to continue on the new data");
 }
@@ -266,40 +234,24 @@ void Trainer::resume(bool allow_new_data) {
   for (const char* f : {"trainer_state.json", "optimizer.safetensors", "model.safetensors", "config.json"})
     if (!fs::exists(dir_ + "/" + f))
       throw IOError(dir_ + ": cannot resume: missing " + f + " (was this directory made by `qkv train`?)");
-  const std::string path = dir_ + "/trainer_state.json";
-  try {
-    resume_from(path, allow_new_data);
-  } catch (const nlohmann::json::exception& e) {  // a field of the wrong type deeper in the state
-    const std::string what = strip_json_prefix(e.what());
-    throw ValueError(path + ": " + what);
-  }
+  resume_from(dir_ + "/trainer_state.json", allow_new_data);
 }
 
 void Trainer::resume_from(const std::string& path, bool allow_new_data) {
-  const json st = io::read_json(path);
+  const SavedState st = parse_saved_state(io::read_json(path), path);
   check_resumable(st, allow_new_data);
-  const int64_t step = typed<int64_t>(st, path, "step");
-  data::DataCursor cursor;
-  Generator dropout;
-  try {
-    cursor = saved_cursor(st, step, cfg_.grad_accum);
-    dropout.set_state_hex(typed<std::string>(st, path, "dropout_rng"), "dropout_rng");
-  } catch (const ValueError& e) {
-    throw ValueError(path + ": " + e.what());
-  }
   // Each file is read once: its step metadata is checked, then its tensors loaded.
   const io::NamedTensors model = io::load_safetensors(dir_ + "/model.safetensors");
   const io::NamedTensors optimizer = io::load_safetensors(dir_ + "/optimizer.safetensors");
-  check_same_save(step, model, optimizer);
+  check_same_save(st.step, model, optimizer);
   task_.model().load_state_dict(model.tensors, true);
   opt_->load_state(optimizer.tensors);
-  dropout_gen_ = dropout;
-  cursor.restore(data_gen_);
-  cursor_ = cursor;
-  best_val_ = typed<float>(st, path, "best_val_loss");
-  // Checkpoints before best_score chose the best by validation loss alone.
-  best_score_ = st.contains("best_score") ? typed<double>(st, path, "best_score") : -static_cast<double>(best_val_);
-  step_ = step;
+  dropout_gen_ = st.dropout;
+  st.cursor.restore(data_gen_);
+  cursor_ = st.cursor;
+  best_val_ = st.best_val_loss;
+  best_score_ = st.best_score;
+  step_ = st.step;
   load_evals();
 }
 
