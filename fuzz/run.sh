@@ -5,7 +5,9 @@
 # it finds in BUILD_DIR/corpus/<target> (kept between runs). JOBS targets run
 # at once. A crash, sanitizer report, leak, timeout (-timeout) or memory bomb
 # (-rss_limit_mb / -malloc_limit_mb) fails the run: the target's log is printed
-# and the input that did it is left in BUILD_DIR/crashes/.
+# and the input that did it is left in BUILD_DIR/crashes/. The random seed is
+# fixed (FUZZ_SEED, default 1) so a CI failure can be replayed; set FUZZ_SEED=0
+# for a time-based one in long runs.
 set -uo pipefail
 build=${1:?usage: fuzz/run.sh BUILD_DIR SECONDS [JOBS]}
 seconds=${2:?usage: fuzz/run.sh BUILD_DIR SECONDS [JOBS]}
@@ -18,7 +20,7 @@ run_one() {
   mkdir -p "$build/corpus/$t"
   # -max_len: files bigger than 64 KB add time, not coverage.
   if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     "$build/fuzz_$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
+     "$build/fuzz_$t" -seed="${FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536 \
        -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" \
        "$build/corpus/$t" "$build/seeds/$t" > "$build/logs/$t.log" 2>&1; then
     local last runs
