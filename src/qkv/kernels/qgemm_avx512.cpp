@@ -63,21 +63,6 @@ QKV_TARGET_AVX512 inline void store_row(float* y, const float* bias, __m512 a0, 
 
 // ------------------------------------------------------------------ bf16
 
-// One row of x to bf16, as float_to_bf16 (round to nearest even, NaN kept
-// quiet), zeros from K to Kp.
-QKV_TARGET_AVX512 void bf16_row(const float* x, int64_t K, int64_t Kp, uint16_t* out) {
-  const __m512i one = _mm512_set1_epi32(1), round = _mm512_set1_epi32(0x7FFF);
-  const __m512i abs_mask = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
-  for (int64_t k = 0; k < Kp; k += 16) {
-    const __mmask16 in = K - k >= 16 ? __mmask16(0xFFFF) : K <= k ? __mmask16(0) : __mmask16((1u << (K - k)) - 1);
-    const __m512i u = _mm512_castps_si512(_mm512_maskz_loadu_ps(in, x + k));
-    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(round, _mm512_and_si512(_mm512_srli_epi32(u, 16), one)));
-    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, abs_mask), inf);
-    r = _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x400000));  // quiet NaN: (u >> 16) | 0x40
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), _mm512_cvtepi32_epi16(_mm512_srli_epi32(r, 16)));
-  }
-}
-
 // One row of x to int8 blocks of 32 exactly as quantize_row_q8 (d = max|x|/127,
 // q = nearbyint(x/d), a non-finite block gets q = 0 and d = NaN), plus
 // 128·Σ q per block for the unsigned-operand correction.
@@ -272,7 +257,7 @@ void bf16_gemm_avx512_bf16(int64_t M, const float* x, int64_t ldx, const Quantiz
   const int64_t K = W.cols(), Kp = W.padded_cols(), pairs = Kp / 2;
   static thread_local std::vector<uint32_t> a_buf;
   uint32_t* A = grow(a_buf, M * pairs);
-  for (int64_t m = 0; m < M; ++m) bf16_row(x + m * ldx, K, Kp, reinterpret_cast<uint16_t*>(A + m * pairs));
+  for (int64_t m = 0; m < M; ++m) bf16_row_avx512(x + m * ldx, K, Kp, reinterpret_cast<uint16_t*>(A + m * pairs));
   for_panels(W.rows(), 2 * M * Kp * W.rows(), [&](int64_t n0, int nn) {
     static thread_local std::vector<uint32_t> p_buf;
     uint32_t* P = grow(p_buf, pairs * kNr);
@@ -300,6 +285,21 @@ void q8_gemm_avx512_vnni(int64_t M, const float* x, int64_t ldx, const Quantized
     pack_q8_panel(W, n0, nn, P, S);
     q8_panel<kMr>(M, a, P, S, bias ? bias + n0 : nullptr, y + n0, ldy, nn);
   });
+}
+
+// One row of x to bf16, as float_to_bf16 (round to nearest even, NaN kept
+// quiet), zeros from K to Kp.
+QKV_TARGET_AVX512 void bf16_row_avx512(const float* x, int64_t K, int64_t Kp, uint16_t* out) {
+  const __m512i one = _mm512_set1_epi32(1), round = _mm512_set1_epi32(0x7FFF);
+  const __m512i abs_mask = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
+  for (int64_t k = 0; k < Kp; k += 16) {
+    const __mmask16 in = K - k >= 16 ? __mmask16(0xFFFF) : K <= k ? __mmask16(0) : __mmask16((1u << (K - k)) - 1);
+    const __m512i u = _mm512_castps_si512(_mm512_maskz_loadu_ps(in, x + k));
+    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(round, _mm512_and_si512(_mm512_srli_epi32(u, 16), one)));
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, abs_mask), inf);
+    r = _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x400000));  // quiet NaN: (u >> 16) | 0x40
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), _mm512_cvtepi32_epi16(_mm512_srli_epi32(r, 16)));
+  }
 }
 
 }  // namespace qkv::kernels::detail

@@ -73,8 +73,7 @@ detail::Bf16Rows prepare_bf16(int64_t M, const float* x, int64_t ldx, int64_t K,
   r.Kp = Kp;
   if (avx512) {
     auto* hi = reinterpret_cast<uint16_t*>(p);
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t k = 0; k < Kp; ++k) hi[m * Kp + k] = float_to_bf16(k < K ? x[m * ldx + k] : 0.0f);
+    for (int64_t m = 0; m < M; ++m) detail::bf16_row_avx512(x + m * ldx, K, Kp, hi + m * Kp);
     r.hi = hi;
   } else {
     auto* f = reinterpret_cast<float*>(p);

@@ -46,6 +46,10 @@ void bf16_rows_avx512_bf16(const Bf16Rows& x, const QuantizedMatrix& W, int64_t 
 void bf16_rows_avx2(const Bf16Rows& x, const QuantizedMatrix& W, int64_t n0, int64_t n1, const float* bias, float* y,
                     int64_t ldy);
 
+// One row of x to bf16 as float_to_bf16 does (round to nearest even, NaN kept
+// quiet), zeros from K to Kp; AVX-512 (qgemm_avx512.cpp). Both bf16 paths use it.
+void bf16_row_avx512(const float* x, int64_t K, int64_t Kp, uint16_t* out);
+
 // y = x·Wᵀ + bias for many rows of x (a prompt): register-blocked GEMM on
 // the stored values (qgemm_avx512.cpp). bf16 rounds x to bf16; int8
 // quantizes x as the GEMV path does. Splits W's rows across the team.
