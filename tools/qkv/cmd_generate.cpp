@@ -24,7 +24,7 @@ using tokenizers::load_codec;
 
 struct GenerateArgs {
   std::string dir, prompt = "\n";
-  int64_t max_new_tokens = 200, top_k = 0, num_samples = 1, show_probs = 0;
+  int64_t max_new_tokens = 200, top_k = 0, num_samples = 1, batch_size = 8, show_probs = 0;
   float temperature = 0.8f, top_p = 1.0f;
   uint64_t seed = 1337;
   int threads = 0;
@@ -35,6 +35,9 @@ struct GenerateArgs {
 };
 
 constexpr std::string_view kSampleEnd = "\n---------------\n";  // after each sample of plain output
+
+// Samples decoded together at most (each holds a KV cache of its own).
+constexpr int64_t kMaxBatch = 1024;
 
 void put(std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }
 
@@ -60,6 +63,8 @@ struct Loaded {
 
 generate::GenerateOptions options_from(const GenerateArgs& a) {
   if (a.num_samples < 1) throw ValueError("--num-samples must be >= 1");
+  if (a.batch_size < 1 || a.batch_size > kMaxBatch)
+    throw ValueError("--batch-size must be in 1 … " + std::to_string(kMaxBatch) + ", got " + std::to_string(a.batch_size));
   if (a.max_new_tokens < 0) throw ValueError("--max-new-tokens must be >= 0");
   if (a.prompt.empty()) throw ValueError("--prompt must not be empty (the default is a newline)");
   if (a.show_probs < 0 || a.show_probs > 100) throw ValueError("--show-probs must be in 0 … 100");
@@ -201,7 +206,7 @@ class GenerateTrace {
 
 void run_generate(const GenerateArgs& a) {
   Loaded s = load(a);
-  Generator gen(a.seed);
+  const Generator seeded(a.seed);
   std::optional<GenerateTrace> trace;
   if (a.trace) trace.emplace(a, s);
   int64_t step = 0;
@@ -211,9 +216,8 @@ void run_generate(const GenerateArgs& a) {
       print_step(s, a.show_probs, s.opt.sampling.temperature, step++, logits, V, token);
     };
   }
-  const std::vector<std::vector<int64_t>> prompts(a.num_samples, s.prompt);
   // One sample in plain mode streams its text as the tokens come; several
-  // print when done; --jsonl prints only its lines.
+  // print batch by batch; --jsonl prints only its lines.
   std::optional<TextStream> stream;
   generate::TokenCallback on_token;
   if (a.num_samples == 1 && !a.jsonl && a.show_probs == 0 && !a.trace) {
@@ -221,18 +225,32 @@ void run_generate(const GenerateArgs& a) {
     on_token = [&stream](size_t, int64_t token) { stream->add(token); };
   }
   if (trace) on_token = [&trace](size_t seq, int64_t) { trace->token_done(seq); };
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto out = generate::generate(*s.model, prompts, s.opt, gen, on_token);
-  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Samples run --batch-size at a time (memory: one KV cache per sample of a
+  // batch), each batch from a copy of the seeded generator with its run-wide
+  // sample indices, so sample i's tokens depend on neither flag.
   int64_t produced = 0;
-  for (const auto& seq : out) produced += static_cast<int64_t>(seq.size() - s.prompt.size());
-  const double tokens_per_sec = produced > 0 && sec > 0 ? produced / sec : 0.0;  // always a finite number
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (a.jsonl) put(sample_json(a, s, out[i], i, tokens_per_sec));
-    else if (stream) stream->finish(s.tok.decode(out[i]));
-    else put(s.tok.decode(out[i]) + std::string(kSampleEnd));
-    std::fflush(stdout);
+  double sec = 0;
+  for (int64_t first = 0; first < a.num_samples; first += a.batch_size) {
+    const int64_t n = std::min(a.batch_size, a.num_samples - first);
+    const std::vector<std::vector<int64_t>> prompts(static_cast<size_t>(n), s.prompt);
+    Generator gen = seeded;
+    s.opt.first_sequence = static_cast<size_t>(first);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto out = generate::generate(*s.model, prompts, s.opt, gen, on_token);
+    const double batch_sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    int64_t batch_produced = 0;
+    for (const auto& seq : out) batch_produced += static_cast<int64_t>(seq.size() - s.prompt.size());
+    const double batch_rate = batch_produced > 0 && batch_sec > 0 ? batch_produced / batch_sec : 0.0;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (a.jsonl) put(sample_json(a, s, out[i], static_cast<size_t>(first) + i, batch_rate));
+      else if (stream) stream->finish(s.tok.decode(out[i]));
+      else put(s.tok.decode(out[i]) + std::string(kSampleEnd));
+    }
+    if (std::ferror(stdout) || std::fflush(stdout) != 0) throw IOError("cannot write to stdout");
+    produced += batch_produced;
+    sec += batch_sec;
   }
+  const double tokens_per_sec = produced > 0 && sec > 0 ? produced / sec : 0.0;  // always a finite number
   if (a.stats)
     std::fprintf(stderr, "generated %ld tokens in %.2f s (%.1f tokens/s, KV cache %s, %s weights)\n",
                  static_cast<long>(produced), sec, tokens_per_sec, a.no_cache ? "off" : "on",
@@ -252,7 +270,11 @@ void add_generate_command(CLI::App& app) {
   a.top_k_opt = g->add_option("--top-k", a.top_k, "Keep the k most likely tokens (0 = all)")->capture_default_str();
   a.top_p_opt = g->add_option("--top-p", a.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str();
   g->add_option("--seed", a.seed, "Random seed")->capture_default_str();
-  g->add_option("--num-samples", a.num_samples, "Samples to draw (one batch)")->capture_default_str();
+  g->add_option("--num-samples", a.num_samples, "Samples to draw (any number: they run --batch-size at a time)")
+      ->capture_default_str();
+  g->add_option("--batch-size", a.batch_size,
+                "Samples decoded together (memory grows with it: a KV cache each); the tokens do not depend on it")
+      ->capture_default_str();
   g->add_option("--threads", a.threads, "Threads (0 = physical cores)")->capture_default_str();
   g->add_flag("--no-cache", a.no_cache, "Re-run the whole context every step (slow; for comparison)");
   g->add_option("--weights", a.weights,
@@ -272,9 +294,9 @@ void add_generate_command(CLI::App& app) {
                 "(softmax of logits / temperature; one sample, then its text)")
       ->default_str("0 (off)");
   g->add_flag("--jsonl", a.jsonl,
-              "Print only JSON lines, one per sample in order once generation ends (no streaming): "
+              "Print only JSON lines, one per sample in order as each batch ends (no streaming): "
               "prompt, sample, text (the continuation alone), ids, prompt_ids, new_tokens, "
-              "tokens_per_sec (the whole run's), seed; invalid UTF-8 becomes U+FFFD (docs/CLI.md)");
+              "tokens_per_sec (its batch's), seed; invalid UTF-8 becomes U+FFFD (docs/CLI.md)");
   g->callback([] { run_generate(a); });
 }
 

@@ -24,6 +24,10 @@ struct GenerateOptions {
   SamplingOptions sampling;
   std::optional<int64_t> eos;  // stop a sequence after emitting this id
   bool use_cache = true;       // false: re-run the whole context every step (reference)
+  // The run-wide index of prompts[0]: sequence b draws from stream
+  // first_sequence + b, so a caller that splits many samples into batches
+  // (each from a copy of the same Generator) draws what one batch would.
+  size_t first_sequence = 0;
   // Called at every step of sequence `seq` with the V logits the token was
   // drawn from and the token (the next-token view of --show-probs).
   std::function<void(size_t seq, const float* logits, int64_t V, int64_t token)> on_logits;

@@ -58,7 +58,7 @@ std::vector<std::vector<int64_t>> generate(const models::Decoder& model,
   const int64_t V = model.vocab_size();
   const uint64_t base = gen.next_u64();
   std::vector<Generator> streams;
-  for (size_t i = 0; i < B; ++i) streams.push_back(sequence_stream(base, i));
+  for (size_t i = 0; i < B; ++i) streams.push_back(sequence_stream(base, opt.first_sequence + i));
   models::DecodeState st;
   st.use_cache = opt.use_cache;
   Tensor logits = model.start(st, left_pad(prompts));  // (B,V)
