@@ -161,6 +161,39 @@ TEST(Hardening, ANewRunNeverOverwritesAModelDirectory) {
   fs::remove_all(dir);
 }
 
+// A full disk at the first checkpoint (simulated by a file-size limit, with
+// SIGXFSZ ignored so the write fails with EFBIG): a clear error, the staging
+// files removed, and the same command then starts over in the directory
+// instead of refusing it as "not a training run". A run that has committed
+// a checkpoint is never erased that way.
+TEST(Hardening, AFullDiskAtTheFirstCheckpointLeavesADirectoryToStartOver) {
+  const std::string dir = (fs::temp_directory_path() / ("qkv_full_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir + "/c.txt");
+    for (int i = 0; i < 20; ++i) f << "to be or not to be, that is the question\n";
+  }
+  const std::string train = std::string(QKV_CLI_PATH) + " train gpt --data " + dir + "/c.txt --out " + dir +
+                            "/run --n-layer 2 --n-head 2 --n-embd 64 --block-size 8 --max-iters 2 --eval-interval 1"
+                            " --eval-iters 1 --threads 1";
+  const auto full = qkv::testing::shell("trap '' XFSZ; ulimit -f 16; " + train);  // 16 KiB per file
+  EXPECT_EQ(full.code, 1) << full.out;
+  EXPECT_NE(full.out.find("write failed: File too large"), std::string::npos) << full.out;
+  EXPECT_FALSE(fs::exists(dir + "/run/.checkpoint.new"));
+  EXPECT_FALSE(fs::exists(dir + "/run/trainer_state.json"));
+  const auto again = qkv::testing::shell(train);
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("stopped before its first checkpoint (log.jsonl); starting over"), std::string::npos)
+      << again.out;
+  EXPECT_TRUE(fs::exists(dir + "/run/trainer_state.json"));
+  EXPECT_FALSE(fs::exists(dir + "/run/.unfinished-run"));  // gone once a checkpoint commits
+  std::ofstream(dir + "/run/.unfinished-run").flush();  // even beside a marker, a committed run stays
+  qkv::testing::expect_failure(qkv::testing::shell(train), "already holds a training run");
+  EXPECT_TRUE(fs::exists(dir + "/run/model.safetensors"));
+  fs::remove_all(dir);
+}
+
 TEST(Hardening, AtomicWritesReplaceOnlyRegularFiles) {
   // `plot pe -o /dev/null` (as root) replaced the device node with a file; a FIFO is refused the same way.
   const std::string dir = (fs::temp_directory_path() / ("qkv_dev_" + std::to_string(::getpid()))).string();

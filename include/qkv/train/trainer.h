@@ -111,9 +111,11 @@ class Trainer {
   void append_log(const EvalRecord& r) const;
   void plot_losses() const;
   void flush_steps();  // appends the steps run since the last flush to DIR/steps.tsv
+  void make_dir() const;  // DIR, marked unfinished while it holds no checkpoint
   // trainer_state.cpp: the checkpoint.
   void save(const ExtraFiles& extra, bool best);
   void save_best(const ExtraFiles& extra) const;
+  void write_staged(const std::string& staging, const ExtraFiles& extra) const;  // the checkpoint's files, COMPLETE last
   void resume_from(const std::string& state_path, bool allow_new_data);  // resume() once the files exist
   void check_resumable(const SavedState& state, bool allow_new_data) const;  // configs, data
   // The safetensors files belong to trainer_state.json's step (else a save was interrupted).
@@ -141,6 +143,12 @@ class Trainer {
   int64_t step_tokens_ = 0;  // tokens in the last step's micro-batches
   const std::atomic<bool>* stop_ = nullptr;
 };
+
+// DIR/.unfinished-run: a fresh run writes it with its first file in DIR and
+// removes it once its first checkpoint commits. A directory that holds it (and
+// no trainer_state.json) is a run stopped — killed, or a full disk — before it
+// saved anything resumable: require_fresh_out lets a new run start over there.
+inline constexpr const char* kUnfinishedRunMarker = ".unfinished-run";
 
 // Finishes or undoes a checkpoint save a kill interrupted in DIR (see the top
 // of this file) and removes temp files a killed write left; nothing to do

@@ -38,7 +38,14 @@ void require_fresh_out(const std::string& out) {
   std::string some;
   int n = 0;
   for (const auto& e : fs::directory_iterator(out))
-    if (n++ < 3) some += (some.empty() ? "" : ", ") + e.path().filename().string();
+    if (e.path().filename() != kUnfinishedRunMarker && n++ < 3)
+      some += (some.empty() ? "" : ", ") + e.path().filename().string();
+  if (fs::exists(out + "/" + kUnfinishedRunMarker)) {  // a run that never saved: nothing of it can be resumed
+    std::fprintf(stderr, "note: %s holds a run that stopped before its first checkpoint (%s%s); starting over\n",
+                 out.c_str(), some.c_str(), n > 3 ? ", …" : "");
+    for (const auto& e : fs::directory_iterator(out)) fs::remove_all(e.path());
+    return;
+  }
   throw ValueError(out + " is not empty (" + some + (n > 3 ? ", …" : "") +
                    ") and is not a training run to --resume; a new run needs a new or empty --out");
 }

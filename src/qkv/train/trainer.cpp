@@ -104,7 +104,7 @@ void Trainer::append_log(const EvalRecord& r) const {
   json line = {{"step", r.step}, {"train_loss", r.train_loss}, {"val_loss", r.val_loss}, {"lr", r.lr},
                {"ms_per_iter", r.ms_per_iter}, {"tokens_per_sec", r.tokens_per_sec}};
   for (const auto& [k, v] : r.metrics.items()) line[k] = v;
-  fs::create_directories(dir_);
+  make_dir();
   std::ofstream log(dir_ + "/log.jsonl", std::ios::app);
   log << line.dump() << "\n";
   if (!log) throw IOError(dir_ + "/log.jsonl: write failed");
@@ -112,7 +112,7 @@ void Trainer::append_log(const EvalRecord& r) const {
 
 void Trainer::flush_steps() {
   if (step_lines_.empty()) return;
-  fs::create_directories(dir_);
+  make_dir();
   const std::string path = dir_ + "/steps.tsv";
   const bool fresh = !fs::exists(path);
   std::ofstream out(path, std::ios::app);

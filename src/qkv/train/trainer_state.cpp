@@ -1,6 +1,8 @@
 // The trainer's checkpoint: save, and resume with its checks (see
 // qkv/train/trainer.h for the directory's files).
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -82,11 +84,31 @@ void recover_checkpoint(const std::string& dir) {
   remove_stale_temp_files(dir);
 }
 
-void Trainer::save(const ExtraFiles& extra, bool best) {
+void Trainer::make_dir() const {
   fs::create_directories(dir_);
+  const std::string marker = dir_ + "/" + kUnfinishedRunMarker;
+  if (fs::exists(dir_ + "/trainer_state.json") || fs::exists(marker)) return;
+  if (!std::ofstream(marker)) throw IOError("cannot write " + marker + ": " + std::strerror(errno));
+}
+
+void Trainer::save(const ExtraFiles& extra, bool best) {
+  make_dir();
   flush_steps();  // before the commit: a resumed run's steps.tsv covers its checkpoint
   const std::string staging = dir_ + "/" + kStaging;
   fs::remove_all(staging);
+  try {
+    write_staged(staging, extra);
+  } catch (...) {  // a full disk: the half-written staging is useless, give its space back
+    std::error_code ec;
+    fs::remove_all(staging, ec);
+    throw;
+  }
+  commit_staged(dir_);
+  fs::remove(dir_ + "/" + kUnfinishedRunMarker);
+  if (best) save_best(extra);
+}
+
+void Trainer::write_staged(const std::string& staging, const ExtraFiles& extra) const {
   fs::create_directories(staging);
   io::save_safetensors(staging + "/optimizer.safetensors", opt_->state(), {{"step", std::to_string(step_)}});
   models::save_model(staging, task_.model(), step_);
@@ -101,8 +123,6 @@ void Trainer::save(const ExtraFiles& extra, bool best) {
   if (!fingerprint_.is_null()) st["data_fingerprint"] = fingerprint_;
   io::write_json_atomic(staging + "/trainer_state.json", st);
   io::write_file_atomic(staging + "/" + kComplete, std::to_string(step_) + "\n");
-  commit_staged(dir_);
-  if (best) save_best(extra);
 }
 
 void Trainer::save_best(const ExtraFiles& extra) const {
