@@ -34,3 +34,26 @@ QKV_ABS=$(realpath "$QKV")
 (cd "$RUNS" && "$QKV_ABS" report runs/learned -o report.html --samples 2 --max-new-tokens 80)
 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,1500 \
   --host-resolver-rules='MAP * ~NOTFOUND' --screenshot="$OUT/report.png" "file://$RUNS/report.html" 2>/dev/null
+# Sentence embeddings (docs/PLOTS.md, "Embeddings"): the encoder of a small
+# German→English translation model trained for a few minutes on Multi30k,
+# twelve German sentences on four themes (dogs, cycling, water, music).
+"$QKV" train translate --src "$DATA/multi30k/train.de" --tgt "$DATA/multi30k/train.en" \
+  --valid-src "$DATA/multi30k/val.de" --valid-tgt "$DATA/multi30k/val.en" --out "$RUNS/de-en" \
+  --vocab-size 4000 --d-model 128 --n-heads 4 --d-ff 512 --n-encoder-layers 2 --n-decoder-layers 2 \
+  --dropout 0.1 --max-tokens 2048 --max-iters 800 --eval-interval 400 --lr 1e-3 --warmup-iters 200 \
+  --bleu-sentences 100 --threads 2 > /dev/null
+cat > "$RUNS/sentences.txt" <<'TXT'
+Ein Hund läuft über die Wiese.
+Ein brauner Hund rennt durch das Gras.
+Zwei Hunde spielen im Schnee.
+Ein Mann fährt Fahrrad auf der Straße.
+Eine Frau fährt mit dem Fahrrad.
+Ein Radfahrer fährt einen Berg hinauf.
+Kinder spielen im Wasser.
+Ein Junge springt in den Pool.
+Ein Mädchen schwimmt im See.
+Ein Mann spielt Gitarre auf der Bühne.
+Eine Band spielt ein Konzert.
+Eine Frau singt in ein Mikrofon.
+TXT
+"$QKV" plot embeddings "$RUNS/de-en" --sentences "$RUNS/sentences.txt" -o "$OUT/sentences.png"

@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <string>
 
 #include "qkv/io/file.h"
 #include "qkv/io/json.h"
@@ -161,6 +163,23 @@ TEST_F(BertCli, TraceRunsOneStepAndWritesNothing) {
                              "bert.encoder.layer.0.attention.self", "(B,NH,T,S)", "→ (4,2,", "hidden", "(B,T,F)",
                              "loss", "cls.predictions.bias", "grad"})
     EXPECT_NE(r.out.find(needle), std::string::npos) << needle << "\n" << r.out;
+  // The masked positions, gathered: rows P, not positions T, and the columns
+  // line up even for the longest parameter names.
+  std::istringstream lines(r.out);
+  int gathered = 0;
+  size_t what_column = 0;  // the tensor column starts at the same byte on every line
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("cls.predictions.transform ", 0) == 0 && line.find(" out ") != std::string::npos)
+      gathered += line.find("(P,C)") != std::string::npos;
+    if (line.rfind("(model) ", 0) == 0 && line.find(" logits ") != std::string::npos)
+      gathered += line.find("(P,V)") != std::string::npos;
+    EXPECT_FALSE(line.rfind("cls.predictions.transform.dense ", 0) == 0) << line;  // traced as a whole
+    if (line.find("‖·‖") == std::string::npos || line[0] == '(') continue;  // a tensor: "module  tensor  axes …"
+    const size_t second = line.find_first_not_of(' ', line.find(' '));
+    if (what_column == 0) what_column = second;
+    EXPECT_EQ(second, what_column) << line;
+  }
+  EXPECT_EQ(gathered, 2) << r.out;
   EXPECT_FALSE(fs::exists(dir + "/traced"));
 }
 

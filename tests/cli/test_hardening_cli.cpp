@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "qkv/core/error.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/models/gpt_config.h"
 #include "qkv/models/llama_config.h"
 #include "qkv/models/transformer_config.h"
@@ -81,6 +82,30 @@ TEST(Hardening, DeeplyNestedJsonIsRefusedNotAStackOverflow) {
   r = qkv::testing::qkv_cli("tokenize --tokenizer " + dir + "/deep.json < /dev/null");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("nested deeper than 256 levels"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
+
+// A field's bad value is quoted in the message cut to 80 bytes with its
+// size, never whole: a megabyte string or array does not make a megabyte
+// error (json_excerpt).
+TEST(Hardening, AHugeBadValueIsQuotedShort) {
+  const std::string dir = (fs::temp_directory_path() / ("qkv_huge_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir + "/model");
+  std::ofstream(dir + "/model/config.json") << "{\"model_type\": \"gpt\", \"n_layer\": \"" << std::string(1 << 20, 'x')
+                                            << "\"}";
+  auto r = qkv::testing::qkv_cli("info " + dir + "/model");
+  EXPECT_EQ(r.code, 1) << r.out.substr(0, 300);
+  EXPECT_NE(r.out.find("n_layer"), std::string::npos) << r.out.substr(0, 300);
+  EXPECT_NE(r.out.find("… (1048578 bytes)"), std::string::npos) << r.out.substr(0, 300);
+  EXPECT_LT(r.out.size(), 400u) << r.out.substr(0, 300);
+  // nlohmann's own parse errors quote the token they read: cut the same way.
+  std::ofstream(dir + "/model/config.json") << "{\"n_layer\": " << std::string(1 << 20, '1') << "}";
+  r = qkv::testing::qkv_cli("info " + dir + "/model");
+  EXPECT_EQ(r.code, 1) << r.out.substr(0, 300);
+  EXPECT_NE(r.out.find("config.json: invalid JSON: number overflow"), std::string::npos) << r.out.substr(0, 300);
+  EXPECT_LT(r.out.size(), 400u) << r.out.substr(0, 300);
+  EXPECT_EQ(qkv::json_excerpt(nlohmann::json("é" + std::string(100, 'x')), 2), "\"… (104 bytes)");  // not inside é
+  EXPECT_EQ(qkv::json_excerpt(nlohmann::json::array({1, 2})), "[1,2]");
   fs::remove_all(dir);
 }
 

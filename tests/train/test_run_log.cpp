@@ -41,4 +41,7 @@ TEST(RunLog, OldRunsAndMissingLogs) {
   std::filesystem::create_directories(d.file("empty"));
   expect_error<qkv::IOError>([&] { qkv::train::read_run_log(d.file("empty")); }, {"empty", "not a training run"});
   expect_error<qkv::IOError>([&] { qkv::train::read_run_log(d.file("nope")); }, {"nope", "no such run directory"});
+  // The log file given for its run: say which folder to give instead.
+  expect_error<qkv::IOError>([&] { qkv::train::read_run_log(d.file("log.jsonl")); },
+                             {"log.jsonl: not a run directory but a file; give the run's folder (" + d.path + ")"});
 }

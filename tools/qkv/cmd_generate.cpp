@@ -182,7 +182,7 @@ void print_step(const Loaded& s, int64_t k, float temperature, int64_t step, con
 class GenerateTrace {
  public:
   GenerateTrace(const GenerateArgs& a, const Loaded& s)
-      : trace_(*s.model, trace_printer("qkv generate " + a.dir + ": the model's first two forward passes", true)),
+      : trace_(*s.model, trace_printer("qkv generate " + a.dir + ": the model's first two forward passes", s.model.get())),
         no_cache_(a.no_cache) {
     const std::string T = std::to_string(s.prompt.size());
     print_trace_section("pass 1: the prompt, " + T + (s.prompt.size() == 1 ? " token" : " tokens") +

@@ -127,7 +127,7 @@ void run_tokenize(const TokenizeArgs& a) {
       try {
         j = parse_json(line, "stdin line " + std::to_string(line_no));
       } catch (const nlohmann::json::parse_error& e) {
-        throw ValueError("stdin line " + std::to_string(line_no) + ": not valid JSON (" + e.what() + ")");
+        throw ValueError("stdin line " + std::to_string(line_no) + ": not valid JSON (" + strip_json_prefix(e.what()) + ")");
       }
       if (!j.is_object() || !j.contains("text") || !j["text"].is_string())
         throw ValueError("stdin line " + std::to_string(line_no) + ": expected an object with a string field \"text\"");

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "qkv/core/error.h"
+#include "qkv/core/json_parse.h"
 
 namespace qkv::config {
 
@@ -285,7 +286,7 @@ void Table<C>::from_json(const nlohmann::json& j, C& c) const {
                          "\")");
     seen.emplace_back(f, key);
     if (!f->set(c, val))
-      throw ValueError(name_ + ": field \"" + key + "\" must be " + f->type_name() + ", got " + val.dump());
+      throw ValueError(name_ + ": field \"" + key + "\" must be " + f->type_name() + ", got " + json_excerpt(val));
   }
 }
 

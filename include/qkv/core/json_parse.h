@@ -23,4 +23,10 @@ nlohmann::json parse_json(std::string_view text, const std::string& source);
 // prefix: what qkv's errors quote after naming the file and field.
 std::string strip_json_prefix(const std::string& what);
 
+// A JSON value as an error message quotes it: its compact text, cut to at
+// most `max_chars` bytes (at a UTF-8 character boundary) with "… (N bytes)"
+// after, so a megabyte string or array in a hostile file does not become a
+// megabyte message.
+std::string json_excerpt(const nlohmann::json& value, size_t max_chars = 80);
+
 }  // namespace qkv

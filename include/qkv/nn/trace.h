@@ -29,6 +29,8 @@ namespace qkv::nn {
 
 class Module;
 
+constexpr size_t kTraceModuleWidth = 36;  // the module column's least width
+
 // One reported tensor. `dims` names its axes in docs/GLOSSARY.md's letters
 // ("(B,T,C)"); `view_dims`/`view_shape`, when not empty, the same values seen
 // with other axes (q (B,T,C) viewed per head as (B,NH,T,hs)).
@@ -40,12 +42,18 @@ struct TraceEvent {
   std::string view_dims;
   Shape view_shape;
   double norm = 0;  // Frobenius norm √Σx², summed in double
+  size_t module_width = kTraceModuleWidth;  // the module column; Trace::emit sets its model's
 };
 
-// "module  what  dims [→ view]  shape [→ view]  ‖·‖ norm", aligned columns.
+// "module  what  dims [→ view]  shape [→ view]  ‖·‖ norm", aligned columns
+// (the module column e.module_width wide).
 std::string format_trace_line(const TraceEvent& e);
 // The column titles above format_trace_line's lines.
-std::string trace_header();
+std::string trace_header(size_t module_width = kTraceModuleWidth);
+// The module column for `root`'s module and parameter paths (a training
+// step's grad lines name parameters): the longest + 2, at least
+// kTraceModuleWidth, so every line of a trace lines up.
+size_t trace_module_width(const Module& root);
 
 // The Frobenius norm of `t` (any float dtype, any strides), summed in double.
 double frobenius_norm(const Tensor& t);
@@ -66,11 +74,12 @@ class Trace {
   bool paused() const { return paused_; }
   // Called by trace_tensor; also usable for events of the caller's own
   // (a training step's loss and gradients).
-  void emit(const TraceEvent& e) const;
+  void emit(TraceEvent e) const;  // with this trace's module_width
   std::string name_of(const Module* m) const;
 
  private:
   std::unordered_map<const Module*, std::string> names_;
+  size_t module_width_;
   Callback on_event_;
   Trace* outer_;
   bool paused_ = false;

@@ -1,5 +1,6 @@
 // The type-erased parts of config::Field and config::Table (see
 // qkv/core/config_fields.h): number formatting, bounds, suggestions.
+#include "qkv/core/json_parse.h"
 #include "qkv/core/config_fields.h"
 
 #include <algorithm>
@@ -21,7 +22,7 @@ std::vector<FieldDiff> diff_json(const nlohmann::json& a, const nlohmann::json& 
     if (side->is_object())
       for (const auto& [k, _] : side->items()) keys.insert(k);
   auto value = [](const nlohmann::json& j, const std::string& k) {
-    return j.is_object() && j.contains(k) ? j[k].dump() : std::string("(absent)");
+    return j.is_object() && j.contains(k) ? json_excerpt(j[k]) : std::string("(absent)");
   };
   std::vector<FieldDiff> out;
   for (const std::string& k : keys)

@@ -16,12 +16,31 @@ nlohmann::json parse_json(std::string_view text, const std::string& source) {
   return nlohmann::json::parse(text, depth_guard);
 }
 
+namespace {
+
+// `text` cut to `max_chars` bytes at a UTF-8 character boundary, "… (N bytes)" after.
+std::string cut_quoted(std::string text, size_t max_chars) {
+  if (text.size() <= max_chars) return text;
+  const size_t total = text.size();
+  size_t cut = max_chars;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+  text.resize(cut);
+  return text + "… (" + std::to_string(total) + " bytes)";
+}
+
+}  // namespace
+
 std::string strip_json_prefix(const std::string& what) {
-  if (!what.empty() && what[0] == '[') {
-    const size_t close = what.find("] ");
-    if (close != std::string::npos) return what.substr(close + 2);
+  std::string_view text = what;
+  if (!text.empty() && text[0] == '[') {
+    const size_t close = text.find("] ");
+    if (close != std::string::npos) text.remove_prefix(close + 2);
   }
-  return what;
+  return cut_quoted(std::string(text), 200);  // a parse error quotes the token it read: maybe megabytes
+}
+
+std::string json_excerpt(const nlohmann::json& value, size_t max_chars) {
+  return cut_quoted(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), max_chars);
 }
 
 }  // namespace qkv

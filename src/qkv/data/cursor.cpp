@@ -1,4 +1,5 @@
 // DataCursor (qkv/data/cursor.h): the data stream's position in a checkpoint.
+#include "qkv/core/json_parse.h"
 #include "qkv/data/cursor.h"
 
 #include <cstdint>
@@ -14,9 +15,9 @@ int64_t count_field(const nlohmann::json& j, const char* name) {
   if (!j.contains(name)) throw ValueError(std::string("DataCursor: missing field '") + name + "'");
   const nlohmann::json& v = j.at(name);
   if (!v.is_number_integer())
-    throw ValueError(std::string("DataCursor: field '") + name + "' must be an integer, got " + v.dump());
+    throw ValueError(std::string("DataCursor: field '") + name + "' must be an integer, got " + json_excerpt(v));
   if (v.is_number_unsigned() ? v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX) : v.get<int64_t>() < 0)
-    throw ValueError(std::string("DataCursor: field '") + name + "' must be a count ≥ 0, got " + v.dump());
+    throw ValueError(std::string("DataCursor: field '") + name + "' must be a count ≥ 0, got " + json_excerpt(v));
   return v.get<int64_t>();
 }
 

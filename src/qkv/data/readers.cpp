@@ -169,7 +169,7 @@ JsonRecords read_jsonl(const std::string& path, const std::vector<std::string>& 
     try {
       j = parse_json(line, "the record");  // depth bounded (qkv/core/json_parse.h)
     } catch (const std::exception& e) {  // parse_error, or the depth guard
-      throw IOError(at_line(path, no) + "invalid JSON: " + e.what());
+      throw IOError(at_line(path, no) + "invalid JSON: " + strip_json_prefix(e.what()));
     }
     if (!j.is_object()) throw IOError(at_line(path, no) + "expected a JSON object, got " + j.type_name());
     if (!fields.empty()) {

@@ -173,7 +173,7 @@ Entry parse_entry(const std::string& name, const nlohmann::json& v, const std::s
   for (const auto& d : *sh) {
     uint64_t n;
     if (!as_u64(d, n) || n > static_cast<uint64_t>(INT64_MAX))
-      throw IOError(where + "shape " + sh->dump() + " must hold non-negative integers");
+      throw IOError(where + "shape " + json_excerpt(*sh) + " must hold non-negative integers");
     overflow = overflow || __builtin_mul_overflow(numel, n, &numel);
     e.shape.push_back(static_cast<int64_t>(n));
   }
@@ -181,15 +181,15 @@ Entry parse_entry(const std::string& name, const nlohmann::json& v, const std::s
   if (off == v.end() || !off->is_array() || off->size() != 2 || !as_u64((*off)[0], e.begin) ||
       !as_u64((*off)[1], e.end))
     throw IOError(where + "'data_offsets' must be [begin, end] of non-negative integers");
-  if (e.begin > e.end) throw IOError(where + "data_offsets " + off->dump() + " have begin > end");
+  if (e.begin > e.end) throw IOError(where + "data_offsets " + json_excerpt(*off) + " have begin > end");
   uint64_t nbytes = 0;
   overflow = overflow || __builtin_mul_overflow(numel, static_cast<uint64_t>(e.ft->size), &nbytes);
   // Zero-sized tensors never overflow, whatever their other dims.
   if (std::count(e.shape.begin(), e.shape.end(), int64_t{0}) > 0) overflow = false, nbytes = 0;
-  if (overflow) throw IOError(where + "shape " + sh->dump() + " is too large (byte size overflows)");
+  if (overflow) throw IOError(where + "shape " + json_excerpt(*sh) + " is too large (byte size overflows)");
   if (nbytes != e.end - e.begin)
-    throw IOError(where + "shape " + sh->dump() + " of " + e.ft->code + " needs " + std::to_string(nbytes) +
-                  " bytes but data_offsets " + off->dump() + " span " + std::to_string(e.end - e.begin));
+    throw IOError(where + "shape " + json_excerpt(*sh) + " of " + e.ft->code + " needs " + std::to_string(nbytes) +
+                  " bytes but data_offsets " + json_excerpt(*off) + " span " + std::to_string(e.end - e.begin));
   return e;
 }
 

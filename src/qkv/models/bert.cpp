@@ -209,9 +209,19 @@ Tensor Bert::pooled(const Tensor& hidden) const {
 Tensor Bert::mlm_logits(const Tensor& hidden) const {
   if (!cls) throw ValueError(std::string("BERT: a ") + bert_head_name(config.head) + " has no masked-LM head");
   const auto& p = *cls->predictions;
+  // Pre-training passes the masked positions alone, gathered into rows (P,C):
+  // its transform's own lines would read them as (T,C), so they are traced
+  // here under their letter instead.
+  const bool gathered = hidden.dim() == 2;
+  nn::Trace* trace = gathered ? nn::current_trace() : nullptr;
+  const bool was_paused = trace && trace->paused();
+  if (trace) trace->pause(true);
+  const Tensor h = p.transform->forward(hidden);
+  if (trace) trace->pause(was_paused);
+  if (gathered) nn::trace_tensor(p.transform.get(), "out", "(P,C)", h);
   // Tied decoder: h · word_embeddingsᵀ + bias (Hugging Face's cls.predictions.decoder).
-  Tensor logits = linear(p.transform->forward(hidden), bert->embeddings->word_embeddings->weight, p.bias);
-  nn::trace_tensor(this, "logits", "V", logits);
+  Tensor logits = linear(h, bert->embeddings->word_embeddings->weight, p.bias);
+  nn::trace_tensor(this, "logits", gathered ? "(P,V)" : "V", logits);
   return logits;
 }
 

@@ -1,4 +1,5 @@
 // BertConfig: its field table, the head, the labels and config.json (see qkv/models/bert_config.h).
+#include "qkv/core/json_parse.h"
 #include "qkv/models/bert_config.h"
 
 #include <array>
@@ -136,7 +137,7 @@ BertConfig BertConfig::from_json(const nlohmann::json& j) {
   if (j.contains("model_type")) {
     const nlohmann::json& t = j["model_type"];
     if (!t.is_string() || t.get<std::string>() != "bert")
-      throw ValueError("BERT config: field \"model_type\" must be \"bert\", got " + t.dump());
+      throw ValueError("BERT config: field \"model_type\" must be \"bert\", got " + json_excerpt(t));
   }
   for (const char* k : {"model_type", "architectures", "id2label", "label2id", "num_labels", "classifier_dropout"})
     rest.erase(k);
@@ -144,7 +145,7 @@ BertConfig BertConfig::from_json(const nlohmann::json& j) {
   if (j.contains("architectures")) {
     const nlohmann::json& a = j["architectures"];
     if (!a.is_array() || a.size() != 1 || !a[0].is_string())
-      throw ValueError("BERT config: field \"architectures\" must be a list of one class name, got " + a.dump());
+      throw ValueError("BERT config: field \"architectures\" must be a list of one class name, got " + json_excerpt(a));
     c.head = bert_head_from_name(a[0].get<std::string>());
   }
   if (j.contains("id2label")) {
@@ -152,16 +153,16 @@ BertConfig BertConfig::from_json(const nlohmann::json& j) {
   } else if (j.contains("num_labels")) {
     const nlohmann::json& n = j["num_labels"];
     if (!n.is_number_integer() || n.get<int64_t>() < 1 || n.get<int64_t>() > 1000000)
-      throw ValueError("BERT config: field \"num_labels\" must be a positive integer, got " + n.dump());
+      throw ValueError("BERT config: field \"num_labels\" must be a positive integer, got " + json_excerpt(n));
     for (int64_t i = 0; i < n.get<int64_t>(); ++i) c.labels.push_back("LABEL_" + std::to_string(i));
   }
   if (j.contains("num_labels") && j.contains("id2label") && j["num_labels"] != nlohmann::json(c.labels.size()))
-    throw ValueError("BERT config: num_labels " + j["num_labels"].dump() + " but id2label has " +
+    throw ValueError("BERT config: num_labels " + json_excerpt(j["num_labels"]) + " but id2label has " +
                      std::to_string(c.labels.size()) + " labels");
   if (j.contains("classifier_dropout") && !j["classifier_dropout"].is_null()) {
     const nlohmann::json& d = j["classifier_dropout"];
     if (!d.is_number() || d.get<double>() < 0)
-      throw ValueError("BERT config: field \"classifier_dropout\" must be a number in [0, 1) or null, got " + d.dump());
+      throw ValueError("BERT config: field \"classifier_dropout\" must be a number in [0, 1) or null, got " + json_excerpt(d));
     c.classifier_dropout = d.get<float>();
   }
   if (!has_labels(c.head)) c.labels.clear();  // HF writes id2label for every head; only these use it

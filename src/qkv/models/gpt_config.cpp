@@ -1,4 +1,5 @@
 // GPTConfig: its field table, validation and config.json (see qkv/models/gpt_config.h).
+#include "qkv/core/json_parse.h"
 #include "qkv/models/gpt_config.h"
 
 #include "qkv/core/error.h"
@@ -47,7 +48,7 @@ GPTConfig GPTConfig::from_json(const nlohmann::json& j) {
   if (j.contains("model_type")) {
     const nlohmann::json& t = j["model_type"];
     if (!t.is_string() || t.get<std::string>() != "gpt")
-      throw ValueError("GPT config: field \"model_type\" must be \"gpt\", got " + t.dump());
+      throw ValueError("GPT config: field \"model_type\" must be \"gpt\", got " + json_excerpt(t));
     rest.erase("model_type");
   }
   GPTConfig c = fields().from_json(rest);

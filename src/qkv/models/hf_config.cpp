@@ -17,7 +17,7 @@ namespace hf_detail {
 using nlohmann::json;
 
 std::string field_error(const std::string& family, const std::string& key, const nlohmann::json& value, const std::string& why) {
-  return family + " config.json: " + key + " = " + value.dump() + ": " + why;
+  return family + " config.json: " + key + " = " + json_excerpt(value) + ": " + why;
 }
 
 // `key` of `hf` when present (and not null), else `fallback`.

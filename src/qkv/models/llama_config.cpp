@@ -1,4 +1,5 @@
 // LlamaConfig: its field table, validation and config.json (see qkv/models/llama_config.h).
+#include "qkv/core/json_parse.h"
 #include "qkv/models/llama_config.h"
 
 #include "qkv/core/error.h"
@@ -68,7 +69,7 @@ LlamaConfig LlamaConfig::from_json(const nlohmann::json& j) {
   if (j.contains("model_type")) {
     const nlohmann::json& t = j["model_type"];
     if (!t.is_string() || t.get<std::string>() != "llama")
-      throw ValueError("Llama config: field \"model_type\" must be \"llama\", got " + t.dump());
+      throw ValueError("Llama config: field \"model_type\" must be \"llama\", got " + json_excerpt(t));
     rest.erase("model_type");
   }
   LlamaConfig c = fields().from_json(rest);

@@ -1,6 +1,7 @@
 // LoRA adapters on a model's Linear layers and PEFT's adapter format (see
 // qkv/models/lora.h). PEFT's names and config keys are those of
 // peft.LoraConfig and its saved adapter_model.safetensors.
+#include "qkv/core/json_parse.h"
 #include "qkv/models/lora.h"
 
 #include <algorithm>
@@ -194,7 +195,7 @@ LoraConfig load_peft_adapter(const std::string& dir, Model& model, Generator& ge
                   std::string(fs::exists(dir + "/adapter_model.bin") ? " (adapter_model.bin, a pickle, is not read)" : ""));
   const json j = io::read_json(cfg_path);
   auto bad = [&](const std::string& key, const std::string& why) {
-    return ValueError(cfg_path + ": " + key + " = " + (j.contains(key) ? j[key].dump() : "(missing)") + ": " + why);
+    return ValueError(cfg_path + ": " + key + " = " + (j.contains(key) ? json_excerpt(j[key]) : "(missing)") + ": " + why);
   };
   if (j.value("peft_type", "") != "LORA") throw bad("peft_type", "only LORA adapters are read");
   if (!j.contains("r") || !j["r"].is_number_integer() || j["r"].get<int64_t>() < 1) throw bad("r", "must be an integer >= 1");

@@ -1,4 +1,5 @@
 // Seq2SeqConfig: its field table, validation and config.json (see qkv/models/transformer_config.h).
+#include "qkv/core/json_parse.h"
 #include "qkv/models/transformer_config.h"
 
 #include "qkv/core/error.h"
@@ -61,7 +62,7 @@ Seq2SeqConfig Seq2SeqConfig::from_json(const nlohmann::json& j) {
   if (j.contains("model_type")) {
     const nlohmann::json& t = j["model_type"];
     if (!t.is_string() || t.get<std::string>() != "transformer")
-      throw ValueError("Transformer config: field \"model_type\" must be \"transformer\", got " + t.dump());
+      throw ValueError("Transformer config: field \"model_type\" must be \"transformer\", got " + json_excerpt(t));
     rest.erase("model_type");
   }
   Seq2SeqConfig c = fields().from_json(rest);

@@ -1,6 +1,7 @@
 // Trace: the thread's installed sink, module names, norms, lines (see qkv/nn/trace.h).
 #include "qkv/nn/trace.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -11,7 +12,7 @@ namespace qkv::nn {
 
 namespace {
 thread_local Trace* g_trace = nullptr;
-constexpr size_t kModuleWidth = 36, kWhatWidth = 9, kDimsWidth = 24, kShapeWidth = 26;  // columns of a line
+constexpr size_t kWhatWidth = 9, kDimsWidth = 24, kShapeWidth = 26;  // columns of a line
 
 std::string tuple_str(const Shape& s) {
   std::string out = "(";
@@ -51,16 +52,24 @@ std::string format_trace_line(const TraceEvent& e) {
   const std::string shape = view ? tuple_str(e.shape) + " → " + tuple_str(e.view_shape) : tuple_str(e.shape);
   char norm[48];
   std::snprintf(norm, sizeof norm, "‖·‖ %.6g", e.norm);
-  return pad(e.module.empty() ? "(model)" : e.module, kModuleWidth) + pad(e.what, kWhatWidth) + pad(dims, kDimsWidth) +
+  return pad(e.module.empty() ? "(model)" : e.module, e.module_width) + pad(e.what, kWhatWidth) + pad(dims, kDimsWidth) +
          pad(shape, kShapeWidth) + norm;
 }
 
-std::string trace_header() {
-  return pad("module", kModuleWidth) + pad("tensor", kWhatWidth) + pad("axes", kDimsWidth) + pad("shape", kShapeWidth) +
+std::string trace_header(size_t module_width) {
+  return pad("module", module_width) + pad("tensor", kWhatWidth) + pad("axes", kDimsWidth) + pad("shape", kShapeWidth) +
          "norm";
 }
 
-Trace::Trace(const Module& root, Callback on_event) : on_event_(std::move(on_event)), outer_(g_trace) {
+size_t trace_module_width(const Module& root) {
+  size_t width = kTraceModuleWidth;
+  for (const auto& [name, m] : root.named_modules()) width = std::max(width, name.size() + 2);
+  for (const auto& [name, p] : root.named_parameters()) width = std::max(width, name.size() + 2);  // grad lines
+  return width;
+}
+
+Trace::Trace(const Module& root, Callback on_event)
+    : module_width_(trace_module_width(root)), on_event_(std::move(on_event)), outer_(g_trace) {
   for (const auto& [name, m] : root.named_modules()) names_.emplace(m, name);
   g_trace = this;
 }
@@ -72,7 +81,8 @@ std::string Trace::name_of(const Module* m) const {
   return it == names_.end() ? "?" : it->second;
 }
 
-void Trace::emit(const TraceEvent& e) const {
+void Trace::emit(TraceEvent e) const {
+  e.module_width = module_width_;
   if (!paused_ && on_event_) on_event_(e);
 }
 

@@ -42,7 +42,7 @@ int64_t get_int(const json& body, const std::string& key, int64_t lo, int64_t hi
   const int64_t x = v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi) ? hi + 1 : v.get<int64_t>();
   if (x < lo || x > hi)
     throw bad(key, "'" + key + "' must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
-                       v.dump());
+                       json_excerpt(v));
   return x;
 }
 
@@ -53,7 +53,7 @@ float get_float(const json& body, const std::string& key, double lo, double hi, 
   const double x = v.get<double>();
   if (!std::isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
     throw bad(key, "'" + key + "' must be " + (lo_open ? "above " : "between ") + std::to_string(lo).substr(0, 3) +
-                       (lo_open ? " and at most " : " and ") + std::to_string(hi).substr(0, 3) + ", got " + v.dump());
+                       (lo_open ? " and at most " : " and ") + std::to_string(hi).substr(0, 3) + ", got " + json_excerpt(v));
   return static_cast<float>(x);
 }
 
@@ -80,7 +80,7 @@ std::vector<int64_t> token_ids(const json& v, const std::string& param) {
   std::vector<int64_t> ids;
   for (const json& x : v) {
     if (x.is_number_unsigned() && x.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-      throw bad(param, "'" + param + "' has a token id out of range: " + x.dump());
+      throw bad(param, "'" + param + "' has a token id out of range: " + json_excerpt(x));
     ids.push_back(x.get<int64_t>());
   }
   return ids;
@@ -135,7 +135,7 @@ json parse_body(const std::string& body) {
   } catch (const nlohmann::json::parse_error& e) {
     throw ApiError(400, "We could not parse the JSON body of your request: " + strip_json_prefix(e.what()));
   } catch (const ValueError& e) {
-    throw ApiError(400, "We could not parse the JSON body of your request: " + std::string(e.what()));
+    throw ApiError(400, "We could not parse the JSON body of your request: " + strip_json_prefix(e.what()));
   }
 }
 

@@ -468,7 +468,7 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& source)
     j = parse_json(owned, source);
   } catch (const json::parse_error& e) {
     throw ValueError(source + ": not valid JSON at " + detail::line_col(owned, e.byte ? e.byte - 1 : 0) + " (" +
-                     e.what() + ")");
+                     strip_json_prefix(e.what()) + ")");
   }
   Reader r{source};
   if (!j.is_object()) r.fail("(top level)", std::string("expected an object, got ") + j.type_name());
@@ -518,7 +518,7 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& source)
             r.fail("post_processor.special_tokens['" + name + "']",
                    "id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(t.vocab_size()));
   } catch (const json::exception& e) {
-    throw ValueError(source + ": " + e.what());
+    throw ValueError(source + ": " + strip_json_prefix(e.what()));
   }
   return t;
 }

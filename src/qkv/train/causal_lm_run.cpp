@@ -1,5 +1,6 @@
 // train::train_causal_lm and its checks (see qkv/train/causal_lm_run.h),
 // moved here from the CLI so the Python module runs the same code.
+#include "qkv/core/json_parse.h"
 #include "qkv/train/causal_lm_run.h"
 
 #include <cstdio>
@@ -56,7 +57,7 @@ CausalLMRunResult train_causal_lm(const CausalLMRun& run) {
   if (run.out.empty()) throw ValueError("--out DIR is required");
   const json& type = run.model_config.contains("model_type") ? run.model_config["model_type"] : json();
   if (!run.model_type.empty() && type != run.model_type)
-    throw ValueError("model_type must be \"" + run.model_type + "\", got " + type.dump() +
+    throw ValueError("model_type must be \"" + run.model_type + "\", got " + json_excerpt(type) +
                      (run.resume ? " (" + run.out + " holds a run of another family)" : ""));
   if (!run.resume) require_fresh_out(run.out);  // before any work: never overwrite a model directory
 

@@ -47,7 +47,12 @@ void read_evals(const std::string& path, std::map<int64_t, nlohmann::json>& out)
 RunLog read_run_log(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw IOError(dir + ": no such run directory");
+  if (!fs::is_directory(dir, ec)) {
+    if (fs::exists(dir, ec))  // e.g. RUN/log.jsonl: the run is the folder that holds it
+      throw IOError(dir + ": not a run directory but a file; give the run's folder (" +
+                    (fs::path(dir).has_parent_path() ? fs::path(dir).parent_path().string() : ".") + ")");
+    throw IOError(dir + ": no such run directory");
+  }
   const std::string steps = dir + "/steps.tsv", evals = dir + "/log.jsonl";
   if (!fs::exists(steps, ec) && !fs::exists(evals, ec))
     throw IOError(dir + ": not a training run (no log.jsonl or steps.tsv; `qkv train` writes them)");

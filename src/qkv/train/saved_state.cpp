@@ -30,7 +30,7 @@ T typed(const json& st, const std::string& path, const char* k) {
   if constexpr (std::is_integral_v<T>) {
     // An unsigned JSON integer above INT64_MAX would come back negative.
     if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX))
-      throw ValueError(path + ": field \"" + k + "\" = " + v.dump() + " is out of range");
+      throw ValueError(path + ": field \"" + k + "\" = " + json_excerpt(v) + " is out of range");
   }
   return v.get<T>();
 }
