@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <regex>
 
 #include "io/io_test_util.h"
 #include "qkv/core/error.h"
 #include "qkv/core/tensor.h"
 #include "qkv/nn/positional.h"
 #include "qkv/viz/viz.h"
+#include "qkv/viz/figure.h"
 #include "viz/image_check.h"
 
 using qkv::Tensor;
@@ -272,6 +274,34 @@ TEST(VizScatter, LabelNearTheRightEdgeGoesLeftOfItsPoint) {
   };
   EXPECT_LT(x_of(sentence), -100.0) << svg.substr(svg.find("qkv-text"));
   EXPECT_EQ(x_of("left"), 0.0);
+}
+
+// Points close together (a cluster of sentences): each label takes the
+// first free spot around its point, so no two labels cover each other.
+TEST(VizScatter, LabelsOfNearbyPointsDoNotOverlap) {
+  ScratchDir d;
+  const std::vector<std::string> labels = {"Ein Junge springt in den Pool.", "Ein Mädchen schwimmt im See.",
+                                           "Kinder spielen im Wasser.", "Eine Band spielt ein Konzert.", "far away"};
+  qkv::viz::scatter(d.file("s.svg"), {0.0, 0.02, -0.03, 0.01, 1.0}, {0.0, 0.01, -0.01, -0.02, 1.0}, labels,
+                    {"sentences", "PC 1", "PC 2"});
+  const std::string svg = qkv::testing::read_bytes(d.file("s.svg"));
+  struct Box { double x0, y0, x1, y1; };
+  std::vector<Box> boxes;
+  for (const std::string& label : labels) {
+    const std::regex text("<text x=\"([-0-9.e]+)\" y=\"([-0-9.e]+)\"[^>]*translate\\(([-0-9.e]+) ([-0-9.e]+)\\)\">" +
+                          label + "</text>");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(svg, m, text)) << label;
+    const auto [w, h] = qkv::viz::detail::text_size(label, 12);
+    const double left = std::stod(m[3]) + std::stod(m[1]), base = std::stod(m[4]) + std::stod(m[2]);
+    boxes.push_back({left, base - 0.7 * h, left + w, base});  // the glyphs above the baseline
+  }
+  for (size_t i = 0; i < boxes.size(); ++i)
+    for (size_t j = i + 1; j < boxes.size(); ++j) {
+      const bool apart = boxes[i].x1 <= boxes[j].x0 || boxes[j].x1 <= boxes[i].x0 || boxes[i].y1 <= boxes[j].y0 ||
+                         boxes[j].y1 <= boxes[i].y0;
+      EXPECT_TRUE(apart) << labels[i] << " covers " << labels[j];
+    }
 }
 
 TEST(VizPe, TableMatchesTheFormula) {  // the table `qkv plot pe` draws (nn's, Vaswani et al. §3.5)

@@ -26,6 +26,50 @@ template <class F> void each_run(const Series& s, F&& f) {
     }
   }
 }
+struct Box {
+  double x0, y0, x1, y1;
+  double overlap(const Box& o) const {
+    return std::max(0.0, std::min(x1, o.x1) - std::max(x0, o.x0)) * std::max(0.0, std::min(y1, o.y1) - std::max(y0, o.y0));
+  }
+};
+
+struct LabelSpot {
+  double x, y;
+  Align h, v;
+};
+
+// Where a scatter point's label goes: the first of right-above, left-above,
+// right-below, left-below, above, below (then the four corners one line
+// farther out) that stays inside the frame and
+// covers no dot or earlier label; else the one covering least (cropped area
+// counts as covered). The chosen box joins `taken`.
+LabelSpot place_label(double px, double py, std::pair<double, double> size, const XYFrame& fr,
+                      std::vector<Box>& taken) {
+  const auto [w, h] = size;
+  const LabelSpot spots[] = {{px + 6, py - 2, Align::Start, Align::End},      {px - 6, py - 2, Align::End, Align::End},
+                             {px + 6, py + 2, Align::Start, Align::Start},    {px - 6, py + 2, Align::End, Align::Start},
+                             {px, py - 6, Align::Middle, Align::End},          {px, py + 6, Align::Middle, Align::Start},
+                             {px + 6, py - 2 - h, Align::Start, Align::End},  {px - 6, py - 2 - h, Align::End, Align::End},
+                             {px + 6, py + 2 + h, Align::Start, Align::Start}, {px - 6, py + 2 + h, Align::End, Align::Start}};
+  auto box_of = [&](const LabelSpot& s) {
+    const double x0 = s.h == Align::Start ? s.x : s.h == Align::End ? s.x - w : s.x - w / 2;
+    const double y0 = s.v == Align::End ? s.y - h : s.y;
+    return Box{x0, y0 + 0.1 * h, x0 + w, y0 + 0.9 * h};  // the glyphs, without the line's leading
+  };
+  const Box frame{fr.left, fr.top, fr.right, fr.bottom};
+  double best_cost = INFINITY;
+  size_t best = 0;
+  for (size_t k = 0; k < std::size(spots); ++k) {
+    const Box b = box_of(spots[k]);
+    double cost = w * h - b.overlap(frame);  // outside the frame
+    for (const Box& o : taken) cost += b.overlap(o);
+    if (cost < best_cost) best_cost = cost, best = k;
+    if (cost <= 0) break;
+  }
+  taken.push_back(box_of(spots[best]));
+  return spots[best];
+}
+
 }  // namespace
 
 void line_plot(const std::string& path, const std::vector<Series>& series, const LineOptions& opt) {
@@ -82,13 +126,15 @@ void scatter(const std::string& path, const std::vector<double>& x, const std::v
       make_frame(side, side, make_range(*x0 - dx, *x1 + dx, false, 6), make_range(*y0 - dy, *y1 + dy, false, 6), {}, t);
   Figure f(path, side, side);
   draw_frame(f, fr, t);
+  std::vector<Box> taken;  // the dots, then each label as it is placed
   for (size_t i = 0; i < x.size(); ++i) {
     const double px = fr.px(x[i]), py = fr.py(y[i]);
     f.dot(px, py, 4, palette(0));
-    // Right of the point, unless the label would cross the frame's right
-    // edge (a sentence near it): then left of it.
-    const bool left = px + 6 + text_size(labels[i], 12).first > fr.right;
-    f.text(left ? px - 6 : px + 6, py - 2, labels[i], {.size = 12, .h = left ? Align::End : Align::Start, .v = Align::End});
+    taken.push_back({px - 4, py - 4, px + 4, py + 4});
+  }
+  for (size_t i = 0; i < x.size(); ++i) {
+    const LabelSpot spot = place_label(fr.px(x[i]), fr.py(y[i]), text_size(labels[i], 12), fr, taken);
+    f.text(spot.x, spot.y, labels[i], {.size = 12, .h = spot.h, .v = spot.v});
   }
   f.write();
 }
