@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -426,11 +427,19 @@ int Server::port() const { return impl_->port; }
 
 void Server::run() {
   if (impl_->port < 0) bind();
-  std::thread listener([this] { impl_->http.listen_after_bind(); });
+  std::atomic<bool> listener_done{false};
+  std::thread listener([this, &listener_done] {
+    impl_->http.listen_after_bind();
+    listener_done = true;
+  });
   {
     std::unique_lock<std::mutex> l(impl_->life_m);
     impl_->life_cv.wait(l, [&] { return impl_->stopping && impl_->in_flight == 0; });
   }
+  // httplib's stop() does nothing until the listener has entered its accept
+  // loop (is_running): a shutdown right after start would leave it accepting
+  // forever. Wait for the loop (or its early end), then stop it once.
+  while (!impl_->http.is_running() && !listener_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl_->http.stop();
   listener.join();
 }
