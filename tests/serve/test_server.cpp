@@ -268,7 +268,17 @@ TEST_F(Serve, ShutdownFinishesTheRequestsInFlight) {
     auto c = s.client();
     return post(c, "/v1/completions", completion("the", 50, 1.0f, 3));
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Stop only once the request is being decoded (a fixed sleep lost the race
+  // on a loaded machine: the server stopped before the request arrived).
+  auto metrics = s.client();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    auto m = metrics.Get("/metrics");
+    if (m && m->body.find("\nqkv_running_sequences 1") != std::string::npos) break;
+    if (reply.wait_for(std::chrono::seconds(0)) == std::future_status::ready) break;  // done before a poll saw it
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the request never started";
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   s.stop();  // returns once the request above is answered
   auto [status, body] = reply.get();
   ASSERT_EQ(status, 200) << body.dump();
