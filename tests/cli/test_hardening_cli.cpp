@@ -63,6 +63,30 @@ TEST(Hardening, ModelsThatCannotFitFailBeforeAllocating) {
   fs::remove_all(dir);
 }
 
+// A model that passes the size check but not a memory cap (ulimit -v): the
+// allocation that fails is a clear error and a non-zero exit — never
+// std::terminate from an allocation while unwinding — and no run directory.
+// Not under ASan, whose shadow memory does not fit such a cap.
+TEST(Hardening, OutOfMemoryUnderACapIsAClearError) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "ASan reserves more address space than the cap";
+#else
+  const std::string dir = (fs::temp_directory_path() / ("qkv_oom_" + std::to_string(::getpid()))).string();
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir + "/c.txt");
+    for (int i = 0; i < 20; ++i) f << "to be or not to be, that is the question\n";
+  }
+  const auto r = qkv::testing::shell("ulimit -v 1000000; " + std::string(QKV_CLI_PATH) + " train gpt --data " + dir +
+                                     "/c.txt --out " + dir + "/run --n-layer 24 --n-head 8 --n-embd 1024 --threads 1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("qkv: error: out of memory allocating"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("terminate"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir + "/run"));
+  fs::remove_all(dir);
+#endif
+}
+
 TEST(Hardening, DeeplyNestedJsonIsRefusedNotAStackOverflow) {
   const std::string dir = (fs::temp_directory_path() / ("qkv_deep_" + std::to_string(::getpid()))).string();
   fs::create_directories(dir + "/model");
