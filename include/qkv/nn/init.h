@@ -8,6 +8,21 @@
 
 namespace qkv::nn {
 
+// While one lives on this thread, normal_ and uniform_ leave their tensors
+// as they are (the generator is not drawn from): for a model built only to
+// have every parameter overwritten by a strict checkpoint load
+// (models::load_model), where the draws were a third of loading a 124M model.
+class SkipRandomInit {
+ public:
+  SkipRandomInit();
+  ~SkipRandomInit();
+  SkipRandomInit(const SkipRandomInit&) = delete;
+  SkipRandomInit& operator=(const SkipRandomInit&) = delete;
+
+ private:
+  bool outer_;
+};
+
 void normal_(Tensor& t, float mean, float std, Generator& gen);
 void uniform_(Tensor& t, float low, float high, Generator& gen);
 void zeros_(Tensor& t);

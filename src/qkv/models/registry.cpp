@@ -1,4 +1,5 @@
 // The model registry and model directories (see qkv/models/registry.h).
+#include "qkv/nn/init.h"
 #include "qkv/models/registry.h"
 
 #include <algorithm>
@@ -96,9 +97,11 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
   const nlohmann::json original = io::read_json(dir + "/config.json");
   std::unique_ptr<Model> model;
   nlohmann::json config;
+  // Every parameter is overwritten below (the load is strict): no random draws.
+  const nn::SkipRandomInit no_draws;
   try {
     config = config_from_hf(original);
-    Generator gen(0);  // initial weights are overwritten below
+    Generator gen(0);
     model = create_model(config, gen);
   } catch (const ValueError& e) {
     throw ValueError(dir + "/config.json: " + e.what());

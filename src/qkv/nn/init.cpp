@@ -16,16 +16,25 @@ template <class F> void fill_with(Tensor& t, const char* who, F f) {
   for (float& x : v) x = f();
   t.copy_(tensor(v, t.shape()));
 }
+thread_local bool g_skip_random_init = false;
 }  // namespace
+
+SkipRandomInit::SkipRandomInit() : outer_(g_skip_random_init) { g_skip_random_init = true; }
+SkipRandomInit::~SkipRandomInit() { g_skip_random_init = outer_; }
 
 void normal_(Tensor& t, float mean, float std, Generator& gen) {
   if (t.dtype() != DType::Float32) throw ValueError("normal_: tensor must be float32");
+  if (g_skip_random_init) return;
   Tensor c = t.is_contiguous() ? t : Tensor::empty(t.shape());
   gen.fill_normal(c.data<float>(), c.numel(), mean, std);  // in pairs: a 124M-parameter init in ~1 s, not 4
   if (!t.is_contiguous()) t.copy_(c);
 }
 
 void uniform_(Tensor& t, float low, float high, Generator& gen) {
+  if (g_skip_random_init) {
+    if (t.dtype() != DType::Float32) throw ValueError("uniform_: tensor must be float32");
+    return;
+  }
   fill_with(t, "uniform_", [&] { return low + (high - low) * gen.uniform(); });
 }
 
