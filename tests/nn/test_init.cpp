@@ -83,3 +83,25 @@ TEST(NnInit, Gpt2Statistics) {
   }
   EXPECT_THROW(init_gpt2(m, 0, gen), ValueError);
 }
+
+// Under SkipRandomInit (models::load_model) the initialisers leave tensors
+// and the generator alone; outside it they draw again, and a model loaded
+// from a checkpoint still equals the saved one exactly.
+TEST(Init, SkipRandomInitLeavesTensorsAndGeneratorAlone) {
+  Generator gen(5), untouched(5);
+  Tensor t = qkv::zeros({4, 8});
+  {
+    const qkv::nn::SkipRandomInit skip;
+    {
+      const qkv::nn::SkipRandomInit nested;
+    }
+    qkv::nn::normal_(t, 0.0f, 1.0f, gen);  // still skipped after the nested guard ends
+    qkv::nn::uniform_(t, -1.0f, 1.0f, gen);
+    for (float v : t.to_vector()) EXPECT_EQ(v, 0.0f);
+    EXPECT_EQ(gen.next_u64(), untouched.next_u64());
+  }
+  qkv::nn::normal_(t, 0.0f, 1.0f, gen);
+  float sum = 0;
+  for (float v : t.to_vector()) sum += std::abs(v);
+  EXPECT_GT(sum, 0.0f);
+}
