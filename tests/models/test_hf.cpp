@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <string>
 
@@ -255,4 +256,41 @@ TEST(HfLlama, LoadsAsItIsAndMatchesThePyTorchLogits) {
   bad({{"head_dim", 4}}, {"head_dim = 4"});
   bad({{"num_key_value_heads", 3}}, {"num_key_value_heads 3"});
   bad({{"hidden_sise", 3}}, {"hidden_sise"});  // a typo is still an error, not a dropped key
+}
+
+// load_model holds the weights once: the parameters take the storage of the
+// tensors read from the file instead of copying them (and then dropping the
+// file's copy), and draws no random initial values first. The loaded model
+// equals the saved one exactly, and no two parameters share memory.
+TEST(LoadModel, HoldsTheWeightsOnceAndEqualsTheSavedModel) {
+  qkv::testing::ScratchDir d;
+  Generator gen(3);
+  models::GPTConfig c;
+  c.n_layer = 4, c.n_head = 4, c.n_embd = 512, c.block_size = 64, c.vocab_size = 512;
+  const models::GPT saved(c, gen);
+  models::save_model(d.path, saved, 7);
+  size_t param_bytes = 0;
+  for (const auto& [name, t] : saved.named_parameters()) param_bytes += t.numel() * sizeof(float);
+  // Resident memory (pages touched), not allocations: the parameters' own
+  // blocks, replaced before anything was written to them, never become
+  // resident; a copy would touch them as well as the file's tensors.
+  auto resident_bytes = [] {
+    std::ifstream f("/proc/self/status");
+    for (std::string line; std::getline(f, line);)
+      if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    return 0ull;
+  };
+  const size_t before = resident_bytes();
+  const std::unique_ptr<models::Model> loaded = models::load_model(d.path);
+#if !defined(__SANITIZE_ADDRESS__)  // ASan's shadow and redzones add their own pages
+  EXPECT_LT(resident_bytes() - before, param_bytes * 13 / 10) << "weights held twice? for " << param_bytes << " bytes";
+#endif
+  const auto mine = saved.named_parameters(), theirs = loaded->named_parameters();
+  ASSERT_EQ(mine.size(), theirs.size());
+  std::set<const void*> storages;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    EXPECT_EQ(mine[i].first, theirs[i].first);
+    EXPECT_EQ(mine[i].second.to_vector(), theirs[i].second.to_vector()) << mine[i].first;
+    EXPECT_TRUE(storages.insert(theirs[i].second.impl().storage.get()).second) << theirs[i].first << " shares memory";
+  }
 }

@@ -1,10 +1,10 @@
 // The model registry and model directories (see qkv/models/registry.h).
-#include "qkv/nn/init.h"
 #include "qkv/models/registry.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <mutex>
 
 #include "qkv/io/json.h"
@@ -15,6 +15,7 @@
 #include "qkv/models/llama.h"
 #include "qkv/models/lora.h"
 #include "qkv/models/transformer.h"
+#include "qkv/nn/init.h"
 
 namespace qkv::models {
 namespace {
@@ -48,6 +49,32 @@ std::string known_types() {
   std::string s;
   for (const std::string& t : model_types()) s += (s.empty() ? "" : ", ") + ("\"" + t + "\"");
   return s;
+}
+
+// A freshly built model takes the loaded tensors' memory as its parameters'
+// instead of a copy (the load would otherwise hold the weights twice: the
+// file's tensors and the parameters). Only where it is safe: a parameter
+// that owns its storage alone (no views of it), a file tensor of the same
+// shape, dtype and contiguous layout, and each file tensor given to one
+// parameter at most. The entry in `file` then is the parameter itself, so
+// load_state_dict — which still checks every name and shape — copies the rest.
+void adopt_loaded_storage(Model& model, io::NamedTensors& file) {
+  std::map<std::string, Tensor*> by_name;
+  for (auto& [name, t] : file.tensors) by_name.emplace(name, &t);
+  std::set<const Storage*> taken;
+  for (auto& [name, param] : model.state_dict()) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) continue;
+    Tensor& src = *it->second;
+    TensorImpl& p = param.impl();
+    if (!src.defined() || src.same(param) || src.shape() != param.shape() || src.dtype() != param.dtype() ||
+        !src.is_contiguous() || !param.is_contiguous() || p.storage.use_count() != 1 ||
+        !taken.insert(src.impl().storage.get()).second)
+      continue;
+    p.storage = src.impl().storage;
+    p.offset = src.offset();
+    src = param;
+  }
 }
 
 }  // namespace
@@ -118,6 +145,7 @@ std::unique_ptr<Model> load_model(const std::string& dir) {
   }
   try {
     tensors_from_hf(original, config, st.tensors);
+    adopt_loaded_storage(*model, st);  // the weights once in memory, not twice
     model->load_state_dict(st.tensors, true);
   } catch (const Error& e) {
     const std::string weights = fs::exists(dir + "/model.safetensors") ? "model.safetensors" : "model.safetensors.index.json";
