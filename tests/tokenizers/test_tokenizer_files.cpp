@@ -83,6 +83,14 @@ TEST(TokFiles, MergesReferencingUnknownTokens) {
                {"t.json", "merge 1", "'q'"});
 }
 
+// A number too large for a double is nlohmann's out_of_range, not a
+// parse_error: it escaped from_json unworded (libFuzzer, tokenizer_json
+// target, 2026-12-07: "777…e777…" in added_tokens).
+TEST(TokFiles, ANumberTooLargeIsAClearError) {
+  expect_error([] { Tokenizer::from_json(R"({"added_tokens": [{"id": 7e777}], "model": {"type": "BPE"}})", "t.json"); },
+               {"t.json", "invalid JSON", "number overflow"});
+}
+
 TEST(TokFiles, UnsupportedModelTypeAndSections) {
   expect_error([] { Tokenizer::from_json(R"({"model": {"type": "Unigram", "vocab": []}})", "x/tokenizer.json"); },
                {"x/tokenizer.json", "model", "Unigram", "not supported"});

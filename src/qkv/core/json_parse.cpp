@@ -13,7 +13,13 @@ nlohmann::json parse_json(std::string_view text, const std::string& source) {
       throw ValueError(source + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     return true;
   };
-  return nlohmann::json::parse(text, depth_guard);
+  try {
+    return nlohmann::json::parse(text, depth_guard);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number too large for a double ("1e999"): nlohmann reports it as
+    // out_of_range, not parse_error, which callers word; say it here.
+    throw ValueError(source + ": invalid JSON: " + strip_json_prefix(e.what()));
+  }
 }
 
 namespace {
