@@ -91,6 +91,15 @@ TEST(TokFiles, ANumberTooLargeIsAClearError) {
                {"t.json", "invalid JSON", "number overflow"});
 }
 
+// vocab.json ids are bounded as tokenizer.json's: a 3 KB vocab.json with id
+// 722,222,229 took 22 GB and 98 s before failing (libFuzzer, vocab_merges).
+TEST(TokFiles, AHugeVocabJsonIdIsRefusedBeforeAllocating) {
+  TempDir d;
+  d.write("vocab.json", R"({"a": 0, "b": 722222229})");
+  d.write("merges.txt", "#version: 0.2\n");
+  expect_error([&] { Tokenizer::from_path(d.path); }, {"vocab.json", "'b'", "id 722222229 is outside [0, 16777216)"});
+}
+
 TEST(TokFiles, UnsupportedModelTypeAndSections) {
   expect_error([] { Tokenizer::from_json(R"({"model": {"type": "Unigram", "vocab": []}})", "x/tokenizer.json"); },
                {"x/tokenizer.json", "model", "Unigram", "not supported"});

@@ -31,8 +31,9 @@ Vocab parse_vocab_json(const std::string& path) {
     if (!it.value().is_number_integer())
       throw ValueError(path + ": key '" + it.key() + "': id must be an integer, got " + it.value().type_name());
     int64_t id = it.value().get<int64_t>();
-    if (id < 0 || id > (int64_t(1) << 30))
-      throw ValueError(path + ": key '" + it.key() + "': id " + std::to_string(id) + " out of range [0, 2^30]");
+    if (id < 0 || id >= detail::kMaxTokenId)
+      throw ValueError(path + ": key '" + it.key() + "': id " + std::to_string(id) + " is outside [0, " +
+                       std::to_string(detail::kMaxTokenId) + ")");
     v.add(it.key(), int32_t(id), path + ": key '" + it.key() + "'");
   }
   return v;

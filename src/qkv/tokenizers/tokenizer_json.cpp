@@ -12,11 +12,7 @@
 
 namespace qkv::tokenizers {
 
-namespace {
-// Token ids at or above this are refused (16,777,216: larger than any real
-// vocabulary, small enough that the embedding it implies can be checked).
-constexpr int64_t kMaxTokenId = int64_t{1} << 24;
-}  // namespace
+using detail::kMaxTokenId;
 
 
 using json = nlohmann::json;
