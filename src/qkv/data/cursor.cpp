@@ -1,5 +1,4 @@
 // DataCursor (qkv/data/cursor.h): the data stream's position in a checkpoint.
-#include "qkv/core/json_parse.h"
 #include "qkv/data/cursor.h"
 
 #include <cstdint>
@@ -7,6 +6,7 @@
 #include <string>
 
 #include "qkv/core/error.h"
+#include "qkv/core/json_parse.h"
 
 namespace qkv::data {
 namespace {

@@ -1,5 +1,4 @@
 // Corpus readers (qkv/data/readers.h): one line splitter, four formats.
-#include "qkv/core/json_parse.h"
 #include "qkv/data/readers.h"
 
 #include <cerrno>
@@ -10,6 +9,7 @@
 #include <string_view>
 
 #include "qkv/core/error.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/tokenizers/utf8.h"
 
 namespace qkv::data {

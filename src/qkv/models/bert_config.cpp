@@ -1,11 +1,11 @@
 // BertConfig: its field table, the head, the labels and config.json (see qkv/models/bert_config.h).
-#include "qkv/core/json_parse.h"
 #include "qkv/models/bert_config.h"
 
 #include <array>
 #include <utility>
 
 #include "qkv/core/error.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/models/model_size.h"
 
 namespace qkv::models {

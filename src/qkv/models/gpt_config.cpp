@@ -1,8 +1,8 @@
 // GPTConfig: its field table, validation and config.json (see qkv/models/gpt_config.h).
-#include "qkv/core/json_parse.h"
 #include "qkv/models/gpt_config.h"
 
 #include "qkv/core/error.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/models/model_size.h"
 #include "qkv/models/position_fields.h"
 

@@ -1,8 +1,8 @@
 // LlamaConfig: its field table, validation and config.json (see qkv/models/llama_config.h).
-#include "qkv/core/json_parse.h"
 #include "qkv/models/llama_config.h"
 
 #include "qkv/core/error.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/models/model_size.h"
 
 namespace qkv::models {

@@ -1,7 +1,6 @@
 // LoRA adapters on a model's Linear layers and PEFT's adapter format (see
 // qkv/models/lora.h). PEFT's names and config keys are those of
 // peft.LoraConfig and its saved adapter_model.safetensors.
-#include "qkv/core/json_parse.h"
 #include "qkv/models/lora.h"
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <sstream>
 
 #include "qkv/core/error.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/io/json.h"
 #include "qkv/io/safetensors.h"
 #include "qkv/nn/layers.h"

@@ -1,8 +1,8 @@
 // Seq2SeqConfig: its field table, validation and config.json (see qkv/models/transformer_config.h).
-#include "qkv/core/json_parse.h"
 #include "qkv/models/transformer_config.h"
 
 #include "qkv/core/error.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/models/model_size.h"
 #include "qkv/models/position_fields.h"
 

@@ -1,12 +1,12 @@
 // train::train_causal_lm and its checks (see qkv/train/causal_lm_run.h),
 // moved here from the CLI so the Python module runs the same code.
-#include "qkv/core/json_parse.h"
 #include "qkv/train/causal_lm_run.h"
 
 #include <cstdio>
 #include <filesystem>
 
 #include "qkv/core/file_kind.h"
+#include "qkv/core/json_parse.h"
 #include "qkv/data/fingerprint.h"
 #include "qkv/io/file.h"
 #include "qkv/io/json.h"
@@ -44,7 +44,9 @@ void require_fresh_out(const std::string& out) {
   if (fs::exists(out + "/" + kUnfinishedRunMarker)) {  // a run that never saved: nothing of it can be resumed
     std::fprintf(stderr, "note: %s holds a run that stopped before its first checkpoint (%s%s); starting over\n",
                  out.c_str(), some.c_str(), n > 3 ? ", …" : "");
-    for (const auto& e : fs::directory_iterator(out)) fs::remove_all(e.path());
+    std::vector<fs::path> left;  // listed first: no removal while the directory is read
+    for (const auto& e : fs::directory_iterator(out)) left.push_back(e.path());
+    for (const fs::path& p : left) fs::remove_all(p);
     return;
   }
   throw ValueError(out + " is not empty (" + some + (n > 3 ? ", …" : "") +
