@@ -28,6 +28,7 @@ template <class F> void each_run(const Series& s, F&& f) {
 }
 struct Box {
   double x0, y0, x1, y1;
+  double area() const { return (x1 - x0) * (y1 - y0); }
   double overlap(const Box& o) const {
     return std::max(0.0, std::min(x1, o.x1) - std::max(x0, o.x0)) * std::max(0.0, std::min(y1, o.y1) - std::max(y0, o.y0));
   }
@@ -61,7 +62,7 @@ LabelSpot place_label(double px, double py, std::pair<double, double> size, cons
   size_t best = 0;
   for (size_t k = 0; k < std::size(spots); ++k) {
     const Box b = box_of(spots[k]);
-    double cost = w * h - b.overlap(frame);  // outside the frame
+    double cost = b.area() - b.overlap(frame);  // the part outside the frame
     for (const Box& o : taken) cost += b.overlap(o);
     if (cost < best_cost) best_cost = cost, best = k;
     if (cost <= 0) break;
