@@ -17,6 +17,7 @@ BUILD_PKGS=(
   libblis-dev libdnnl-dev                  # GEMM (oneDNN) and the candidates compared in bench/
   fortunes                                 # the demo's training text (/usr/share/games/fortunes)
   libcpp-httplib-dev                       # qkv serve (HTTP/1.1 server, server-sent events)
+  libsentencepiece-dev                     # SentencePiece tokenizer.model files (Llama, Mistral, T5)
   pybind11-dev python3-dev python3-numpy   # the Python module (python/) and its tests
   libcairo2-dev libpango1.0-dev            # plots: PNG/SVG/PDF through Cairo, text through Pango
   fonts-dejavu-core fonts-noto-cjk         # fonts with Latin, CJK and Hangul coverage (fontconfig)

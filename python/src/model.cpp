@@ -52,8 +52,8 @@ class Model {
     m->dir_ = dir;
     m->model_ = models::load_model(dir);
     if (auto* lm = m->decoder()) {
-      const std::string tok_path = dir + "/tokenizer.json";
-      if (!fs::exists(tok_path)) throw IOError(dir + ": missing tokenizer.json");
+      const std::string tok_path = tokenizers::tokenizer_file_in(dir);
+      if (tok_path.empty()) throw IOError(dir + ": missing tokenizer.json (or a SentencePiece tokenizer.model)");
       m->codec_ = tokenizers::load_codec(tok_path);
       if (m->codec_->vocab_size != lm->vocab_size())
         throw ValueError(tok_path + " has " + std::to_string(m->codec_->vocab_size) +

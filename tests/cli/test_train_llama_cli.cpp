@@ -97,3 +97,37 @@ TEST_F(TrainLlamaCli, BadInput) {
   ASSERT_EQ(t.code, 0) << t.text;
   expect_fail(qkv_run(tiny(g) + " --resume"), "\"llama\"");
 }
+
+// A Llama on a SentencePiece tokenizer.model (Llama's own tokenizer kind,
+// tests/fixtures/sentencepiece/bpe.model): trained from it, the run saves
+// tokenizer.model (no tokenizer.json), resumes from it, and generate, info,
+// tokenize and export read it; byte-fallback text decodes to its bytes.
+TEST_F(TrainLlamaCli, SentencePieceTokenizerEndToEnd) {
+  const std::string spm = std::string(QKV_TEST_FIXTURES) + "/sentencepiece/bpe.model";
+  const std::string m = dir + "/model";
+  std::ofstream(corpus, std::ios::app) << std::string(4, '\n') + "to be or not to be, that is the question.\n" +
+                                              "whether tis nobler in the mind to suffer the slings and arrows\n";
+  Out t = qkv_run(tiny(m) + " --tokenizer " + spm);
+  ASSERT_EQ(t.code, 0) << t.text;
+  EXPECT_TRUE(fs::exists(m + "/tokenizer.model"));
+  EXPECT_FALSE(fs::exists(m + "/tokenizer.json"));
+  EXPECT_EQ(qkv::io::read_json(m + "/config.json")["vocab_size"], 1000);
+  Out r = qkv_run(tiny(m) + " --tokenizer " + spm + " --max-iters 4 --resume");
+  ASSERT_EQ(r.code, 0) << r.text;
+  Out g = qkv_run("generate " + m + " --prompt \"to be ñ\" --max-new-tokens 4 --temperature 0 2>/dev/null");
+  ASSERT_EQ(g.code, 0) << g.text;
+  EXPECT_EQ(g.text.rfind("to be ñ", 0), 0u) << g.text;  // the prompt's bytes come back (byte fallback)
+  Out i = qkv_run("info " + m);
+  ASSERT_EQ(i.code, 0) << i.text;
+  EXPECT_NE(i.text.find("SentencePiece (tokenizer.model), 1000 tokens; special: <unk> <s> </s>"), std::string::npos)
+      << i.text;
+  std::ofstream(dir + "/hello.txt") << "Hello world\n";
+  Out k = qkv_run("tokenize --ids --tokenizer " + m + " < " + dir + "/hello.txt");
+  ASSERT_EQ(k.code, 0) << k.text;
+  EXPECT_NE(k.text.find("329 429 944 880"), std::string::npos) << k.text;  // spm_encode's ids
+  Out e = qkv_run("export " + m + " --format hf " + dir + "/hf");
+  ASSERT_EQ(e.code, 0) << e.text;
+  EXPECT_TRUE(fs::exists(dir + "/hf/tokenizer.model"));
+  EXPECT_EQ(qkv::io::read_json(dir + "/hf/tokenizer_config.json")["tokenizer_class"], "LlamaTokenizer");
+  expect_fail(qkv_run("tokenize --tokenizer " + corpus + ".model < " + corpus), "no such file");
+}

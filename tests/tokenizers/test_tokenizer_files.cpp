@@ -107,8 +107,8 @@ TEST(TokFiles, UnsupportedModelTypeAndSections) {
       "normalizer": {"type": "Precompiled"}})", "t.json"); },
                {"t.json", "normalizer.type", "Precompiled"});
   expect_error([] { Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {}, "merges": []},
-      "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Metaspace"}]}})", "t.json"); },
-               {"pre_tokenizer.pretokenizers[0].type", "Metaspace"});
+      "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "UnicodeScripts"}]}})", "t.json"); },
+               {"pre_tokenizer.pretokenizers[0].type", "UnicodeScripts"});
   expect_error([] { Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": "zero"}, "merges": []}})", "t.json"); },
                {"model.vocab['a']", "integer"});
   expect_error([] { Tokenizer::from_json(R"([1, 2])", "t.json"); }, {"t.json", "expected an object"});

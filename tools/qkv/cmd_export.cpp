@@ -8,6 +8,7 @@
 #include "qkv/models/hf.h"
 #include "qkv/models/lora.h"
 #include "qkv/models/registry.h"
+#include "qkv/tokenizers/tokenizer.h"
 
 namespace qkv::cli {
 namespace {
@@ -27,11 +28,11 @@ void run(const Args& a) {
     models::merge_lora(*model);
     std::printf("merged the LoRA adapters of %zu layers into the base weights\n", models::lora_layers(*model).size());
   }
-  const std::string tok = a.dir + "/tokenizer.json";
-  models::export_hf(*model, a.out, fs::exists(tok) ? tok : "");
+  const std::string tok = tokenizers::tokenizer_file_in(a.dir);
+  models::export_hf(*model, a.out, tok);
   std::printf("wrote %s (Hugging Face %s: config.json, model.safetensors%s)\n", a.out.c_str(),
               model->model_type() == "gpt" ? "gpt2" : model->model_type().c_str(),
-              fs::exists(tok) ? ", tokenizer.json" : "");
+              tok.empty() ? "" : (", " + fs::path(tok).filename().string()).c_str());
 }
 
 void add_export_command(CLI::App& app) {

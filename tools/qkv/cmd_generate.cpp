@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "trace_output.h"
 #include "qkv/tokenizers/text_codec.h"
+#include "qkv/tokenizers/tokenizer.h"
 #include "qkv/generate/generate.h"
 #include "qkv/models/hf.h"
 #include "qkv/models/lora.h"
@@ -92,8 +93,8 @@ Loaded load(const GenerateArgs& a) {
   } catch (const ValueError& e) {
     throw ValueError(std::string("--weights: ") + e.what());
   }
-  const std::string tok_path = a.dir + "/tokenizer.json";
-  if (!std::filesystem::exists(tok_path)) throw IOError(a.dir + ": missing tokenizer.json");
+  const std::string tok_path = tokenizers::tokenizer_file_in(a.dir);
+  if (tok_path.empty()) throw IOError(a.dir + ": missing tokenizer.json (or a SentencePiece tokenizer.model)");
   s.tok = load_codec(tok_path);
   s.model = models::load_model_as<models::CausalDecoderLM>(a.dir, "qkv generate");
   if (!a.adapter.empty()) {  // a PEFT LoRA adapter on the base, folded in: the base's speed

@@ -50,20 +50,18 @@ void print_model_dir(const std::string& dir) {
     std::printf("context:    %ld tokens\n", static_cast<long>(lm->context_length()));
   const nlohmann::json cfg = model->config_json();
   std::printf("config:     %s\n", compact_json(nlohmann::ordered_json(cfg)).c_str());
-  const std::string tok = dir + "/tokenizer.json";
-  if (!fs::exists(tok)) {
-    std::printf("tokenizer:  none (no tokenizer.json)\n");
+  const std::string tok = tokenizers::tokenizer_file_in(dir);
+  if (tok.empty()) {
+    std::printf("tokenizer:  none (no tokenizer.json or tokenizer.model)\n");
     return;
   }
-  const nlohmann::json tj = io::read_json(tok);
-  const std::string kind = tj.contains("model") && tj["model"].is_object() ? tj["model"].value("type", "?") : "?";
+  const tokenizers::Tokenizer t = tokenizers::Tokenizer::from_path(tok);
+  const char* kinds[] = {"BPE", "WordPiece", "WordLevel", "SentencePiece (tokenizer.model)"};
   std::string specials;
-  if (tj.contains("added_tokens") && tj["added_tokens"].is_array())
-    for (const auto& a : tj["added_tokens"])
-      if (a.value("special", false)) specials += (specials.empty() ? "" : " ") + a.value("content", std::string());
-  std::printf("tokenizer:  %s, %ld tokens; special: %s\n", kind.c_str(),
-              static_cast<long>(tokenizers::Tokenizer::from_path(tok).vocab_size()),
-              specials.empty() ? "none" : specials.c_str());
+  for (const tokenizers::AddedToken& a : t.added_tokens)
+    if (a.special) specials += (specials.empty() ? "" : " ") + a.content;
+  std::printf("tokenizer:  %s, %ld tokens; special: %s\n", kinds[static_cast<int>(t.model->kind())],
+              static_cast<long>(t.vocab_size()), specials.empty() ? "none" : specials.c_str());
 }
 
 void add_info_command(CLI::App& app) {

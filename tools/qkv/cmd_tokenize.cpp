@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -105,8 +106,11 @@ void write_streamed(const tokenizers::Tokenizer& tok, std::string_view text, con
 void run_tokenize(const TokenizeArgs& a) {
   tokenizers::Tokenizer tok = tokenizers::Tokenizer::from_path(a.tokenizer);
   if (!a.save.empty()) {
-    tok.save(a.save);
-    std::fprintf(stderr, "wrote %s (vocab size %lld)\n", a.save.c_str(), (long long)tok.vocab_size());
+    tok.save(a.save);  // a SentencePiece tokenizer writes tokenizer.model beside a.save instead
+    const bool spm = tok.model && tok.model->kind() == tokenizers::ModelKind::SentencePiece;
+    const std::string written =
+        spm ? (std::filesystem::path(a.save).parent_path() / "tokenizer.model").string() : a.save;
+    std::fprintf(stderr, "wrote %s (vocab size %lld)\n", written.c_str(), (long long)tok.vocab_size());
     return;
   }
   // A character vocabulary refuses a character it lacks (as `generate` does)
@@ -180,7 +184,8 @@ void add_tokenize_command(CLI::App& app) {
   static TokenizeArgs a;
   auto* cmd = app.add_subcommand("tokenize", "Tokenize stdin lines; one JSON object {ids, tokens, offsets} per line");
   cmd->add_option("--tokenizer", a.tokenizer,
-                  "Directory or file: tokenizer.json, vocab.json (+ merges.txt beside it) or vocab.txt")
+                  "Directory or file: tokenizer.json, a SentencePiece tokenizer.model, vocab.json (+ merges.txt beside it) or "
+                  "vocab.txt")
       ->required();
   cmd->add_flag("--jsonl", a.jsonl, "Read JSON objects {\"text\": ...} instead of plain lines");
   cmd->add_flag("--add-special-tokens", a.add_special, "Apply the post-processor template ([CLS] ... [SEP])");

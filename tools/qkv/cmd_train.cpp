@@ -81,8 +81,8 @@ void add_train_family(CLI::App& train, const std::string& name, const std::strin
   g->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   g->add_option("--data", a.data, "Training text (UTF-8)")->required();
   g->add_option("--tokenizer", a.tokenizer,
-                "\"char\" (built from the data), or a tokenizer DIR/file (tokenizer.json, GPT-2 vocab.json + "
-                "merges.txt, BERT vocab.txt)")
+                "\"char\" (built from the data), or a tokenizer DIR/file (tokenizer.json, SentencePiece "
+                "tokenizer.model, GPT-2 vocab.json + merges.txt, BERT vocab.txt)")
       ->capture_default_str();
   g->add_option("--config", a.config,
                 "JSON file with model and trainer fields, qkv or nanoGPT names (flags override it)")

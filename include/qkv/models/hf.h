@@ -63,8 +63,9 @@ GenerationDefaults read_generation_config(const std::string& dir);
 
 // Writes `model` to `out` as a Hugging Face directory: config.json
 // (architectures, HF field names), model.safetensors (HF names and layouts,
-// metadata {"format": "pt"}), plus tokenizer.json and a tokenizer_config.json
-// when `tokenizer_json` names a file. ValueError when the model has no
+// metadata {"format": "pt"}), plus tokenizer.json (or, when `tokenizer_json`
+// names a .model file, that SentencePiece tokenizer.model) and a
+// tokenizer_config.json when `tokenizer_json` names a file. ValueError when the model has no
 // Hugging Face form (a GPT with rotary positions, the encoder–decoder
 // Transformer); nothing is written then.
 void export_hf(const Model& model, const std::string& out, const std::string& tokenizer_json = "");

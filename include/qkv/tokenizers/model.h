@@ -1,8 +1,11 @@
 // qkv/tokenizers/model.h — the model stage: one pre-tokenized word → token ids.
 //
 // Three models follow Hugging Face `tokenizers`: BPE (bpe.h), WordPiece
-// (wordpiece.h) and WordLevel (word_level.h). A model sees one word at a time and
-// reports each token's byte span inside that word, so offsets map back to the input.
+// (wordpiece.h) and WordLevel (word_level.h); the fourth is a SentencePiece
+// tokenizer.model run by libsentencepiece (sentencepiece.h). A model sees one
+// word at a time and reports each token's byte span inside that word, so
+// offsets map back to the input (a SentencePiece piece that is only the "▁"
+// dummy prefix has an empty span).
 #pragma once
 #include <cstdint>
 #include <string_view>
@@ -18,7 +21,7 @@ struct Piece {
   uint32_t end;
 };
 
-enum class ModelKind { BPE, WordPiece, WordLevel };
+enum class ModelKind { BPE, WordPiece, WordLevel, SentencePiece };
 
 class Model {
  public:

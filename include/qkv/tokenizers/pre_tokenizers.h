@@ -4,7 +4,12 @@
 // Kinds follow Hugging Face `tokenizers`: ByteLevel (GPT-2's split, then the
 // model sees bytes), BertPreTokenizer (split on White_Space, isolate each
 // punctuation character), Whitespace (\w+|[^\w\s]+), WhitespaceSplit, Digits,
-// Punctuation (isolated), Sequence.
+// Punctuation (isolated), Metaspace (SentencePiece's spaces: every ' ' becomes
+// the replacement "▁", which is put in front of text that does not start with
+// it — always, only for text at offset 0 of the input ("first"), or never —
+// then, with split, words start at each "▁"), Sequence. A Metaspace inside a
+// Sequence edits the whole text before any split (Hugging Face edits each
+// split): the same for the forms real files use, Metaspace alone.
 #pragma once
 #include <vector>
 
@@ -14,8 +19,11 @@
 namespace qkv::tokenizers {
 
 struct PreTokenizer {
-  enum class Kind { ByteLevel, Bert, Whitespace, WhitespaceSplit, Digits, Punctuation, Sequence };
+  enum class Kind { ByteLevel, Bert, Whitespace, WhitespaceSplit, Digits, Punctuation, Sequence, Metaspace };
   Kind kind = Kind::Sequence;
+  // Metaspace
+  std::string replacement = "\u2581", prepend_scheme = "always";
+  bool split = true;
   // ByteLevel
   bool add_prefix_space = false;
   bool use_regex = true;

@@ -120,13 +120,19 @@ class Tokenizer {
   // the model has one, otherwise the next free id.
   int64_t add_token(const std::string& content, bool special = true);
 
-  // Files (implemented in tokenizer_files.cpp).
-  static Tokenizer from_path(const std::string& path);  // dir, tokenizer.json, vocab.json or vocab.txt
+  // Files (implemented in tokenizer_files.cpp). path: a directory (its
+  // tokenizer.json, else tokenizer.model, else vocab.json + merges.txt, else
+  // vocab.txt), or one of those files. DIR/tokenizer.json with a
+  // DIR/tokenizer.model beside it reads the latter when the former is
+  // missing or is not a tokenizer.json qkv reads (a Hub Llama ships both).
+  static Tokenizer from_path(const std::string& path);
   static Tokenizer from_json(std::string_view json, const std::string& source = "tokenizer.json");
   static Tokenizer gpt2(const std::string& vocab_json, const std::string& merges_txt);
   static Tokenizer bert(const std::string& vocab_txt, bool lowercase = true);
-  std::string to_json() const;
-  void save(const std::string& path) const;  // atomic: temp file + rename
+  std::string to_json() const;  // ValueError for a SentencePiece model (no tokenizer.json form)
+  // Atomic (temp file + rename). A SentencePiece tokenizer writes its
+  // tokenizer.model bytes next to path instead (path's directory).
+  void save(const std::string& path) const;
 
  private:
   struct Segment {
@@ -137,6 +143,9 @@ class Tokenizer {
   void encode_text(std::string_view text, uint32_t base, bool want_tokens, Encoding& out) const;
   Encoding encode_single(std::string_view text, bool parse_special, bool want_tokens) const;
 };
+
+// DIR/tokenizer.json if it exists, else DIR/tokenizer.model if it exists, else "".
+std::string tokenizer_file_in(const std::string& dir);
 
 // Applies truncation (to max_length incl. the special tokens a post-processor
 // adds) to one or two model outputs, in place.

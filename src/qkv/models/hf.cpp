@@ -263,9 +263,11 @@ void export_hf(const Model& model, const std::string& out, const std::string& to
   fs::create_directories(out);
   io::save_safetensors(out + "/model.safetensors", tensors, {{"format", "pt"}});
   io::write_json_atomic(out + "/config.json", config);
-  if (!tokenizer_json.empty()) {
-    io::write_file_atomic(out + "/tokenizer.json", io::read_file(tokenizer_json));
-    io::write_json_atomic(out + "/tokenizer_config.json", json{{"tokenizer_class", "PreTrainedTokenizerFast"}});
+  if (!tokenizer_json.empty()) {  // tokenizer.json, or a SentencePiece tokenizer.model (Llama's slow tokenizer)
+    const bool spm = fs::path(tokenizer_json).extension() == ".model";
+    io::write_file_atomic(out + (spm ? "/tokenizer.model" : "/tokenizer.json"), io::read_file(tokenizer_json));
+    io::write_json_atomic(out + "/tokenizer_config.json",
+                          json{{"tokenizer_class", spm ? "LlamaTokenizer" : "PreTrainedTokenizerFast"}});
   }
 }
 

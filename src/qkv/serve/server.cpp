@@ -54,8 +54,8 @@ ServedModel load_served_model(const std::string& dir, const std::string& weights
   ServedModel s;
   s.id = std::filesystem::absolute(dir).lexically_normal().filename().string();
   if (s.id.empty()) s.id = std::filesystem::absolute(dir).lexically_normal().parent_path().filename().string();
-  const std::string tok = dir + "/tokenizer.json";
-  if (!std::filesystem::exists(tok)) throw IOError(dir + ": missing tokenizer.json");
+  const std::string tok = tokenizers::tokenizer_file_in(dir);
+  if (tok.empty()) throw IOError(dir + ": missing tokenizer.json (or a SentencePiece tokenizer.model)");
   s.model = models::load_model(dir);
   s.codec = tokenizers::load_codec(tok);
   if (auto* causal = dynamic_cast<models::CausalDecoderLM*>(s.model.get())) {

@@ -73,6 +73,20 @@ void apply(const PreTokenizer& p, std::string_view text, const std::vector<Span>
       case K::Punctuation:
         split_by_class(text, w, out, [](char32_t c) { return is_bert_punctuation(c) ? 1 : 2; });
         break;
+      case K::Metaspace: {  // a word starts at each replacement (merged with what follows)
+        if (!p.split || p.replacement.empty()) {
+          out.push_back(w);
+          break;
+        }
+        uint32_t from = w.start;
+        for (size_t at = text.find(p.replacement, w.start + 1); at != std::string_view::npos && at < w.end;
+             at = text.find(p.replacement, at + 1)) {
+          out.push_back({from, uint32_t(at)});
+          from = uint32_t(at);
+        }
+        out.push_back({from, w.end});
+        break;
+      }
       case K::Sequence:
         break;  // handled by the caller
     }
@@ -89,20 +103,38 @@ void run(const PreTokenizer& p, std::string_view text, std::vector<Span>& words)
   words = std::move(out);
 }
 
-void add_prefix_space(const PreTokenizer& p, NormalizedString& s) {
-  if (p.kind == PreTokenizer::Kind::ByteLevel && p.add_prefix_space && !s.text.empty() && s.text[0] != ' ') {
-    uint32_t a = s.start[0];
-    s.text.insert(s.text.begin(), ' ');
-    s.start.insert(s.start.begin(), a);
-    s.end.insert(s.end.begin(), a);
+// The text edits of a pre-tokenizer: ByteLevel's add_prefix_space, Metaspace's
+// spaces → replacement and its prefix. Added characters take the span of the
+// character they replace, or an empty span at the first one.
+void edit_text(const PreTokenizer& p, NormalizedString& s) {
+  auto prepend = [&](const std::string& what) {
+    const uint32_t a = s.start[0];
+    s.text.insert(0, what);
+    s.start.insert(s.start.begin(), what.size(), a);
+    s.end.insert(s.end.begin(), what.size(), a);
+  };
+  if (p.kind == PreTokenizer::Kind::ByteLevel && p.add_prefix_space && !s.text.empty() && s.text[0] != ' ')
+    prepend(" ");
+  if (p.kind == PreTokenizer::Kind::Metaspace && !s.text.empty()) {
+    NormalizedString r;
+    for (size_t i = 0; i < s.text.size(); ++i) {
+      const bool space = s.text[i] == ' ';
+      const std::string_view piece = space ? std::string_view(p.replacement) : std::string_view(&s.text[i], 1);
+      r.text += piece;
+      r.start.insert(r.start.end(), piece.size(), s.start[i]);
+      r.end.insert(r.end.end(), piece.size(), s.end[i]);
+    }
+    s = std::move(r);
+    const bool at_start = p.prepend_scheme == "always" || (p.prepend_scheme == "first" && s.start[0] == 0);
+    if (at_start && !s.text.starts_with(p.replacement)) prepend(p.replacement);
   }
-  for (const PreTokenizer& c : p.children) add_prefix_space(c, s);
+  for (const PreTokenizer& c : p.children) edit_text(c, s);
 }
 
 }  // namespace
 
 void pre_tokenize(const PreTokenizer& p, NormalizedString& s, std::vector<Span>& words) {
-  add_prefix_space(p, s);
+  edit_text(p, s);
   words.clear();
   if (!s.text.empty()) words.push_back({0, uint32_t(s.text.size())});
   run(p, s.text, words);

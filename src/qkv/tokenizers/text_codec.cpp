@@ -41,9 +41,12 @@ std::optional<CharTokenizer> load_char_tokenizer(const std::string& path) {
 
 TextCodec load_codec(const std::string& path) {
   namespace fs = std::filesystem;
-  if (!fs::exists(path)) throw IOError(path + ": no such tokenizer file or directory");
-  if (std::optional<CharTokenizer> c = load_char_tokenizer(path))
-    return from_char(std::make_shared<CharTokenizer>(std::move(*c)));
+  const fs::path p(path);  // a model directory's tokenizer.json may be its tokenizer.model (Tokenizer::from_path)
+  const bool spm_beside = p.filename() == "tokenizer.json" && fs::exists(p.parent_path() / "tokenizer.model");
+  if (!fs::exists(p) && !spm_beside) throw IOError(path + ": no such tokenizer file or directory");
+  if (fs::exists(p))
+    if (std::optional<CharTokenizer> c = load_char_tokenizer(path))
+      return from_char(std::make_shared<CharTokenizer>(std::move(*c)));
   auto t = std::make_shared<Tokenizer>(Tokenizer::from_path(path));
   TextCodec c;
   c.kind = "tokenizer";

@@ -5,6 +5,7 @@
 #include "qkv/core/error.h"
 #include "qkv/core/threading.h"
 #include "qkv/tokenizers/bpe.h"
+#include "qkv/tokenizers/sentencepiece.h"
 
 namespace qkv::tokenizers {
 
@@ -97,7 +98,7 @@ void Tokenizer::encode_text(std::string_view text, uint32_t base, bool want_toke
       model->tokenize(word, pieces);
     }
     for (const Piece& p : pieces) {
-      if (p.end <= p.start) continue;
+      if (p.end <= p.start && model->kind() != ModelKind::SentencePiece) continue;
       auto [s, e] = ns.original_span(w.start + p.start, w.start + p.end);
       emit(p, s, e);
     }
@@ -289,6 +290,14 @@ std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special
     if (!tokens.empty()) out += decode_tokens(decoder ? &*decoder : nullptr, std::move(tokens));
     tokens.clear();
   };
+  const auto* spm = model && model->kind() == ModelKind::SentencePiece
+                        ? static_cast<const SentencePieceModel*>(model.get())
+                        : nullptr;
+  std::vector<int64_t> run;  // SentencePiece: ids the library detokenizes together
+  auto flush_run = [&] {
+    if (!run.empty()) out += spm->decode(run);
+    run.clear();
+  };
   for (size_t i = 0; i < ids.size(); ++i) {
     int64_t id = ids[i];
     const AddedToken* added = nullptr;
@@ -296,6 +305,11 @@ std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special
       if (a.id == id) added = &a;
     if (added) {
       if (added->special && skip_special_tokens) continue;
+      if (spm) {
+        flush_run();
+        out += added->content;
+        continue;
+      }
       if (decoder && decoder->kind == Decoder::Kind::ByteLevel) {
         flush();  // added tokens are raw text, not byte-level alphabet
         out += added->content;
@@ -308,8 +322,10 @@ std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special
     if (!t)
       throw ValueError("decode: id " + std::to_string(id) + " at position " + std::to_string(i) +
                        " is not in the vocabulary (size " + std::to_string(vocab_size()) + ")");
-    tokens.push_back(*t);
+    if (spm) run.push_back(id);
+    else tokens.push_back(*t);
   }
+  flush_run();
   flush();
   return out;
 }

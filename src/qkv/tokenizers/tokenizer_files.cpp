@@ -6,6 +6,7 @@
 #include "qkv/core/json_parse.h"
 #include "qkv/core/error.h"
 #include "qkv/tokenizers/bpe.h"
+#include "qkv/tokenizers/sentencepiece.h"
 #include "qkv/tokenizers/tokenizer.h"
 #include "qkv/tokenizers/utf8.h"
 #include "qkv/tokenizers/wordpiece.h"
@@ -136,18 +137,37 @@ Tokenizer Tokenizer::bert(const std::string& vocab_txt, bool lowercase) {
   return t;
 }
 
+std::string tokenizer_file_in(const std::string& dir) {
+  for (const char* name : {"tokenizer.json", "tokenizer.model"})
+    if (fs::exists(fs::path(dir) / name)) return (fs::path(dir) / name).string();
+  return "";
+}
+
 Tokenizer Tokenizer::from_path(const std::string& path) {
   fs::path p(path);
   std::error_code ec;
   if (fs::is_directory(p, ec)) {
-    if (fs::exists(p / "tokenizer.json")) return from_path((p / "tokenizer.json").string());
+    if (std::string f = tokenizer_file_in(path); !f.empty()) return from_path(f);
     if (fs::exists(p / "vocab.json") && fs::exists(p / "merges.txt"))
       return gpt2((p / "vocab.json").string(), (p / "merges.txt").string());
     if (fs::exists(p / "vocab.txt")) return bert((p / "vocab.txt").string());
-    throw IOError(path + ": no tokenizer.json, vocab.json + merges.txt, or vocab.txt in this directory");
+    throw IOError(path + ": no tokenizer.json, tokenizer.model, vocab.json + merges.txt, or vocab.txt in this directory");
+  }
+  // A model directory's tokenizer.json asked for by name may be its
+  // tokenizer.model: when there is no tokenizer.json, or one qkv cannot read
+  // (a Hub Llama's ships both; the SentencePiece file is the original).
+  if (const fs::path spm = p.parent_path() / "tokenizer.model";
+      p.filename() == "tokenizer.json" && fs::exists(spm, ec)) {
+    if (!fs::exists(p, ec)) return sentencepiece_tokenizer(spm.string());
+    try {
+      return from_json(detail::read_file(path), path);
+    } catch (const ValueError&) {
+      return sentencepiece_tokenizer(spm.string());
+    }
   }
   if (!fs::exists(p, ec)) throw IOError(path + ": no such file or directory");
   std::string name = p.filename().string();
+  if (name.ends_with(".model")) return sentencepiece_tokenizer(path);
   if (name.ends_with(".txt")) return bert(path);
   if (name == "vocab.json" || name == "encoder.json") {
     fs::path merges = p.parent_path() / (name == "vocab.json" ? "merges.txt" : "vocab.bpe");
@@ -157,6 +177,13 @@ Tokenizer Tokenizer::from_path(const std::string& path) {
   return from_json(detail::read_file(path), path);
 }
 
-void Tokenizer::save(const std::string& path) const { detail::write_file_atomic(path, to_json()); }
+void Tokenizer::save(const std::string& path) const {
+  if (model && model->kind() == ModelKind::SentencePiece) {  // the file it came from, beside path
+    const fs::path p = fs::path(path).parent_path() / "tokenizer.model";
+    detail::write_file_atomic(p.string(), static_cast<const SentencePieceModel&>(*model).serialized());
+    return;
+  }
+  detail::write_file_atomic(path, to_json());
+}
 
 }  // namespace qkv::tokenizers

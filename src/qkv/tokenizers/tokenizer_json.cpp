@@ -1,6 +1,7 @@
-// Hugging Face tokenizer.json: read (BPE, WordPiece, WordLevel models and the
-// normalizer / pre_tokenizer / post_processor / decoder kinds qkv implements)
-// and write (a file Hugging Face `tokenizers` loads back unchanged).
+// Hugging Face tokenizer.json, reading: BPE, WordPiece and WordLevel models
+// and the normalizer / pre_tokenizer / post_processor / decoder kinds qkv
+// implements; anything else is a ValueError naming the key. Writing is in
+// tokenizer_json_write.cpp.
 #include <nlohmann/json.hpp>
 
 #include "file_util.h"
@@ -14,9 +15,7 @@ namespace qkv::tokenizers {
 
 using detail::kMaxTokenId;
 
-
 using json = nlohmann::json;
-using ojson = nlohmann::ordered_json;
 
 namespace {
 
@@ -89,10 +88,7 @@ struct Reader {
       n.right = flag(j, key, "strip_right", true);
     } else if (t == "Replace") {
       n.kind = K::Replace;
-      const json& pat = field(j, key, "pattern");
-      if (!pat.is_object() || !pat.contains("String") || !pat["String"].is_string())
-        fail(key + ".pattern", "only {\"String\": …} patterns are supported (not Regex)");
-      n.pattern = pat["String"].get<std::string>();
+      n.pattern = string_pattern(j, key);
       n.content = str(j, key, "content");
     } else if (t == "Prepend") {
       n.kind = K::Prepend;
@@ -109,6 +105,30 @@ struct Reader {
                               "StripAccents, Strip, Replace, Prepend, Sequence)");
     }
     return n;
+  }
+
+  // {"String": "…"} (Replace's pattern); Regex patterns are refused.
+  std::string string_pattern(const json& j, const std::string& key) const {
+    const json& pat = field(j, key, "pattern");
+    if (!pat.is_object() || !pat.contains("String") || !pat["String"].is_string())
+      fail(key + ".pattern", "only {\"String\": …} patterns are supported (not Regex)");
+    return pat["String"].get<std::string>();
+  }
+
+  // Metaspace's fields, pre-tokenizer and decoder alike: replacement, and
+  // prepend_scheme (or the older add_prefix_space: true = "always").
+  template <class T>
+  void metaspace(const json& j, const std::string& key, T& m) const {
+    m.replacement = str_or(j, key, "replacement", "\u2581");
+    if (m.replacement.empty()) fail(key + ".replacement", "must not be empty");
+    if (j.contains("prepend_scheme")) {
+      m.prepend_scheme = str(j, key, "prepend_scheme");
+      if (m.prepend_scheme != "always" && m.prepend_scheme != "first" && m.prepend_scheme != "never")
+        fail(key + ".prepend_scheme", "expected \"always\", \"first\" or \"never\", got '" + m.prepend_scheme + "'");
+    } else {
+      m.prepend_scheme = flag(j, key, "add_prefix_space", true) ? "always" : "never";
+    }
+    m.split = flag(j, key, "split", true);
   }
 
   PreTokenizer pre_tokenizer(const json& j, const std::string& key) const {
@@ -130,6 +150,9 @@ struct Reader {
       p.kind = K::Punctuation;
       std::string behavior = str_or(j, key, "behavior", "Isolated");
       if (behavior != "Isolated") fail(key + ".behavior", "only 'Isolated' is supported, got '" + behavior + "'");
+    } else if (t == "Metaspace") {
+      p.kind = K::Metaspace;
+      metaspace(j, key, p);
     } else if (t == "Sequence") {
       p.kind = K::Sequence;
       const json& list = field(j, key, "pretokenizers");
@@ -139,7 +162,7 @@ struct Reader {
     } else {
       fail(key + ".type", "pre-tokenizer '" + t +
                               "' is not supported (supported: ByteLevel, BertPreTokenizer, Whitespace, "
-                              "WhitespaceSplit, Digits, Punctuation, Sequence)");
+                              "WhitespaceSplit, Digits, Punctuation, Metaspace, Sequence)");
     }
     return p;
   }
@@ -235,6 +258,22 @@ struct Reader {
     else if (t == "BPEDecoder") {
       d.kind = K::BPEDecoder;
       d.suffix = str_or(j, key, "suffix", "</w>");
+    } else if (t == "Replace") {
+      d.kind = K::Replace;
+      d.pattern = string_pattern(j, key);
+      d.content = str(j, key, "content");
+    } else if (t == "ByteFallback") {
+      d.kind = K::ByteFallback;
+    } else if (t == "Strip") {
+      d.kind = K::Strip;
+      d.content = str(j, key, "content");
+      const int64_t start = integer(field(j, key, "start"), key + ".start");
+      const int64_t stop = integer(field(j, key, "stop"), key + ".stop");
+      if (start < 0 || stop < 0) fail(key, "start and stop must be >= 0");
+      d.start = size_t(start), d.stop = size_t(stop);
+    } else if (t == "Metaspace") {
+      d.kind = K::Metaspace;
+      metaspace(j, key, d);
     } else if (t == "Sequence") {
       d.kind = K::Sequence;
       const json& list = field(j, key, "decoders");
@@ -242,7 +281,9 @@ struct Reader {
       for (size_t i = 0; i < list.size(); ++i)
         d.children.push_back(decoder(list[i], key + ".decoders[" + std::to_string(i) + "]"));
     } else {
-      fail(key + ".type", "decoder '" + t + "' is not supported (supported: ByteLevel, WordPiece, Fuse, BPEDecoder, Sequence)");
+      fail(key + ".type", "decoder '" + t +
+                              "' is not supported (supported: ByteLevel, WordPiece, Fuse, BPEDecoder, Replace, "
+                              "ByteFallback, Strip, Metaspace, Sequence)");
     }
     return d;
   }
@@ -294,166 +335,6 @@ struct Reader {
     fail(key + ".type", "model type '" + t + "' is not supported (supported: BPE, WordPiece, WordLevel)");
   }
 };
-
-// ---- writing -------------------------------------------------------------
-
-ojson normalizer_json(const Normalizer& n) {
-  using K = Normalizer::Kind;
-  ojson j;
-  switch (n.kind) {
-    case K::Bert:
-      j["type"] = "BertNormalizer";
-      j["clean_text"] = n.clean_text;
-      j["handle_chinese_chars"] = n.handle_chinese_chars;
-      j["strip_accents"] = n.strip_accents ? ojson(*n.strip_accents) : ojson(nullptr);
-      j["lowercase"] = n.lowercase;
-      break;
-    case K::NFC: j["type"] = "NFC"; break;
-    case K::NFD: j["type"] = "NFD"; break;
-    case K::NFKC: j["type"] = "NFKC"; break;
-    case K::NFKD: j["type"] = "NFKD"; break;
-    case K::Lowercase: j["type"] = "Lowercase"; break;
-    case K::StripAccents: j["type"] = "StripAccents"; break;
-    case K::Strip:
-      j["type"] = "Strip";
-      j["strip_left"] = n.left;
-      j["strip_right"] = n.right;
-      break;
-    case K::Replace:
-      j["type"] = "Replace";
-      j["pattern"] = {{"String", n.pattern}};
-      j["content"] = n.content;
-      break;
-    case K::Prepend:
-      j["type"] = "Prepend";
-      j["prepend"] = n.content;
-      break;
-    case K::Sequence:
-      j["type"] = "Sequence";
-      j["normalizers"] = ojson::array();
-      for (const Normalizer& c : n.children) j["normalizers"].push_back(normalizer_json(c));
-      break;
-  }
-  return j;
-}
-
-ojson pre_tokenizer_json(const PreTokenizer& p) {
-  using K = PreTokenizer::Kind;
-  ojson j;
-  switch (p.kind) {
-    case K::ByteLevel:
-      j["type"] = "ByteLevel";
-      j["add_prefix_space"] = p.add_prefix_space;
-      j["trim_offsets"] = p.trim_offsets;
-      j["use_regex"] = p.use_regex;
-      break;
-    case K::Bert: j["type"] = "BertPreTokenizer"; break;
-    case K::Whitespace: j["type"] = "Whitespace"; break;
-    case K::WhitespaceSplit: j["type"] = "WhitespaceSplit"; break;
-    case K::Digits:
-      j["type"] = "Digits";
-      j["individual_digits"] = p.individual_digits;
-      break;
-    case K::Punctuation:
-      j["type"] = "Punctuation";
-      j["behavior"] = "Isolated";
-      break;
-    case K::Sequence:
-      j["type"] = "Sequence";
-      j["pretokenizers"] = ojson::array();
-      for (const PreTokenizer& c : p.children) j["pretokenizers"].push_back(pre_tokenizer_json(c));
-      break;
-  }
-  return j;
-}
-
-ojson post_processor_json(const PostProcessor& p) {
-  using K = PostProcessor::Kind;
-  ojson j;
-  auto first_special = [&](size_t i) -> ojson {  // single = [cls, A, sep]
-    const std::string& name = p.single.at(i).name;
-    return ojson::array({name, p.special_tokens.at(name).ids.at(0)});
-  };
-  switch (p.kind) {
-    case K::Bert:
-      j["type"] = "BertProcessing";
-      j["sep"] = first_special(2);
-      j["cls"] = first_special(0);
-      break;
-    case K::Roberta:
-      j["type"] = "RobertaProcessing";
-      j["sep"] = first_special(2);
-      j["cls"] = first_special(0);
-      j["trim_offsets"] = p.trim_offsets;
-      j["add_prefix_space"] = p.add_prefix_space;
-      break;
-    case K::ByteLevel:
-      j["type"] = "ByteLevel";
-      j["add_prefix_space"] = p.add_prefix_space;
-      j["trim_offsets"] = p.trim_offsets;
-      j["use_regex"] = true;
-      break;
-    case K::Template: {
-      j["type"] = "TemplateProcessing";
-      auto pieces = [](const std::vector<TemplatePiece>& list) {
-        ojson a = ojson::array();
-        for (const TemplatePiece& t : list)
-          a.push_back({{t.is_sequence ? "Sequence" : "SpecialToken", {{"id", t.name}, {"type_id", t.type_id}}}});
-        return a;
-      };
-      j["single"] = pieces(p.single);
-      j["pair"] = pieces(p.pair);
-      ojson s = ojson::object();
-      for (const auto& [name, st] : p.special_tokens) s[name] = {{"id", name}, {"ids", st.ids}, {"tokens", st.tokens}};
-      j["special_tokens"] = s;
-      break;
-    }
-  }
-  return j;
-}
-
-ojson decoder_json(const Decoder& d) {
-  using K = Decoder::Kind;
-  ojson j;
-  switch (d.kind) {
-    case K::ByteLevel:
-      j["type"] = "ByteLevel";
-      j["add_prefix_space"] = true;
-      j["trim_offsets"] = true;
-      j["use_regex"] = true;
-      break;
-    case K::WordPiece:
-      j["type"] = "WordPiece";
-      j["prefix"] = d.prefix;
-      j["cleanup"] = d.cleanup;
-      break;
-    case K::Fuse: j["type"] = "Fuse"; break;
-    case K::BPEDecoder:
-      j["type"] = "BPEDecoder";
-      j["suffix"] = d.suffix;
-      break;
-    case K::Sequence:
-      j["type"] = "Sequence";
-      j["decoders"] = ojson::array();
-      for (const Decoder& c : d.children) j["decoders"].push_back(decoder_json(c));
-      break;
-  }
-  return j;
-}
-
-// The vocabulary as a JSON object in id order, written by hand (an ordered_json
-// object of 50k keys is quadratic to build).
-std::string vocab_text(const Vocab& v) {
-  std::string out = "{";
-  bool first = true;
-  for (const auto& [tok, id] : v.by_id()) {
-    out += first ? "\n      " : ",\n      ";
-    first = false;
-    out += ojson(tok).dump(-1, ' ', false, ojson::error_handler_t::replace);
-    out += ": " + std::to_string(id);
-  }
-  return out + "\n    }";
-}
 
 }  // namespace
 
@@ -517,78 +398,6 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& source)
     throw ValueError(source + ": " + strip_json_prefix(e.what()));
   }
   return t;
-}
-
-std::string Tokenizer::to_json() const {
-  if (!model) throw ValueError("to_json: tokenizer has no model");
-  ojson j;
-  j["version"] = "1.0";
-  j["truncation"] = nullptr;
-  j["padding"] = nullptr;
-  j["added_tokens"] = ojson::array();
-  for (const AddedToken& a : added_tokens)
-    j["added_tokens"].push_back({{"id", a.id},
-                                 {"content", a.content},
-                                 {"single_word", a.single_word},
-                                 {"lstrip", a.lstrip},
-                                 {"rstrip", a.rstrip},
-                                 {"normalized", a.normalized},
-                                 {"special", a.special}});
-  j["normalizer"] = normalizer ? normalizer_json(*normalizer) : ojson(nullptr);
-  j["pre_tokenizer"] = pre_tokenizer ? pre_tokenizer_json(*pre_tokenizer) : ojson(nullptr);
-  j["post_processor"] = post_processor ? post_processor_json(*post_processor) : ojson(nullptr);
-  j["decoder"] = decoder ? decoder_json(*decoder) : ojson(nullptr);
-  ojson m;
-  std::string merges_text;
-  switch (model->kind()) {
-    case ModelKind::BPE: {
-      const auto& bpe = static_cast<const BpeModel&>(*model);
-      const BpeOptions& o = bpe.options();
-      m["type"] = "BPE";
-      m["dropout"] = nullptr;
-      m["unk_token"] = o.unk_token ? ojson(*o.unk_token) : ojson(nullptr);
-      m["continuing_subword_prefix"] = o.continuing_subword_prefix.empty() ? ojson(nullptr) : ojson(o.continuing_subword_prefix);
-      m["end_of_word_suffix"] = o.end_of_word_suffix.empty() ? ojson(nullptr) : ojson(o.end_of_word_suffix);
-      m["fuse_unk"] = o.fuse_unk;
-      m["byte_fallback"] = o.byte_fallback;
-      m["ignore_merges"] = o.ignore_merges;
-      m["vocab"] = "@@QKV_VOCAB@@";
-      m["merges"] = "@@QKV_MERGES@@";
-      bool pairs = false;  // "a b" strings unless a side contains a space
-      for (const Merge& mg : bpe.merges()) pairs = pairs || mg.first.find(' ') != std::string::npos || mg.second.find(' ') != std::string::npos;
-      merges_text = "[";
-      for (size_t i = 0; i < bpe.merges().size(); ++i) {
-        const Merge& mg = bpe.merges()[i];
-        merges_text += i ? ",\n      " : "\n      ";
-        merges_text += pairs ? ojson::array({mg.first, mg.second}).dump() : ojson(mg.first + " " + mg.second).dump();
-      }
-      merges_text += bpe.merges().empty() ? "]" : "\n    ]";
-      break;
-    }
-    case ModelKind::WordPiece: {
-      const auto& wp = static_cast<const WordPieceModel&>(*model);
-      m["type"] = "WordPiece";
-      m["unk_token"] = wp.unk_token();
-      m["continuing_subword_prefix"] = wp.prefix();
-      m["max_input_chars_per_word"] = wp.max_input_chars_per_word();
-      m["vocab"] = "@@QKV_VOCAB@@";
-      break;
-    }
-    case ModelKind::WordLevel:
-      m["type"] = "WordLevel";
-      m["vocab"] = "@@QKV_VOCAB@@";
-      m["unk_token"] = static_cast<const WordLevelModel&>(*model).unk_token();
-      break;
-  }
-  j["model"] = m;
-  std::string out = j.dump(2, ' ', false, ojson::error_handler_t::replace);
-  auto put = [&](const std::string& marker, const std::string& value) {
-    size_t p = out.find("\"" + marker + "\"");
-    if (p != std::string::npos) out.replace(p, marker.size() + 2, value);
-  };
-  put("@@QKV_VOCAB@@", vocab_text(model->vocab()));
-  put("@@QKV_MERGES@@", merges_text);
-  return out + "\n";
 }
 
 }  // namespace qkv::tokenizers
