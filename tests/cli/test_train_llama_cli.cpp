@@ -130,4 +130,15 @@ TEST_F(TrainLlamaCli, SentencePieceTokenizerEndToEnd) {
   EXPECT_TRUE(fs::exists(dir + "/hf/tokenizer.model"));
   EXPECT_EQ(qkv::io::read_json(dir + "/hf/tokenizer_config.json")["tokenizer_class"], "LlamaTokenizer");
   expect_fail(qkv_run("tokenize --tokenizer " + corpus + ".model < " + corpus), "no such file");
+  // A tokenizer_config.json asking for <s> first (as a Hub Llama's): shown by
+  // info, not printed back by generate, carried along by export.
+  std::ofstream(m + "/tokenizer_config.json") << R"({"add_bos_token": true, "bos_token": "<s>"})";
+  Out i2 = qkv_run("info " + m);
+  EXPECT_NE(i2.text.find("adds <s> first (tokenizer_config.json)"), std::string::npos) << i2.text;
+  Out g2 = qkv_run("generate " + m + " --prompt \"to be\" --max-new-tokens 3 --temperature 0 2>/dev/null");
+  ASSERT_EQ(g2.code, 0) << g2.text;
+  EXPECT_EQ(g2.text.rfind("to be", 0), 0u) << g2.text;
+  Out e2 = qkv_run("export " + m + " --format hf " + dir + "/hf2");
+  ASSERT_EQ(e2.code, 0) << e2.text;
+  EXPECT_EQ(qkv::io::read_json(dir + "/hf2/tokenizer_config.json")["add_bos_token"], true);
 }

@@ -11,6 +11,7 @@
 #include "qkv/io/json.h"
 #include "qkv/models/hf.h"
 #include "qkv/qkv.h"
+#include "qkv/tokenizers/tokenizer_config.h"
 
 namespace qkv::cli {
 
@@ -60,8 +61,14 @@ void print_model_dir(const std::string& dir) {
   std::string specials;
   for (const tokenizers::AddedToken& a : t.added_tokens)
     if (a.special) specials += (specials.empty() ? "" : " ") + a.content;
-  std::printf("tokenizer:  %s, %ld tokens; special: %s\n", kinds[static_cast<int>(t.model->kind())],
-              static_cast<long>(t.vocab_size()), specials.empty() ? "none" : specials.c_str());
+  std::string adds;  // what tokenizer_config.json puts around every text
+  if (const auto cfg = tokenizers::read_tokenizer_config(dir)) {
+    if (cfg->add_bos_token.value_or(false)) adds += " " + cfg->bos_token.value_or("?") + " first";
+    if (cfg->add_eos_token.value_or(false)) adds += std::string(adds.empty() ? " " : ", ") + cfg->eos_token.value_or("?") + " last";
+  }
+  std::printf("tokenizer:  %s, %ld tokens; special: %s%s\n", kinds[static_cast<int>(t.model->kind())],
+              static_cast<long>(t.vocab_size()), specials.empty() ? "none" : specials.c_str(),
+              adds.empty() ? "" : ("; adds" + adds + " (tokenizer_config.json)").c_str());
 }
 
 void add_info_command(CLI::App& app) {

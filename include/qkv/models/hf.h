@@ -65,7 +65,8 @@ GenerationDefaults read_generation_config(const std::string& dir);
 // (architectures, HF field names), model.safetensors (HF names and layouts,
 // metadata {"format": "pt"}), plus tokenizer.json (or, when `tokenizer_json`
 // names a .model file, that SentencePiece tokenizer.model) and a
-// tokenizer_config.json when `tokenizer_json` names a file. ValueError when the model has no
+// tokenizer_config.json (the one beside the tokenizer file, else a minimal
+// one) when `tokenizer_json` names a file. ValueError when the model has no
 // Hugging Face form (a GPT with rotary positions, the encoder–decoder
 // Transformer); nothing is written then.
 void export_hf(const Model& model, const std::string& out, const std::string& tokenizer_json = "");

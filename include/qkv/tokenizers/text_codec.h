@@ -32,7 +32,9 @@ struct TextCodec {
 
 // A character tokenizer built from `corpus`.
 TextCodec char_codec(std::string_view corpus);
-// DIR (with tokenizer.json, vocab.json + merges.txt or vocab.txt) or a file.
+// DIR (with tokenizer.json, tokenizer.model, vocab.json + merges.txt or
+// vocab.txt) or a file. With a tokenizer_config.json in that directory, its
+// add_bos_token / add_eos_token apply to encode (tokenizer_config.h).
 TextCodec load_codec(const std::string& path);
 // The character tokenizer at `path` (DIR with tokenizer.json, or the file);
 // nullopt when the file is another kind of tokenizer (or missing).

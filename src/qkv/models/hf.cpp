@@ -266,8 +266,17 @@ void export_hf(const Model& model, const std::string& out, const std::string& to
   if (!tokenizer_json.empty()) {  // tokenizer.json, or a SentencePiece tokenizer.model (Llama's slow tokenizer)
     const bool spm = fs::path(tokenizer_json).extension() == ".model";
     io::write_file_atomic(out + (spm ? "/tokenizer.model" : "/tokenizer.json"), io::read_file(tokenizer_json));
-    io::write_json_atomic(out + "/tokenizer_config.json",
-                          json{{"tokenizer_class", spm ? "LlamaTokenizer" : "PreTrainedTokenizerFast"}});
+    // The source's own tokenizer_config.json (its add_bos_token …) goes along;
+    // else the class, and for LlamaTokenizer (which adds <s> by default) that
+    // qkv's runs train without it.
+    const fs::path own = fs::path(tokenizer_json).parent_path() / "tokenizer_config.json";
+    if (fs::is_regular_file(own))
+      io::write_file_atomic(out + "/tokenizer_config.json", io::read_file(own.string()));
+    else if (spm)
+      io::write_json_atomic(out + "/tokenizer_config.json",
+                            json{{"tokenizer_class", "LlamaTokenizer"}, {"add_bos_token", false}, {"add_eos_token", false}});
+    else
+      io::write_json_atomic(out + "/tokenizer_config.json", json{{"tokenizer_class", "PreTrainedTokenizerFast"}});
   }
 }
 

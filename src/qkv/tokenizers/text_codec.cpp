@@ -6,8 +6,10 @@
 
 #include "qkv/core/error.h"
 #include "qkv/tokenizers/char_tokenizer.h"
+#include "file_util.h"
 #include "qkv/tokenizers/token_label.h"
 #include "qkv/tokenizers/tokenizer.h"
+#include "qkv/tokenizers/tokenizer_config.h"
 
 namespace qkv::tokenizers {
 
@@ -22,6 +24,41 @@ TextCodec from_char(std::shared_ptr<CharTokenizer> t) {
   c.label = [t](int64_t id) { return visible_text(t->decode({id})); };
   return c;
 }
+}  // namespace
+
+namespace {
+
+// transformers' add_bos_token / add_eos_token around every encoded text; the
+// added <s> is not printed back (decode drops a leading one), and saving the
+// tokenizer copies tokenizer_config.json beside it so a run made from this
+// codec encodes the same way.
+void apply_tokenizer_config(TextCodec& c, const std::shared_ptr<Tokenizer>& t, const TokenizerConfig& cfg) {
+  auto id_of = [&](const std::optional<std::string>& tok, const char* field) -> int64_t {
+    if (!tok) throw ValueError(cfg.source + ": " + field + " is set but no " + field + "_token is named");
+    const std::optional<int64_t> id = t->token_to_id(*tok);
+    if (!id) throw ValueError(cfg.source + ": " + field + "_token '" + *tok + "' is not in the tokenizer's vocabulary");
+    return *id;
+  };
+  const std::optional<int64_t> bos = cfg.add_bos_token.value_or(false) ? id_of(cfg.bos_token, "bos") : std::optional<int64_t>();
+  const std::optional<int64_t> eos = cfg.add_eos_token.value_or(false) ? id_of(cfg.eos_token, "eos") : std::optional<int64_t>();
+  const std::string text = cfg.text;
+  c.save = [t, text](const std::string& p) {
+    t->save(p);
+    detail::write_file_atomic((std::filesystem::path(p).parent_path() / "tokenizer_config.json").string(), text);
+  };
+  if (!bos && !eos) return;
+  c.encode = [t, bos, eos](std::string_view s) {
+    std::vector<int64_t> ids = t->encode_ids(s);
+    if (bos) ids.insert(ids.begin(), *bos);
+    if (eos) ids.push_back(*eos);
+    return ids;
+  };
+  c.decode = [t, bos](const std::vector<int64_t>& ids) {
+    if (bos && !ids.empty() && ids.front() == *bos) return t->decode(std::vector<int64_t>(ids.begin() + 1, ids.end()), false);
+    return t->decode(ids, false);
+  };
+}
+
 }  // namespace
 
 TextCodec char_codec(std::string_view corpus) {
@@ -55,6 +92,8 @@ TextCodec load_codec(const std::string& path) {
   c.decode = [t](const std::vector<int64_t>& ids) { return t->decode(ids, false); };
   c.save = [t](const std::string& p) { t->save(p); };
   c.label = [t](int64_t id) { return token_label(*t, id); };
+  if (std::optional<TokenizerConfig> cfg = read_tokenizer_config(fs::is_directory(p) ? path : p.parent_path().string()))
+    apply_tokenizer_config(c, t, *cfg);
   return c;
 }
 
