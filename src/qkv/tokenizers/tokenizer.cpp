@@ -98,9 +98,14 @@ void Tokenizer::encode_text(std::string_view text, uint32_t base, bool want_toke
       model->tokenize(word, pieces);
     }
     for (const Piece& p : pieces) {
-      if (p.end <= p.start && model->kind() != ModelKind::SentencePiece) continue;
-      auto [s, e] = ns.original_span(w.start + p.start, w.start + p.end);
-      emit(p, s, e);
+      if (p.end > p.start) {
+        auto [s, e] = ns.original_span(w.start + p.start, w.start + p.end);
+        emit(p, s, e);
+      } else if (model->kind() == ModelKind::SentencePiece) {  // "▁" alone: an empty span where it stands
+        const size_t at = w.start + p.start;
+        const uint32_t o = at < ns.start.size() ? ns.start[at] : ns.end.empty() ? base : ns.end.back();
+        emit(p, o, o);
+      }
     }
   }
 }
