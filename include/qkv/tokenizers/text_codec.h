@@ -4,7 +4,8 @@
 // an unknown character is an error naming it and its position) or any
 // tokenizer qkv loads (GPT-2 BPE, WordPiece, a tokenizer.json; see
 // docs/TOKENIZERS.md). `qkv train gpt`, `generate` and `plot attention` use
-// it; a model directory always gets a tokenizer.json.
+// it; a model directory always gets a tokenizer.json (or the SentencePiece
+// tokenizer.model it was made with).
 //
 //   TextCodec tok = load_codec("runs/shakespeare");   // DIR or file
 //   std::vector<int64_t> ids = tok.encode("ROMEO:");

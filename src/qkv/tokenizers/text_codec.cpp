@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <memory>
 
+#include "file_util.h"
 #include "qkv/core/error.h"
 #include "qkv/tokenizers/char_tokenizer.h"
-#include "file_util.h"
 #include "qkv/tokenizers/token_label.h"
 #include "qkv/tokenizers/tokenizer.h"
 #include "qkv/tokenizers/tokenizer_config.h"
@@ -24,9 +24,6 @@ TextCodec from_char(std::shared_ptr<CharTokenizer> t) {
   c.label = [t](int64_t id) { return visible_text(t->decode({id})); };
   return c;
 }
-}  // namespace
-
-namespace {
 
 // transformers' add_bos_token / add_eos_token around every encoded text; the
 // added <s> is not printed back (decode drops a leading one), and saving the
