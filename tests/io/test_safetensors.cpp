@@ -109,6 +109,28 @@ TEST(Safetensors, RoundTripEveryDtypeScalarAndEmpty) {
   EXPECT_EQ(d.entries(), std::vector<std::string>{"model.safetensors"});
 }
 
+// Without the data (qkv info): the same names, file dtypes and metadata,
+// undefined tensors; a file with a bad header is refused the same way.
+TEST(Safetensors, HeaderOnlyReadGivesNamesAndDtypesAndStillValidates) {
+  ScratchDir d;
+  std::string p = d.file("model.safetensors");
+  auto tensors = expected_tensors();
+  qkv::io::save_safetensors(p, tensors, {{"format", "pt"}});
+  const qkv::io::NamedTensors full = qkv::io::load_safetensors(p);
+  const qkv::io::NamedTensors names = qkv::io::load_safetensors(p, /*read_data=*/false);
+  EXPECT_EQ(names.metadata, full.metadata);
+  EXPECT_EQ(names.file_dtypes, full.file_dtypes);
+  ASSERT_EQ(names.tensors.size(), full.tensors.size());
+  for (size_t i = 0; i < names.tensors.size(); ++i) {
+    EXPECT_EQ(names.tensors[i].first, full.tensors[i].first);
+    EXPECT_FALSE(names.tensors[i].second.defined());
+  }
+  std::string raw = qkv::testing::read_bytes(p);
+  raw.resize(raw.size() - 1);  // the data section one byte short
+  qkv::testing::write_bytes(p, raw);
+  EXPECT_THROW((void)qkv::io::load_safetensors(p, false), qkv::IOError);
+}
+
 TEST(Safetensors, SavesNonContiguousAsRowMajorAndEmptyFile) {
   ScratchDir d;
   Tensor x = qkv::tensor({1, 2, 3, 4, 5, 6}, {2, 3});

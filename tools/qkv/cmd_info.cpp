@@ -42,7 +42,7 @@ void print_model_dir(const std::string& dir) {
   for (const auto& [name, t] : model->named_parameters()) params += t.numel();
   std::printf("parameters: %ld (%.2f M)\n", static_cast<long>(params), static_cast<double>(params) / 1e6);
   std::map<std::string, int64_t> dtypes;  // stored dtype → tensors
-  for (const auto& [name, code] : models::load_checkpoint(dir).file_dtypes) dtypes[code]++;
+  for (const auto& [name, code] : models::load_checkpoint(dir, /*read_data=*/false).file_dtypes) dtypes[code]++;
   std::string d;
   for (const auto& [k, n] : dtypes) d += (d.empty() ? "" : ", ") + k + " ×" + std::to_string(n);
   std::printf("stored:     %s%s\n", d.c_str(),

@@ -52,6 +52,9 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
 // overflow); offsets lie within the data section; sorted by begin the entries
 // tile the data section exactly (no overlaps, no holes, no trailing bytes).
 // Each failure is an IOError "<path>: tensor '<name>': <what>".
-NamedTensors load_safetensors(const std::string& path);
+// read_data = false checks the same and reads no tensor data: each tensor
+// is then an undefined Tensor under its name (names, file_dtypes and
+// metadata only — what `qkv info` shows, without a second copy in memory).
+NamedTensors load_safetensors(const std::string& path, bool read_data = true);
 
 }  // namespace qkv::io

@@ -48,7 +48,7 @@ void tensors_from_hf(const nlohmann::json& original_config, const nlohmann::json
 // model.safetensors.index.json lists (IOError naming the index and the
 // shard that is missing, a tensor in two shards, or one the index puts in a
 // shard that lacks it). Metadata from the single file or the first shard.
-io::NamedTensors load_checkpoint(const std::string& dir);
+io::NamedTensors load_checkpoint(const std::string& dir, bool read_data = true);
 
 // A directory's generation_config.json (transformers' GenerationConfig), the
 // fields qkv's sampling has: each empty when absent or null. eos_token_id may

@@ -207,7 +207,7 @@ bool NamedTensors::contains(const std::string& name) const {
   return false;
 }
 
-NamedTensors load_safetensors(const std::string& path) {
+NamedTensors load_safetensors(const std::string& path, bool read_data) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) throw IOError("cannot open " + path + ": " + std::strerror(errno));
   struct stat st {};
@@ -273,6 +273,11 @@ NamedTensors load_safetensors(const std::string& path) {
 
   // Header valid: now read the data.
   for (const Entry& e : entries) {
+    if (!read_data) {
+      out.tensors.emplace_back(e.name, Tensor());
+      out.file_dtypes.emplace(e.name, e.ft->code);
+      continue;
+    }
     Tensor t = Tensor::empty(e.shape, e.ft->dtype);
     const uint64_t nbytes = e.end - e.begin;
     const std::string what = "tensor '" + e.name + "'";

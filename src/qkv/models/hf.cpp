@@ -153,11 +153,11 @@ void tensors_from_hf(const nlohmann::json& original_config, const nlohmann::json
   if (type == "bert") bert_tensors_from_hf(qkv_config, tensors);
 }
 
-io::NamedTensors load_checkpoint(const std::string& dir) {
+io::NamedTensors load_checkpoint(const std::string& dir, bool read_data) {
   const std::string single = dir + "/model.safetensors", index_path = dir + "/model.safetensors.index.json";
   if (fs::exists(single) || !fs::exists(index_path)) {
     if (!fs::exists(single)) throw IOError(dir + ": missing model.safetensors (or model.safetensors.index.json)");
-    return io::load_safetensors(single);
+    return io::load_safetensors(single, read_data);
   }
   const json index = io::read_json(index_path);
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
@@ -176,7 +176,7 @@ io::NamedTensors load_checkpoint(const std::string& dir) {
   std::map<std::string, std::string> seen;  // tensor → the shard it came from
   for (const std::string& f : shards) {
     if (!fs::exists(dir + "/" + f)) throw IOError(index_path + ": names shard " + f + ", which is missing");
-    io::NamedTensors part = io::load_safetensors(dir + "/" + f);
+    io::NamedTensors part = io::load_safetensors(dir + "/" + f, read_data);
     if (all.metadata.empty()) all.metadata = part.metadata;
     for (auto& [name, t] : part.tensors) {
       auto [it, fresh] = seen.emplace(name, f);
