@@ -119,6 +119,40 @@ TEST_F(BertCli, FinetuneClassifyNerQaWriteWhatEvalReads) {
   EXPECT_EQ(qkv_cli("eval qa --pred " + dir + "/qa/dev_predictions.json --gold " + squad).code, 0);
 }
 
+// --test: the checkpoint kept on dev scores the test set once at the end
+// (test_results.json agrees with `qkv eval` on test_predictions); a finished
+// run given --resume --test scores it again without training.
+TEST_F(BertCli, FinetuneTestSetIsScoredByTheBestCheckpoint) {
+  const std::string pre = pretrain();
+  const std::string train = write("ner.txt", "john NNP B-NP B-PER\nlives VBZ B-VP O\nin IN B-PP O\n"
+                                             "london NNP B-NP B-LOC\n. . O O\n\nthe DT B-NP O\ndog NN I-NP O\n. . O O\n");
+  const std::string test = write("test.txt", "the NN O\ncat NN O\nlives VBZ O\nin IN O\nparis NNP B-LOC\n. . O\n\n"
+                                             "john NNP B-PER\nsat VBD O\n. . O\n");
+  auto n = qkv_cli("finetune ner --model " + pre + " --train " + train + " --dev " + train + " --test " + test +
+                   " --out " + dir + "/ner --epochs 2 --batch-size 1 --threads 1");
+  ASSERT_EQ(n.code, 0) << n.out;
+  EXPECT_NE(n.out.find("test ("), std::string::npos) << n.out;
+  const json res = qkv::io::read_json(dir + "/ner/test_results.json");
+  EXPECT_EQ(res["model"], dir + "/ner/best");
+  ASSERT_TRUE(res.contains("test_f1") && res.contains("test_f1_LOC") && res.contains("test_precision")) << res.dump();
+  auto e = qkv_cli("eval ner --pred " + dir + "/ner/test_predictions.conll --gold " + test + " --json");
+  ASSERT_EQ(e.code, 0) << e.out;
+  const json ev = json::parse(e.out.substr(e.out.find('{')));
+  EXPECT_NEAR(100 * ev["micro"]["f1"].get<double>(), res["test_f1"].get<double>(), 1e-9) << e.out;
+  const std::string weights = qkv::io::read_file(dir + "/ner/model.safetensors");
+  fs::remove(dir + "/ner/test_results.json");
+  auto again = qkv_cli("finetune ner --train " + train + " --dev " + train + " --test " + test + " --out " + dir +
+                       "/ner --resume --threads 1");
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_EQ(qkv::io::read_json(dir + "/ner/test_results.json"), res);
+  EXPECT_EQ(qkv::io::read_file(dir + "/ner/model.safetensors"), weights);
+  // A malformed test file fails before any training.
+  expect_failure(qkv_cli("finetune ner --model " + pre + " --train " + train + " --dev " + train + " --test " +
+                         write("bad_test.txt", "john B-PER\nlondon\n") + " --out " + dir + "/x --threads 1"),
+                 "bad_test.txt:2");
+  EXPECT_FALSE(fs::exists(dir + "/x"));
+}
+
 TEST_F(BertCli, BadInputsFailClearlyAndLeaveNoRun) {
   const std::string pre = pretrain();
   const std::string train = write("train.tsv", "sentence\tlabel\nthe film is good .\t1\nthe film is bad .\t0\n");

@@ -41,3 +41,19 @@ TEST(TokTrain, WordPieceLearnsContinuations) {
   EXPECT_EQ(t.decode(e.ids), "the cat sat.");
   EXPECT_THROW(train_wordpiece({corpus()}, {.vocab_size = 2}), qkv::Error);
 }
+
+TEST(TokTrain, WordPieceCasedKeepsCaseAndAccents) {
+  const std::string text = "Paris Paris Paris paris Café Café Café EU EU EU\n";
+  Tokenizer cased = train_wordpiece({text}, {.vocab_size = 60, .min_frequency = 2, .lowercase = false});
+  EXPECT_TRUE(cased.token_to_id("Paris").has_value());
+  EXPECT_TRUE(cased.token_to_id("Café").has_value());
+  EXPECT_TRUE(cased.token_to_id("EU").has_value());
+  EXPECT_EQ(cased.encode("Paris paris").tokens, (std::vector<std::string>{"Paris", "p", "##aris"}));
+  EXPECT_EQ(cased.decode(cased.encode_ids("Café EU")), "Café EU");
+  // the file keeps the choice: a reloaded tokenizer still does not lowercase
+  Tokenizer reloaded = Tokenizer::from_json(cased.to_json());
+  EXPECT_EQ(reloaded.encode("EU").tokens, std::vector<std::string>{"EU"});
+  Tokenizer uncased = train_wordpiece({text}, {.vocab_size = 60, .min_frequency = 2});
+  EXPECT_FALSE(uncased.token_to_id("Paris").has_value());
+  EXPECT_TRUE(uncased.token_to_id("cafe").has_value());
+}

@@ -44,7 +44,7 @@ enum class Kind { Classify, Ner, Qa };
 
 struct BertFinetuneArgs {
   Kind kind = Kind::Classify;
-  std::string model, train_file, dev_file, out;
+  std::string model, train_file, dev_file, test_file, out;
   int64_t max_length = 0, doc_stride = 128, freeze_layers = 0, max_answer_length = 30;
   float epochs = 3.0f, null_threshold = 0.0f;
   bool no_pretrained = false, resume = false;
@@ -66,12 +66,19 @@ train::TrainConfig finetune_task_defaults() {
   return t;
 }
 
+// A set the run scores (dev, test): its examples and how their predictions
+// are scored.
+struct ScoredSet {
+  std::vector<train::EncoderExample> examples;
+  // Scores predictions ("val_…" keys); also writes them to `predictions_path` when not empty.
+  std::function<json(const std::vector<Tensor>&, const std::string& predictions_path)> score;
+};
+
 // The data of one task, turned into examples, with what scoring needs.
 struct TaskData {
   std::vector<std::string> labels;  // head labels (classify, ner)
-  std::vector<train::EncoderExample> train, dev;
-  // Scores dev predictions; also writes them to `predictions_path` when not empty.
-  std::function<json(const std::vector<Tensor>&, const std::string& predictions_path)> score;
+  std::vector<train::EncoderExample> train;
+  ScoredSet dev, test;  // test.examples empty without --test
   std::string best;
 };
 
@@ -82,23 +89,22 @@ train::EncoderExample from_fields(const data::Example& e, std::vector<int64_t> l
 
 int64_t argmax_of(const Tensor& row) { return static_cast<int64_t>(argmax(row, 0).item()); }
 
-TaskData classify_data(const BertFinetuneArgs& a, const tokenizers::Tokenizer& tok, std::vector<std::string> labels) {
-  data::ClassificationSpec spec;
-  spec.labels = labels;
-  const auto tr = data::read_classification_tsv(a.train_file, spec);
-  spec.labels = tr.labels.names;
-  const auto dv = data::read_classification_tsv(a.dev_file, spec);
-  TaskData d;
-  d.labels = tr.labels.names;
-  auto add = [&](const data::ClassificationData& cd, std::vector<train::EncoderExample>& out) {
-    const auto ex = data::encode_classification(tok, cd, static_cast<size_t>(a.max_length));
-    for (size_t i = 0; i < ex.size(); ++i) out.push_back(from_fields(ex[i], {cd.label_ids[i]}));
-  };
-  add(tr, d.train);
-  add(dv, d.dev);
+std::vector<train::EncoderExample> classification_examples(const data::ClassificationData& cd,
+                                                          const tokenizers::Tokenizer& tok, int64_t max_length) {
+  std::vector<train::EncoderExample> out;
+  const auto ex = data::encode_classification(tok, cd, static_cast<size_t>(max_length));
+  for (size_t i = 0; i < ex.size(); ++i) out.push_back(from_fields(ex[i], {cd.label_ids[i]}));
+  return out;
+}
+
+ScoredSet classification_set(const std::string& path, const data::ClassificationSpec& spec,
+                             const tokenizers::Tokenizer& tok, int64_t max_length) {
+  const auto cd = data::read_classification_tsv(path, spec);
+  ScoredSet set;
+  set.examples = classification_examples(cd, tok, max_length);
   std::vector<std::string> gold;
-  for (int64_t l : dv.label_ids) gold.push_back(d.labels[l]);
-  d.score = [gold, names = d.labels](const std::vector<Tensor>& preds, const std::string& path) {
+  for (int64_t l : cd.label_ids) gold.push_back(spec.labels[l]);
+  set.score = [gold, names = spec.labels](const std::vector<Tensor>& preds, const std::string& path) {
     std::vector<std::string> pred;
     for (const Tensor& p : preds) pred.push_back(names[argmax_of(p)]);
     const auto r = metrics::classification_report(gold, pred, names);
@@ -109,32 +115,50 @@ TaskData classify_data(const BertFinetuneArgs& a, const tokenizers::Tokenizer& t
     }
     return json{{"val_accuracy", 100 * r.accuracy}, {"val_macro_f1", 100 * r.macro.f1}};
   };
+  return set;
+}
+
+TaskData classify_data(const BertFinetuneArgs& a, const tokenizers::Tokenizer& tok, std::vector<std::string> labels) {
+  data::ClassificationSpec spec;
+  spec.labels = labels;
+  const auto tr = data::read_classification_tsv(a.train_file, spec);
+  spec.labels = tr.labels.names;
+  TaskData d;
+  d.labels = tr.labels.names;
+  d.train = classification_examples(tr, tok, a.max_length);
+  d.dev = classification_set(a.dev_file, spec, tok, a.max_length);
+  if (!a.test_file.empty()) d.test = classification_set(a.test_file, spec, tok, a.max_length);
   d.best = "val_accuracy";
   return d;
 }
 
-TaskData ner_data(const BertFinetuneArgs& a, const tokenizers::Tokenizer& tok, std::vector<std::string> labels) {
-  data::ConllData tr = data::read_conll(a.train_file), dv = data::read_conll(a.dev_file);
-  data::convert_iob1_to_iob2(tr), data::convert_iob1_to_iob2(dv);
-  // The tags of both files (a small training file may lack a tag the dev file has).
-  std::vector<std::string> tags = tr.all_tags(), dev_tags = dv.all_tags();
-  tags.insert(tags.end(), dev_tags.begin(), dev_tags.end());
-  const data::LabelSet set = labels.empty() ? data::LabelSet::infer(tags) : data::LabelSet(labels);
-  TaskData d;
-  d.labels = set.names;
-  auto add = [&](const data::ConllData& cd, std::vector<train::EncoderExample>& out,
-                 std::vector<std::vector<int64_t>>* word_ids) {
-    const auto ids = data::tag_ids(cd, set);
-    for (size_t s = 0; s < cd.sentences.size(); ++s) {
-      auto f = data::tokenize_and_align_labels(tok, cd.sentences[s].words, ids[s], static_cast<size_t>(a.max_length));
-      out.push_back(from_fields(f.example, f.example.at("labels")));
-      if (word_ids) word_ids->push_back(f.word_ids);
-    }
-  };
+data::ConllData read_conll_iob2(const std::string& path) {
+  data::ConllData cd = data::read_conll(path);
+  data::convert_iob1_to_iob2(cd);
+  return cd;
+}
+
+// The examples of a CoNLL set; word_ids (when given) gets each example's
+// token → word map.
+std::vector<train::EncoderExample> ner_examples(const data::ConllData& cd, const data::LabelSet& set,
+                                                const tokenizers::Tokenizer& tok, int64_t max_length,
+                                                std::vector<std::vector<int64_t>>* word_ids) {
+  std::vector<train::EncoderExample> out;
+  const auto ids = data::tag_ids(cd, set);
+  for (size_t s = 0; s < cd.sentences.size(); ++s) {
+    auto f = data::tokenize_and_align_labels(tok, cd.sentences[s].words, ids[s], static_cast<size_t>(max_length));
+    out.push_back(from_fields(f.example, f.example.at("labels")));
+    if (word_ids) word_ids->push_back(f.word_ids);
+  }
+  return out;
+}
+
+ScoredSet ner_set(const data::ConllData& dv, const data::LabelSet& labels, const tokenizers::Tokenizer& tok,
+                  int64_t max_length) {
+  ScoredSet set;
   auto dev_words = std::make_shared<std::vector<std::vector<int64_t>>>();
-  add(tr, d.train, nullptr);
-  add(dv, d.dev, dev_words.get());
-  d.score = [dv, dev_words, names = d.labels](const std::vector<Tensor>& preds, const std::string& path) {
+  set.examples = ner_examples(dv, labels, tok, max_length, dev_words.get());
+  set.score = [dv, dev_words, names = labels.names](const std::vector<Tensor>& preds, const std::string& path) {
     std::vector<std::vector<std::string>> gold, pred;
     std::string text;
     for (size_t s = 0; s < preds.size(); ++s) {
@@ -154,27 +178,41 @@ TaskData ner_data(const BertFinetuneArgs& a, const tokenizers::Tokenizer& tok, s
     for (const auto& t : r.per_type) j["val_f1_" + t.type] = 100 * t.f1;
     return j;
   };
+  return set;
+}
+
+TaskData ner_data(const BertFinetuneArgs& a, const tokenizers::Tokenizer& tok, std::vector<std::string> labels) {
+  const data::ConllData tr = read_conll_iob2(a.train_file), dv = read_conll_iob2(a.dev_file);
+  const data::ConllData te = a.test_file.empty() ? data::ConllData{} : read_conll_iob2(a.test_file);
+  // The tags of all files (a small training file may lack a tag the dev file has).
+  std::vector<std::string> tags = tr.all_tags();
+  for (const data::ConllData* other : {&dv, &te}) {
+    const auto more = other->all_tags();
+    tags.insert(tags.end(), more.begin(), more.end());
+  }
+  const data::LabelSet set = labels.empty() ? data::LabelSet::infer(tags) : data::LabelSet(labels);
+  TaskData d;
+  d.labels = set.names;
+  d.train = ner_examples(tr, set, tok, a.max_length, nullptr);
+  d.dev = ner_set(dv, set, tok, a.max_length);
+  if (!a.test_file.empty()) d.test = ner_set(te, set, tok, a.max_length);
   d.best = "val_f1";
   return d;
 }
 
-TaskData qa_data(const BertFinetuneArgs& a, const tokenizers::Tokenizer& tok) {
-  const auto tr = data::read_squad(a.train_file);
-  auto dv = std::make_shared<std::vector<data::SquadExample>>(data::read_squad(a.dev_file));
-  data::QaFeatureOptions fo;
-  fo.max_length = static_cast<size_t>(a.max_length), fo.doc_stride = static_cast<size_t>(a.doc_stride);
-  TaskData d;
-  for (const auto& f : data::prepare_qa_features(tok, tr, fo))
-    d.train.push_back(from_fields(f.example, {f.start_position, f.end_position}));
+ScoredSet qa_set(const BertFinetuneArgs& a, const std::string& path, const tokenizers::Tokenizer& tok,
+                 const data::QaFeatureOptions& fo) {
+  auto dv = std::make_shared<std::vector<data::SquadExample>>(data::read_squad(path));
+  ScoredSet set;
   auto dev_feats = std::make_shared<std::vector<data::QaFeature>>(data::prepare_qa_features(tok, *dv, fo));
-  for (const auto& f : *dev_feats) d.dev.push_back(from_fields(f.example, {f.start_position, f.end_position}));
+  for (const auto& f : *dev_feats) set.examples.push_back(from_fields(f.example, {f.start_position, f.end_position}));
   bool v2 = false;
   for (const auto& e : *dv) v2 = v2 || e.is_impossible;
   data::QaPostprocessOptions po;
   po.version_2_with_negative = v2;
   po.max_answer_length = static_cast<size_t>(a.max_answer_length);
   po.null_score_diff_threshold = a.null_threshold;
-  d.score = [dv, dev_feats, po, v2](const std::vector<Tensor>& preds, const std::string& path) {
+  set.score = [dv, dev_feats, po, v2](const std::vector<Tensor>& preds, const std::string& path) {
     std::vector<std::vector<float>> starts, ends;
     for (const Tensor& p : preds) starts.push_back(p.select(1, 0).contiguous().to_vector()), ends.push_back(p.select(1, 1).contiguous().to_vector());
     const auto answers = data::postprocess_qa_predictions(*dv, *dev_feats, starts, ends, po);
@@ -195,6 +233,18 @@ TaskData qa_data(const BertFinetuneArgs& a, const tokenizers::Tokenizer& tok) {
     const auto r = metrics::squad_v2_evaluate(qs, map);
     return json{{"val_exact_match", r.all.exact}, {"val_f1", r.all.f1}};
   };
+  return set;
+}
+
+TaskData qa_data(const BertFinetuneArgs& a, const tokenizers::Tokenizer& tok) {
+  const auto tr = data::read_squad(a.train_file);
+  data::QaFeatureOptions fo;
+  fo.max_length = static_cast<size_t>(a.max_length), fo.doc_stride = static_cast<size_t>(a.doc_stride);
+  TaskData d;
+  for (const auto& f : data::prepare_qa_features(tok, tr, fo))
+    d.train.push_back(from_fields(f.example, {f.start_position, f.end_position}));
+  d.dev = qa_set(a, a.dev_file, tok, fo);
+  if (!a.test_file.empty()) d.test = qa_set(a, a.test_file, tok, fo);
   d.best = "val_f1";
   return d;
 }
@@ -214,10 +264,45 @@ std::unique_ptr<models::Bert> build_model(const BertFinetuneArgs& a, std::unique
   return m;
 }
 
+models::BertHead bert_head(Kind kind) {
+  return kind == Kind::Classify ? models::BertHead::SequenceClassification
+         : kind == Kind::Ner    ? models::BertHead::TokenClassification
+                                : models::BertHead::QuestionAnswering;
+}
+
+train::EncoderHead encoder_head(Kind kind) {
+  return kind == Kind::Classify ? train::EncoderHead::Sequence
+         : kind == Kind::Ner    ? train::EncoderHead::Token
+                                : train::EncoderHead::Span;
+}
+
+// {"val_f1": …} → {"test_f1": …}
+json with_prefix(const json& scores, const std::string& prefix) {
+  json out = json::object();
+  for (const auto& [k, v] : scores.items()) out[prefix + (k.rfind("val_", 0) == 0 ? k.substr(4) : k)] = v;
+  return out;
+}
+
+// run_ner's --do_predict: the checkpoint chosen on dev (OUT/best; the final
+// model when no evaluation kept one) scores the test set once, after
+// training: OUT/test_predictions.EXT and OUT/test_results.json.
+void score_test_set(const BertFinetuneArgs& a, const TaskData& d, const std::string& ext) {
+  const std::string dir = fs::exists(a.out + "/best/config.json") ? a.out + "/best" : a.out;
+  auto model = models::load_model_as<models::Bert>(dir, "qkv finetune --test");
+  train::EncoderTaskOptions opt;
+  train::EncoderFinetuneTask task(*model, encoder_head(a.kind), d.test.examples, d.test.examples, opt);
+  json scores = with_prefix(d.test.score(task.predict(d.test.examples), a.out + "/test_predictions" + ext), "test_");
+  scores["model"] = dir;
+  io::write_json_atomic(a.out + "/test_results.json", scores);
+  std::fprintf(stderr, "test (%s, %zu examples): %s; predictions in %s/test_predictions%s\n", dir.c_str(),
+               d.test.examples.size(), scores.dump().c_str(), a.out.c_str(), ext.c_str());
+}
+
 void run_finetune_bert(const BertFinetuneArgs& a) {
   apply_threads(a.threads);
   require_regular_file(a.train_file);
   require_regular_file(a.dev_file);
+  if (!a.test_file.empty()) require_regular_file(a.test_file);
   prepare_out(a.out, a.resume);
   if (!(a.epochs > 0)) throw ValueError("--epochs must be > 0");
   const std::string tok_dir = a.resume ? a.out : a.model;
@@ -235,9 +320,7 @@ void run_finetune_bert(const BertFinetuneArgs& a) {
   TaskData d = a.kind == Kind::Classify ? classify_data(args, tok, labels)
                : a.kind == Kind::Ner    ? ner_data(args, tok, labels)
                                         : qa_data(args, tok);
-  const models::BertHead head = a.kind == Kind::Classify ? models::BertHead::SequenceClassification
-                                : a.kind == Kind::Ner    ? models::BertHead::TokenClassification
-                                                         : models::BertHead::QuestionAnswering;
+  const models::BertHead head = bert_head(a.kind);
   json train_j = finetune_task_defaults().to_json();
   if (a.resume) train_j = train::TrainConfig::upgrade_saved_json(io::read_json(a.out + "/trainer_state.json").at("train_config"));
   json with_flags = train_j;
@@ -256,17 +339,14 @@ void run_finetune_bert(const BertFinetuneArgs& a) {
   auto model = build_model(args, std::move(base), head, d.labels, tc.seed);
   train::freeze_bottom_layers(*model, a.freeze_layers);
   std::fprintf(stderr, "fine-tuning %s: %zu train and %zu dev examples, %ld steps (%.3g epochs of %ld), labels %zu%s\n",
-               models::bert_head_name(head), d.train.size(), d.dev.size(), static_cast<long>(tc.max_iters),
+               models::bert_head_name(head), d.train.size(), d.dev.examples.size(), static_cast<long>(tc.max_iters),
                static_cast<double>(tc.max_iters) / static_cast<double>(per_epoch), static_cast<long>(per_epoch),
                d.labels.size(), a.no_pretrained ? " (no pretrained weights)" : "");
   train::EncoderTaskOptions opt;
   opt.seed = tc.seed;
-  opt.metrics = [&](const std::vector<Tensor>& p) { return d.score(p, ""); };
+  opt.metrics = [&](const std::vector<Tensor>& p) { return d.dev.score(p, ""); };
   opt.best_metric = d.best;
-  train::EncoderFinetuneTask task(*model, a.kind == Kind::Classify ? train::EncoderHead::Sequence
-                                          : a.kind == Kind::Ner    ? train::EncoderHead::Token
-                                                                   : train::EncoderHead::Span,
-                                  d.train, d.dev, opt);
+  train::EncoderFinetuneTask task(*model, encoder_head(a.kind), d.train, d.dev.examples, opt);
   train::Trainer trainer(task, tc, a.out);
   trainer.set_data_fingerprint(data::files_fingerprint({a.train_file, a.dev_file}));
   if (a.resume) trainer.resume(false);
@@ -275,10 +355,11 @@ void run_finetune_bert(const BertFinetuneArgs& a) {
     throw Error("interrupted at step " + std::to_string(trainer.step()) + "; the checkpoint in " + a.out +
                 " holds it: continue with --resume");
   const std::string ext = a.kind == Kind::Classify ? ".tsv" : a.kind == Kind::Ner ? ".conll" : ".json";
-  const json final_scores = d.score(task.predict(d.dev), a.out + "/dev_predictions" + ext);
+  const json final_scores = d.dev.score(task.predict(d.dev.examples), a.out + "/dev_predictions" + ext);
   std::fprintf(stderr, "done: dev %s; best %s %.2f in %s/best; dev predictions in %s/dev_predictions%s\n",
                final_scores.dump().c_str(), d.best.c_str(), trainer.best_score(), a.out.c_str(), a.out.c_str(),
                ext.c_str());
+  if (!d.test.examples.empty()) score_test_set(a, d, ext);
 }
 
 void add_task(CLI::App& finetune, const char* name, Kind kind, const char* help, const char* data_help) {
@@ -291,6 +372,10 @@ void add_task(CLI::App& finetune, const char* name, Kind kind, const char* help,
       ->default_str("none");
   c->add_option("--train", a.train_file, data_help)->required();
   c->add_option("--dev", a.dev_file, "Development set, same format: scored at every evaluation")->required();
+  c->add_option("--test", a.test_file,
+                "Test set, same format: scored once at the end by the best checkpoint on dev "
+                "(OUT/test_results.json, OUT/test_predictions.*; with --resume of a finished run, no training)")
+      ->default_str("none");
   c->add_option("--out", a.out, "Output model directory")->required();
   c->add_option("--epochs", a.epochs, "Passes over the training set (sets max_iters)")->capture_default_str();
   c->add_option("--max-length", a.max_length,

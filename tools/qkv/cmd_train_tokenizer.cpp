@@ -37,7 +37,7 @@ void add_train_tokenizer_command(CLI::App& app) {
     int64_t min_frequency = 2;
     std::vector<std::string> special, files;
     int threads = 0;
-    bool overwrite = false;
+    bool overwrite = false, cased = false;
   };
   static Args a;
   auto* cmd = app.add_subcommand("train-tokenizer", "Train a bpe | wordpiece | char tokenizer on text files");
@@ -54,6 +54,7 @@ void add_train_tokenizer_command(CLI::App& app) {
       ->default_str("none");
   cmd->add_option("--out", a.out, "Output directory (created)")->required();
   cmd->add_option("--threads", a.threads, "Threads for word counting (0 = physical cores)")->capture_default_str();
+  cmd->add_flag("--cased", a.cased, "WordPiece: keep case and accents (BERT-cased) instead of lowercasing");
   cmd->add_flag("--overwrite", a.overwrite, "Replace the tokenizer files already in --out");
   cmd->add_option("files", a.files, "Training text files")->required();
   cmd->callback([] {
@@ -65,6 +66,8 @@ void add_train_tokenizer_command(CLI::App& app) {
       for (size_t j = 0; j < i; ++j)
         if (a.special[j] == a.special[i]) throw ValueError("--special: \"" + a.special[i] + "\" is given twice");
     }
+    if (a.cased && a.type != "wordpiece")
+      throw ValueError("--cased applies to --type wordpiece (bpe and char never change the text)");
     refuse_to_overwrite(a.out, a.overwrite);
     std::vector<std::string> texts;
     for (const std::string& f : a.files) texts.push_back(io::read_file(f));  // regular files only: a FIFO would block
@@ -79,7 +82,7 @@ void add_train_tokenizer_command(CLI::App& app) {
       tok.save(a.out + "/tokenizer.json");
       vocab = tok.vocab_size();
     } else {
-      tokenizers::TrainerOptions o{.vocab_size = static_cast<size_t>(a.vocab_size), .min_frequency = a.min_frequency, .special_tokens = a.special};
+      tokenizers::TrainerOptions o{.vocab_size = static_cast<size_t>(a.vocab_size), .min_frequency = a.min_frequency, .special_tokens = a.special, .lowercase = !a.cased};
       tokenizers::Tokenizer tok =
           a.type == "bpe" ? tokenizers::train_byte_level_bpe(texts, o) : tokenizers::train_wordpiece(texts, o);
       tok.save(a.out + "/tokenizer.json");

@@ -5,7 +5,7 @@
 // most frequent adjacent pair (ties: the pair with the smaller ids) until the
 // vocabulary has vocab_size tokens or the best pair is rarer than min_frequency.
 // WordPiece: the same merging on characters with "##" continuation pieces after
-// BERT's normalizer (lowercase, strip accents) and pre-tokenizer — Hugging
+// BERT's normalizer (lowercase + strip accents, or cased) and pre-tokenizer — Hugging
 // Face's WordPieceTrainer does the same. Word counting runs on the OpenMP
 // threads over fixed 1 MB chunks, so the result never depends on the thread count.
 #pragma once
@@ -21,6 +21,10 @@ struct TrainerOptions {
   size_t vocab_size = 8000;                 // including special tokens and the alphabet
   int64_t min_frequency = 2;                // a pair seen fewer times is never merged
   std::vector<std::string> special_tokens;  // ids 0.. in this order
+  // WordPiece: BERT's normalizer lowercases and strips accents (uncased) or
+  // keeps both (cased: BertNormalizer(lowercase=False), whose strip_accents
+  // follows lowercase). Named-entity tagging wants cased.
+  bool lowercase = true;
 };
 
 Tokenizer train_byte_level_bpe(const std::vector<std::string>& texts, const TrainerOptions& options);

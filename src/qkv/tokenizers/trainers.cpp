@@ -200,7 +200,7 @@ Tokenizer train_byte_level_bpe(const std::vector<std::string>& texts, const Trai
 Tokenizer train_wordpiece(const std::vector<std::string>& texts, TrainerOptions o) {
   if (o.special_tokens.empty()) o.special_tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
   Tokenizer tok;
-  tok.normalizer = Normalizer::bert(true);
+  tok.normalizer = Normalizer::bert(o.lowercase);
   PreTokenizer pre;
   pre.kind = PreTokenizer::Kind::Bert;
   tok.pre_tokenizer = pre;
