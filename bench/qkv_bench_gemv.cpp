@@ -2,7 +2,7 @@
 // through a matrix-vector product, against the machine's read bandwidth.
 //
 //   qkv_bench_gemv [--threads 1,2] [--reps R] [--rows 1,2,3,4,6,8] [--formats f32,bf16,int8] CASE...
-//   CASE: bandwidth gemv qgemv
+//   CASE: bandwidth gemv qgemv invariant
 //
 //   bandwidth  sum of a 1 GiB float buffer (AVX-512, 8 accumulators), each
 //              thread over its own slice: GB/s read. The bound for GEMV.
@@ -12,6 +12,10 @@
 //              kernels::sgemm(trans_b) — the backend linear() used before.
 //   qgemv      the same shapes through kernels::qgemv with weights in bf16 and
 //              int8 (Q8_0 blocks), and f32 gemv_f32 for reference.
+//   invariant  linear() / linear_quantized() on the same shapes as continuous
+//              batching decodes M rows: the default kernels against
+//              kernels::RowInvariantScope (every row in the order of a row
+//              alone, kernels/row_invariant.h) — what bit-exact batching costs.
 //
 // Each call reads W from memory, not cache: the benchmark cycles through
 // enough copies of W to fill 256 MiB (8× the L3). GB/s = weight bytes / time
@@ -36,11 +40,15 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "qkv/autograd/autograd.h"
 #include "qkv/core/threading.h"
 #include "qkv/kernels/bandwidth.h"
 #include "qkv/kernels/gemm.h"
 #include "qkv/kernels/gemv.h"
 #include "qkv/kernels/quantized.h"
+#include "qkv/kernels/row_invariant.h"
+#include "qkv/ops/ops.h"
+#include "qkv/ops/quantized.h"
 
 using namespace qkv;
 using Clock = std::chrono::steady_clock;
@@ -199,6 +207,46 @@ void bench_qgemv() {
   }
 }
 
+// linear() (f32) or linear_quantized() over M rows, default kernels against
+// RowInvariantScope, on weights cycled from memory as above.
+void bench_invariant() {
+  std::vector<kernels::WeightFormat> formats;
+  for (const char* f : {"f32", "bf16", "int8"})
+    if (g_formats.find(f) != std::string::npos) formats.push_back(kernels::parse_weight_format(f));
+  NoGradGuard ng;
+  for (const Shape2& s : kShapes)
+    for (kernels::WeightFormat fmt : formats) {
+      const bool f32 = fmt == kernels::WeightFormat::F32;
+      const int64_t copies = copies_for(f32 ? s.N * s.K * 4 : s.N * s.K * 9 / 8);
+      std::vector<Tensor> Wf;
+      std::vector<kernels::QuantizedMatrix> Wq;
+      Generator gen(1);
+      for (int64_t c = 0; c < copies; ++c) {
+        Tensor w = randn({s.N, s.K}, gen);
+        if (f32) Wf.push_back(w);
+        else Wq.push_back(kernels::QuantizedMatrix::quantize(w.data<float>(), s.N, s.K, s.K, fmt));
+      }
+      const Tensor bias = randn({s.N}, gen);
+      for (int T : g_threads) {
+        set_num_threads(T);
+        for (int64_t M : g_rows) {
+          const Tensor x = randn({M, s.K}, gen);
+          auto call = [&](int64_t c) { return f32 ? linear(x, Wf[c], bias) : linear_quantized(x, Wq[c], bias); };
+          bench::Timing d = time_calls(copies, [&](int64_t c) { call(c); });
+          bench::Timing r = time_calls(copies, [&](int64_t c) {
+            kernels::RowInvariantScope scope;
+            call(c);
+          });
+          std::printf("invariant %-11s K%-4ld N%-5ld M%-3ld threads %d  %-4s default %8.1f us  row-invariant %8.1f us"
+                      "  (medians %8.1f / %8.1f)  invariant/default %.2f\n",
+                      s.name, (long)s.K, (long)s.N, (long)M, T, kernels::weight_format_name(fmt), d.best * 1e6,
+                      r.best * 1e6, d.median * 1e6, r.median * 1e6, r.median / d.median);
+          std::fflush(stdout);
+        }
+      }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -214,7 +262,7 @@ int main(int argc, char** argv) {
     else if (a == "--formats" && i + 1 < argc) g_formats = argv[++i];
     else if (a == "-h" || a == "--help") {
       std::printf("usage: qkv_bench_gemv [--threads 1,2] [--reps R] [--rows 1,2,4,8] [--formats f32,bf16,int8] "
-                  "CASE...\nCASE: bandwidth gemv qgemv\n");
+                  "CASE...\nCASE: bandwidth gemv qgemv invariant\n");
       return 0;
     } else cases.push_back(a);
   }
@@ -235,6 +283,7 @@ int main(int argc, char** argv) {
     if (c == "bandwidth") bench_bandwidth();
     else if (c == "gemv") bench_gemv();
     else if (c == "qgemv") bench_qgemv();
+    else if (c == "invariant") bench_invariant();
     else {
       std::fprintf(stderr, "qkv_bench_gemv: unknown case '%s'\n", c.c_str());
       return 1;

@@ -6,17 +6,20 @@
 //   for (TokenEvent e : batch.step()) …;      // one token for every running sequence
 //   batch.cancel(id);                          // a client left: its row goes now
 //
-// Newcomers run their prompts as a batch of their own (prefill), then join
-// the running rows (models::join_states: every row left-padded to the longest
-// so it decodes as it would alone); a finished or cancelled sequence leaves
-// before the next step, and columns that only padding uses are dropped. One
-// step costs one model.step over all rows: the weights are read once for all
-// of them, which is what makes a server with many clients faster than one
-// that decodes them one after the other (qkv serve, docs/SERVE.md).
+// Each newcomer runs its prompt on its own (prefill), then joins the running
+// rows (models::join_states: every row left-padded to the longest); a
+// finished or cancelled sequence leaves before the next step, and columns
+// that only padding uses are dropped. One step costs one model.step over all
+// rows: the weights are read once for all of them, which is what makes a
+// server with many clients faster than one that decodes them one after the
+// other (qkv serve, docs/SERVE.md).
 //
-// Each sequence draws from its own random stream, so its tokens do not depend
-// on what else runs beside it (sequence_stream: the same tokens as
-// `qkv generate --seed S` when the stream is made from S the same way).
+// A sequence's tokens do not depend on what else runs beside it, bit for bit:
+// it draws from its own random stream (sequence_stream: the same tokens as
+// `qkv generate --seed S` when the stream is made from S the same way), its
+// prompt is prefilled alone, its padding is skipped by attention, and the
+// steps run under kernels::RowInvariantScope, so its logits are those of the
+// sequence decoded alone — a sampled token cannot flip at a boundary.
 // Single-threaded: the caller (the server's scheduler) owns the batch.
 #pragma once
 #include <cstdint>
@@ -54,8 +57,8 @@ class ContinuousBatch {
  public:
   explicit ContinuousBatch(const models::CausalDecoderLM& model);
   // Checks every spec (ValueError naming the field and the spec's index;
-  // nothing joins unless all are valid), runs their prompts as one prefill
-  // and joins them to the running rows. Returns their ids, in order.
+  // nothing joins unless all are valid), prefills each prompt on its own and
+  // joins them to the running rows. Returns their ids, in order.
   std::vector<uint64_t> add(std::vector<SequenceSpec> specs);
   // One token for every running sequence (the first call after add() gives
   // a newcomer its first token, from the prefill); sequences that finish

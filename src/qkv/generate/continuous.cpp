@@ -6,6 +6,7 @@
 
 #include "qkv/autograd/autograd.h"
 #include "qkv/generate/generate.h"
+#include "qkv/kernels/row_invariant.h"
 #include "qkv/nn/kv_cache.h"
 #include "qkv/ops/ops.h"
 
@@ -40,12 +41,14 @@ std::vector<uint64_t> ContinuousBatch::add(std::vector<SequenceSpec> specs) {
   if (specs.empty()) return {};
   model_.check_ready();
   NoGradGuard ng;
-  std::vector<std::vector<int64_t>> prompts;
-  for (const SequenceSpec& s : specs) prompts.push_back(s.prompt);
-  models::DecodeState fresh;
-  Tensor first = model_.start(fresh, left_pad(prompts));  // (n,V)
-  models::join_states(state_, std::move(fresh));
-  logits_ = logits_.defined() ? cat({logits_, first}, 0) : first;
+  // One prefill per prompt: a prompt's rounding then does not depend on its
+  // companions (a padded batch of prompts runs GEMMs of another shape).
+  for (const SequenceSpec& s : specs) {
+    models::DecodeState fresh;
+    Tensor first = model_.start(fresh, left_pad({s.prompt}));  // (1,V)
+    models::join_states(state_, std::move(fresh));
+    logits_ = logits_.defined() ? cat({logits_, first}, 0) : first;
+  }
   std::vector<uint64_t> ids;
   for (SequenceSpec& s : specs) {
     ids.push_back(next_id_);
@@ -107,6 +110,7 @@ std::vector<TokenEvent> ContinuousBatch::step() {
     events.push_back(std::move(e));
   }
   drop_rows(leave);
+  kernels::RowInvariantScope each_row_as_alone;
   if (!rows_.empty()) logits_ = model_.step(state_, next);
   return events;
 }

@@ -18,8 +18,8 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // Applies causal / boolean / additive masks to query rows [t0, t1) of one
 // head's scores; `sc` points at row t0, rows have leading dimension S, and only
-// the first `lim` columns (the visible keys) are touched.
-void apply_masks(const AttentionShape& a, int64_t bh, int64_t t0, int64_t t1, int64_t lim, float* sc) {
+// columns [s0, lim) (the keys computed) are touched.
+void apply_masks(const AttentionShape& a, int64_t bh, int64_t t0, int64_t t1, int64_t s0, int64_t lim, float* sc) {
   const int64_t S = a.S;
   if (a.bool_mask || a.add_mask) {
     const int64_t mo = a.mask_off[bh];
@@ -27,11 +27,11 @@ void apply_masks(const AttentionShape& a, int64_t bh, int64_t t0, int64_t t1, in
       float* row = sc + (t - t0) * S;
       if (a.bool_mask) {
         const uint8_t* m = a.bool_mask + mo + t * a.mask_st;
-        for (int64_t s = 0; s < lim; ++s)
+        for (int64_t s = s0; s < lim; ++s)
           if (!m[s * a.mask_ss]) row[s] = kNegInf;
       } else {
         const float* m = a.add_mask + mo + t * a.mask_st;
-        for (int64_t s = 0; s < lim; ++s) row[s] += m[s * a.mask_ss];
+        for (int64_t s = s0; s < lim; ++s) row[s] += m[s * a.mask_ss];
       }
     }
   }
@@ -40,16 +40,34 @@ void apply_masks(const AttentionShape& a, int64_t bh, int64_t t0, int64_t t1, in
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t tq = t + (a.S - a.T);
       float* row = sc + (t - t0) * S;
-      for (int64_t s = 0; s < lim; ++s) row[s] -= m * static_cast<float>(tq > s ? tq - s : s - tq);
+      for (int64_t s = s0; s < lim; ++s) row[s] -= m * static_cast<float>(tq > s ? tq - s : s - tq);
     }
   }
   if (a.causal) {
     for (int64_t t = t0; t < t1; ++t) {
-      int64_t first_masked = std::max<int64_t>(0, t + (a.S - a.T) + 1);
+      int64_t first_masked = std::max<int64_t>(s0, t + (a.S - a.T) + 1);
       float* row = sc + (t - t0) * S;
       for (int64_t s = first_masked; s < lim; ++s) row[s] = kNegInf;
     }
   }
+}
+
+// The keys before s0 are masked out by the boolean mask for every query row
+// in [t0, t1): a left-padded row's padding (continuous batching, batched
+// generation). They are skipped — exact, as their weights are 0 — so the
+// products run over the real keys only and a padded row rounds exactly as the
+// same row without padding (kernels/row_invariant.h).
+int64_t leading_masked_keys(const AttentionShape& a, int64_t bh, int64_t t0, int64_t t1, int64_t lim) {
+  if (!a.bool_mask) return 0;
+  const uint8_t* base = a.bool_mask + a.mask_off[bh];
+  int64_t s0 = lim;
+  for (int64_t t = t0; t < t1 && s0 > 0; ++t) {
+    const uint8_t* m = base + t * a.mask_st;
+    int64_t s = 0;
+    while (s < s0 && !m[s * a.mask_ss]) ++s;
+    s0 = s;
+  }
+  return s0;
 }
 
 // Scratch (T,S) per thread from the caching allocator.
@@ -93,17 +111,19 @@ void attention_forward(const AttentionShape& a, const float* q, const float* k, 
       const float* dm = a.dropout ? a.dropout + bh * T * S : nullptr;
       for (int64_t t0 = 0; t0 < T; t0 += TB) {
         const int64_t t1 = std::min(T, t0 + TB), rows = t1 - t0, lim = visible_keys(a, t1);
+        const int64_t s0 = leading_masked_keys(a, bh, t0, t1, lim);
         float* pb = ph + t0 * S;
-        if (lim == 0) {  // nothing visible: P = 0, out = 0
+        if (s0 >= lim) {  // nothing visible: P = 0, out = 0
           std::fill(pb, pb + rows * S, 0.0f);
           for (int64_t t = t0; t < t1; ++t) std::fill(oh + t * ldo, oh + t * ldo + hv, 0.0f);
           continue;
         }
-        // scores = scale · q kᵀ   (rows, lim), leading dimension S
-        sgemm(false, true, rows, lim, hs, a.scale, qh + t0 * ldq, ldq, kh, ldk, 0.0f, pb, S);
-        apply_masks(a, bh, t0, t1, lim, pb);
+        // scores = scale · q kᵀ   (rows, lim − s0) at columns [s0, lim), leading dimension S
+        sgemm(false, true, rows, lim - s0, hs, a.scale, qh + t0 * ldq, ldq, kh + s0 * ldk, ldk, 0.0f, pb + s0, S);
+        apply_masks(a, bh, t0, t1, s0, lim, pb);
         for (int64_t t = 0; t < rows; ++t) {
-          softmax_row(pb + t * S, pb + t * S, lim);  // all-masked row → 0
+          std::fill(pb + t * S, pb + t * S + s0, 0.0f);
+          softmax_row(pb + t * S + s0, pb + t * S + s0, lim - s0);  // all-masked row → 0
           std::fill(pb + t * S + lim, pb + (t + 1) * S, 0.0f);
         }
         const float* pu = pb;
@@ -112,8 +132,8 @@ void attention_forward(const AttentionShape& a, const float* q, const float* k, 
             for (int64_t s2 = 0; s2 < lim; ++s2) pd.p[t * S + s2] = pb[t * S + s2] * dm[(t0 + t) * S + s2];
           pu = pd.p;
         }
-        // out = P v   (rows, hv)
-        sgemm(false, false, rows, hv, lim, 1.0f, pu, S, vh, ldv, 0.0f, oh + t0 * ldo, ldo);
+        // out = P v   (rows, hv), over keys [s0, lim)
+        sgemm(false, false, rows, hv, lim - s0, 1.0f, pu + s0, S, vh + s0 * ldv, ldv, 0.0f, oh + t0 * ldo, ldo);
       }
     }
   }

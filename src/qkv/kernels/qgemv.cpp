@@ -24,6 +24,7 @@
 #include "qgemv_kernels.h"
 #include "qkv/kernels/gemm.h"
 #include "qkv/kernels/quantized.h"
+#include "qkv/kernels/row_invariant.h"
 #include "split_rows.h"
 
 namespace qkv::kernels {
@@ -112,20 +113,23 @@ void qgemv(int64_t M, const float* x, int64_t ldx, const QuantizedMatrix& q, con
   const int64_t N = q.rows(), K = q.cols(), Kp = q.padded_cols();
   if (M <= 0 || N <= 0) return;
   const detail::Isa isa = detail::isa();
-  if (M > kQgemvMaxRows || K == 0) {
+  const bool invariant = row_invariant();  // the dot kernels in one row's order, for any M
+  if ((M > kQgemvMaxRows && !invariant) || K == 0) {
     if (K > 0 && q.format() == WeightFormat::Int8 && isa.vnni) detail::q8_gemm_avx512_vnni(M, x, ldx, q, bias, y, ldy);
     else if (K > 0 && q.format() == WeightFormat::BF16 && isa.bf16) detail::bf16_gemm_avx512_bf16(M, x, ldx, q, bias, y, ldy);
     else dequantized_gemm(M, x, ldx, q, bias, y, ldy);
     return;
   }
   if (q.format() == WeightFormat::Int8) {
-    const detail::Q8Rows r = prepare_q8(M, x, ldx, K, Kp);
+    detail::Q8Rows r = prepare_q8(M, x, ldx, K, Kp);
+    r.single_row_order = invariant;
     detail::split_rows(N, 4, q.bytes(), [&](int64_t n0, int64_t n1) {
       if (isa.vnni) detail::q8_rows_avx512_vnni(r, q, n0, n1, bias, y, ldy);
       else detail::q8_rows_avx2(r, q, n0, n1, bias, y, ldy);
     });
   } else {
-    const detail::Bf16Rows r = prepare_bf16(M, x, ldx, K, Kp, isa.bf16);
+    detail::Bf16Rows r = prepare_bf16(M, x, ldx, K, Kp, isa.bf16);
+    r.single_row_order = invariant;
     detail::split_rows(N, 4, q.bytes(), [&](int64_t n0, int64_t n1) {
       if (isa.bf16) detail::bf16_rows_avx512_bf16(r, q, n0, n1, bias, y, ldy);
       else detail::bf16_rows_avx2(r, q, n0, n1, bias, y, ldy);

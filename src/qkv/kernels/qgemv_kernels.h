@@ -18,9 +18,11 @@ struct Q8Rows {
   const uint8_t* absq = nullptr;  // (M, Kp) |q_x| (the unsigned operand of vpdpbusd / vpmaddubsw)
   const uint64_t* neg = nullptr;  // (M, Kp/64) bit i of word j: byte i of chunk j is negative
   const float* scales = nullptr;  // (M, Kp/32) d_x by block (logical order: pairs for chunk j at 2j)
+  bool single_row_order = false;  // RowInvariantScope: every group takes the loop order of one row
   int64_t row_bytes() const { return 2 * Kp; }  // what a kernel reads per row of x (q_x or the mask, and |q_x|)
   Q8Rows slice(int64_t m0, int64_t mb) const {  // rows m0 … m0+mb−1
-    return {mb, Kp, q + m0 * Kp, absq + m0 * Kp, neg + m0 * (Kp / 64), scales + m0 * (Kp / kQ8Block)};
+    return {mb,           Kp, q + m0 * Kp, absq + m0 * Kp, neg + m0 * (Kp / 64), scales + m0 * (Kp / kQ8Block),
+            single_row_order};
   }
 };
 
@@ -29,9 +31,10 @@ struct Bf16Rows {
   int64_t M = 0, Kp = 0;
   const uint16_t* hi = nullptr;  // (M, Kp) bf16(x), round to nearest even (AVX512-BF16 path)
   const float* f32 = nullptr;    // (M, Kp) x itself (the AVX2 path widens W instead)
+  bool single_row_order = false;  // as Q8Rows
   int64_t row_bytes() const { return hi ? 2 * Kp : 4 * Kp; }
   Bf16Rows slice(int64_t m0, int64_t mb) const {  // rows m0 … m0+mb−1
-    return {mb, Kp, hi ? hi + m0 * Kp : nullptr, f32 ? f32 + m0 * Kp : nullptr};
+    return {mb, Kp, hi ? hi + m0 * Kp : nullptr, f32 ? f32 + m0 * Kp : nullptr, single_row_order};
   }
 };
 
@@ -89,7 +92,7 @@ template <template <int, int> class Block, class Rows>
 void run_row_group(const Rows& g, const QuantizedMatrix& W, int64_t a, int64_t b, const float* bias, float* yg,
                    int64_t ldy) {
   int64_t n = a;
-  if (g.M * g.row_bytes() > kGemvRowByRowBytes) {
+  if ((g.single_row_order ? 1 : g.M) * g.row_bytes() > kGemvRowByRowBytes) {
     n = a + (b - a) / 4 * 4;
     run_block_rows<Block, 4>(g, W, a, n, bias, yg, ldy);
   }

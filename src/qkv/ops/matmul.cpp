@@ -7,6 +7,7 @@
 #include "op_util.h"
 #include "qkv/kernels/gemm.h"
 #include "qkv/kernels/gemv.h"
+#include "qkv/kernels/row_invariant.h"
 
 namespace qkv {
 namespace {
@@ -143,7 +144,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Tensor w = weight.detach().contiguous();
   const int64_t rows = x2.size(0);
   Tensor y2 = Tensor::empty({rows, outf});
-  if (rows > 0 && outf > 0 && in > 0 && kernels::gemv_f32_wins(rows, in)) {
+  // Under kernels::RowInvariantScope each row is computed as it would be alone
+  // (M = 1): by the GEMV when one row would use it, else by one GEMM per row.
+  const bool invariant = kernels::row_invariant();
+  if (rows > 0 && outf > 0 && in > 0 && kernels::gemv_f32_wins(invariant ? 1 : rows, in)) {
     // Decoding (a few rows): stream W once; faster than the GEMM here (bench/RESULTS.md).
     Tensor b = bias.defined() ? bias.detach().contiguous() : Tensor();
     kernels::gemv_f32(rows, outf, in, x2.data<float>(), in, w.data<float>(), in,
@@ -157,8 +161,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     if (in == 0) {
       if (!bias.defined()) y2.fill_(0);
     } else if (rows > 0 && outf > 0) {
-      kernels::sgemm(false, true, rows, outf, in, 1.0f, x2.data<float>(), in, w.data<float>(), in, beta,
-                     y2.data<float>(), outf);
+      const int64_t step = invariant ? 1 : rows;
+      for (int64_t r = 0; r < rows; r += step)
+        kernels::sgemm(false, true, step, outf, in, 1.0f, x2.data<float>() + r * in, in, w.data<float>(), in, beta,
+                       y2.data<float>() + r * outf, outf);
     }
   }
   Shape out_shape = x.shape();
