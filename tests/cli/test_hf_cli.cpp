@@ -123,7 +123,7 @@ TEST_F(HfCli, FinetuneWithLoraWritesAPeftAdapterAndResumes) {
   auto r = qkv::testing::qkv_cli("finetune " + base + " --out " + ft + " --lora r=2,alpha=4,targets=q,v --max-iters 4" +
                                  common);
   ASSERT_EQ(r.code, 0) << r.out;
-  expect_has(r, "LoRA r=2 alpha=4 on 1 layers (h.0.attn.c_attn");
+  expect_has(r, "LoRA r=2 alpha=4 dropout=0 on 1 layers (h.0.attn.c_attn");
   for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "adapter_config.json",
                         "adapter_model.safetensors", "best/adapter_config.json"})
     EXPECT_TRUE(fs::exists(ft + "/" + f)) << f;

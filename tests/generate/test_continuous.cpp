@@ -19,14 +19,15 @@ using generate::SequenceSpec;
 using generate::TokenEvent;
 
 namespace {
-std::unique_ptr<models::GPT> model() {
+std::unique_ptr<models::GPT> model(int64_t vocab = 23, int64_t n_head = 2, int64_t n_embd = 32,
+                                   int64_t block_size = 40, uint64_t seed = 11) {
   models::GPTConfig c;
-  c.vocab_size = 23;
+  c.vocab_size = vocab;
   c.n_layer = 2;
-  c.n_head = 2;
-  c.n_embd = 32;
-  c.block_size = 40;
-  Generator gen(11);
+  c.n_head = n_head;
+  c.n_embd = n_embd;
+  c.block_size = block_size;
+  Generator gen(seed);
   auto m = std::make_unique<models::GPT>(c, gen);
   m->eval();
   return m;
@@ -108,15 +109,8 @@ TEST(ContinuousBatch, StaggeredArrivalsDecodeAsTheyDoAlone) {
 class RowInvariance : public ::testing::TestWithParam<kernels::WeightFormat> {};
 
 TEST_P(RowInvariance, EveryRowsLogitsAreBitForBitThoseOfTheRowAlone) {
-  models::GPTConfig c;
-  c.vocab_size = 301;
-  c.n_layer = 2;
-  c.n_head = 4;
-  c.n_embd = 128;
-  c.block_size = 64;
-  Generator gen(5);
-  models::GPT m(c, gen);
-  m.eval();
+  const auto model_ptr = model(301, 4, 128, 64, 5);
+  models::GPT& m = *model_ptr;
   m.quantize(GetParam());
   auto target = [] {
     SequenceSpec s = spec({7, 100, 3, 250, 9, 9, 42}, 20, 3, 1.0f);

@@ -4,6 +4,7 @@
 // (tests/fixtures/hf/make_hf_fixture.py, gpt2_lora/) gives its logits here,
 // and the files qkv writes hold the same names and values.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -75,6 +76,57 @@ TEST(LoraLinear, StartsAsTheBaseFollowsTheFormulaAndMerges) {
   expect_error<ValueError>([&] { l.add_lora(2, 1.0f, gen); }, {"has a LoRA adapter already"});
 }
 
+// PEFT's lora_dropout: h = x·Wᵀ + b + (α/r)·dropout(x)·Aᵀ·Bᵀ in training (the
+// base reads x itself), the plain formula in eval; parsed, checked, and kept
+// in adapter_config.json.
+TEST(LoraLinear, DropoutReadsTheAdaptersInputOnlyAndOnlyInTraining) {
+  Generator gen(3);
+  nn::Linear l(64, 5, true, gen);
+  const Tensor x = randn({8, 64}, gen);
+  const Tensor base = l.forward(x).detach();
+  l.add_lora(3, 6.0f, gen, 0.5f);
+  NoGradGuard ng;
+  l.lora_B->weight.copy_(randn({5, 3}, gen));
+  auto adapter = [&](const Tensor& in) {
+    return mul(matmul(matmul(in, l.lora_A->weight.transpose(0, 1)), l.lora_B->weight.transpose(0, 1)), 2.0f);
+  };
+  l.eval();
+  EXPECT_LE(max_abs_diff(l.forward(x), add(base, adapter(x))), 1e-5f);  // eval: no dropout, gen not needed
+  l.train();
+  Generator g1(9), g2(9);
+  const Tensor got = l.forward(x, &g1);
+  const Tensor want = add(base, adapter(dropout(x, 0.5f, true, g2)));  // the same draws
+  EXPECT_LE(max_abs_diff(got, want), 1e-5f);
+  EXPECT_GT(max_abs_diff(got, add(base, adapter(x))), 1e-3f);  // dropout did act
+  expect_error<ValueError>([&] { l.forward(x); }, {"LoRA dropout in training mode needs a generator"});
+  nn::Linear other(4, 4, false, gen);
+  expect_error<ValueError>([&] { other.add_lora(2, 1.0f, gen, 1.0f); }, {"dropout must be in [0, 1)"});
+  const auto c = models::LoraConfig::parse("r=4,dropout=0.05,targets=q");
+  EXPECT_FLOAT_EQ(c.dropout, 0.05f);
+  expect_error<ValueError>([] { models::LoraConfig::parse("dropout=1.5"); }, {"dropout must be in [0, 1)"});
+}
+
+TEST(LoraModel, DropoutIsSavedAndLoadedWithTheAdapter) {
+  Generator gen(5);
+  models::GPT m(tiny_gpt(), gen);
+  const auto cfg = models::LoraConfig::parse("r=2,alpha=4,dropout=0.1,targets=q");
+  models::apply_lora(m, cfg, gen);
+  const std::string dir = (fs::temp_directory_path() / ("qkv_lora_dropout_" + std::to_string(::getpid()))).string();
+  models::save_peft_adapter(dir, m, cfg);
+  EXPECT_NEAR(io::read_json(dir + "/adapter_config.json")["lora_dropout"].get<double>(), 0.1, 1e-7);
+  models::GPT other(tiny_gpt(), gen);
+  EXPECT_FLOAT_EQ(models::load_peft_adapter(dir, other, gen).dropout, 0.1f);
+  m.train();
+  const Tensor idx = tensor_i64({1, 2, 3, 4, 5, 6, 7, 8}, {1, 8});
+  EXPECT_NO_THROW(m.forward(idx, gen));  // the blocks hand their generator to the adapters
+  nlohmann::json j = io::read_json(dir + "/adapter_config.json");
+  j["lora_dropout"] = 2;
+  io::write_json_atomic(dir + "/adapter_config.json", j);
+  models::GPT third(tiny_gpt(), gen);
+  expect_error<ValueError>([&] { models::load_peft_adapter(dir, third, gen); }, {"lora_dropout", "[0, 1)"});
+  fs::remove_all(dir);
+}
+
 TEST(LoraModel, AdaptsTheTargetsFreezesTheRestAndTrainsOnlyAdapters) {
   Generator gen(5);
   models::GPT m(tiny_gpt(), gen);
@@ -125,6 +177,16 @@ TEST(LoraModel, LlamaShortNamesAreItsProjections) {
   EXPECT_EQ(models::apply_lora(m, models::LoraConfig::parse("targets=q,v,gate"), gen),
             (std::vector<std::string>{"model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj",
                                       "model.layers.0.mlp.gate_proj"}));
+  // LoRA dropout on every projection: a training forward hands each adapter the generator.
+  models::Llama all(c, gen);
+  models::apply_lora(all, models::LoraConfig::parse("dropout=0.1,targets=q,k,v,o,up,down,gate"), gen);
+  all.train();
+  const Tensor ids = tensor_i64({1, 2, 3, 4}, {1, 4});
+  EXPECT_NO_THROW(all.lm_logits(ids, gen));
+  models::GPT g(tiny_gpt(), gen);
+  models::apply_lora(g, models::LoraConfig::parse("dropout=0.1,targets=q,o,up,down"), gen);
+  g.train();
+  EXPECT_NO_THROW(g.lm_logits(ids, gen));
 }
 
 TEST(LoraPeft, APeftAdapterFromPyTorchGivesItsLogits) {

@@ -1,4 +1,4 @@
-// `qkv finetune BASE --data FILE --out DIR [--lora r=8,alpha=16,targets=q,v]`:
+// `qkv finetune BASE --data FILE --out DIR [--lora r=8,alpha=16,dropout=0.05,targets=q,v]`:
 // continue training a causal LM — a qkv run or a Hugging Face directory as it
 // is — on a text file, in full or with LoRA adapters only (models/lora.h).
 // DIR is a model directory (qkv generate, perplexity, export read it) with
@@ -68,6 +68,7 @@ std::optional<models::LoraConfig> lora_config(const FinetuneArgs& a) {
     models::LoraConfig c;
     c.r = j.at("r").get<int64_t>();
     c.alpha = j.at("lora_alpha").get<float>();
+    if (j.contains("lora_dropout") && j["lora_dropout"].is_number()) c.dropout = j["lora_dropout"].get<float>();
     c.targets = j.at("target_modules").get<std::vector<std::string>>();
     return c;
   }
@@ -108,8 +109,8 @@ void run_finetune(const FinetuneArgs& a) {
     int64_t trainable = 0;
     for (const auto& [name, p] : model->named_parameters())
       if (p.requires_grad()) trainable += p.numel();
-    std::fprintf(stderr, "LoRA r=%ld alpha=%g on %zu layers (%s, …): %ld trainable parameters of %ld (%.3f%%)\n",
-                 static_cast<long>(lora->r), lora->alpha, layers.size(), layers.front().c_str(),
+    std::fprintf(stderr, "LoRA r=%ld alpha=%g dropout=%g on %zu layers (%s, …): %ld trainable parameters of %ld (%.3f%%)\n",
+                 static_cast<long>(lora->r), lora->alpha, lora->dropout, layers.size(), layers.front().c_str(),
                  static_cast<long>(trainable), static_cast<long>(total + trainable),
                  100.0 * static_cast<double>(trainable) / static_cast<double>(total + trainable));
   } else {
@@ -147,8 +148,8 @@ void add_finetune_command(CLI::App& app) {
   c->add_option("--data", a.data, "Training text (UTF-8), encoded with the base's tokenizer")->default_str("none");
   c->add_option("--out", a.out, "Output model directory")->default_str("none");
   c->add_option("--lora", a.lora,
-                "LoRA instead of full fine-tuning: r=8,alpha=16,targets=q,v (targets: q k v o up down gate, or "
-                "layer names such as c_attn)")
+                "LoRA instead of full fine-tuning: r=8,alpha=16,dropout=0,targets=q,v (targets: q k v o up down "
+                "gate, or layer names such as c_attn; dropout: PEFT's lora_dropout)")
       ->default_str("none (full fine-tuning)");
   c->add_option("--block-size", a.block_size, "Training window in tokens (0 = the model's context length)")
       ->capture_default_str();

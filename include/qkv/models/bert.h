@@ -74,7 +74,7 @@ class BertAttention : public nn::Module {
 class BertDenseAct : public nn::Module {
  public:
   BertDenseAct(int64_t in, int64_t out, const BertConfig& cfg, bool layer_norm, Generator& gen);
-  Tensor forward(const Tensor& x) const;
+  Tensor forward(const Tensor& x, Generator* gen = nullptr) const;  // gen: LoRA dropout
   nn::Activation act;
   std::shared_ptr<nn::Linear> dense;
   std::shared_ptr<nn::LayerNorm> LayerNorm;  // null in BertIntermediate

@@ -25,6 +25,7 @@ struct CausalInputs {
   // When set, hidden() appends each layer's self-attention probabilities
   // (B,NH,T,S), in layer order — the pictures of `qkv plot attention`.
   std::vector<Tensor>* weights = nullptr;
+  Generator* gen = nullptr;      // training draws (LoRA dropout in a model without dropout of its own)
 };
 
 class CausalDecoderLM : public CausalLM, public Decoder {

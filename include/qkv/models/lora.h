@@ -25,9 +25,10 @@ namespace qkv::models {
 struct LoraConfig {
   int64_t r = 8;        // rank
   float alpha = 16.0f;  // scaling α (the update is multiplied by α / r)
+  float dropout = 0.0f; // PEFT's lora_dropout: on each adapter's input, in training
   std::vector<std::string> targets = {"q", "v"};  // the paper's choice (§7.1)
-  // "r=8,alpha=16,targets=q,v" (keys in any order; targets last, its values
-  // comma-separated). ValueError naming the bad key or value.
+  // "r=8,alpha=16,dropout=0.05,targets=q,v" (keys in any order; targets last,
+  // its values comma-separated). ValueError naming the bad key or value.
   static LoraConfig parse(const std::string& spec);
 };
 
@@ -43,7 +44,7 @@ std::vector<std::string> lora_layers(const Model& model);
 void merge_lora(Model& model);
 void unmerge_lora(Model& model);
 
-// Writes DIR/adapter_config.json (peft_type LORA, r, lora_alpha,
+// Writes DIR/adapter_config.json (peft_type LORA, r, lora_alpha, lora_dropout,
 // target_modules, fan_in_fan_out for GPT-2's Conv1D, task_type CAUSAL_LM) and
 // DIR/adapter_model.safetensors (PEFT's names:
 // "base_model.model.<Hugging Face layer path>.lora_A.weight"), atomically.

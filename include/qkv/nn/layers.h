@@ -17,7 +17,9 @@ namespace qkv::nn {
 class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias, Generator& gen);
-  Tensor forward(const Tensor& x) const;  // x (…, in) → (…, out)
+  // x (…, in) → (…, out). `gen`: the draws of LoRA dropout, needed in
+  // training mode when the adapter has lora_dropout > 0 (ValueError without).
+  Tensor forward(const Tensor& x, Generator* gen = nullptr) const;
   // Shares w (out, in) as this layer's weight, e.g. GPT's output projection
   // tied to the token embedding (Press & Wolf 2017): lm_head->tie_weight(wte->weight).
   void tie_weight(const Tensor& w);
@@ -31,9 +33,12 @@ class Linear : public Module {
   // LoRA (Hu et al. 2021, eq. 3): h = x·Wᵀ + b + (α/r)·x·Aᵀ·Bᵀ with A (r, in)
   // initialised as torch.nn.Linear (kaiming-uniform) and B (out, r) zero, so
   // training starts from the base layer. Registers the submodules lora_A and
-  // lora_B (PEFT's names: "<layer>.lora_A.weight"). ValueError for r < 1,
-  // alpha <= 0, or a layer that has one already. The caller freezes W and b.
-  void add_lora(int64_t r, float alpha, Generator& gen);
+  // lora_B (PEFT's names: "<layer>.lora_A.weight"). `dropout` is PEFT's
+  // lora_dropout: in training the adapter reads dropout(x) (the base W
+  // reads x): h = x·Wᵀ + b + (α/r)·dropout(x)·Aᵀ·Bᵀ. ValueError for r < 1,
+  // alpha <= 0, dropout outside [0, 1), or a layer that has one already. The
+  // caller freezes W and b.
+  void add_lora(int64_t r, float alpha, Generator& gen, float dropout = 0.0f);
   bool has_lora() const { return lora_A != nullptr; }
   // W += (α/r)·B·A, after which forward() skips the adapter (one matmul
   // again); unmerge_lora() subtracts it back. ValueError without an adapter
@@ -45,6 +50,7 @@ class Linear : public Module {
   std::shared_ptr<const QuantizedMatrix> qweight;  // set by quantize()
   std::shared_ptr<Linear> lora_A, lora_B;          // set by add_lora()
   float lora_scaling = 0.0f;                       // α / r
+  float lora_dropout = 0.0f;                       // on the adapter's input, training only
   bool lora_merged = false;
 };
 
@@ -113,7 +119,7 @@ class FeedForward : public Module {
 class SwiGLU : public Module {
  public:
   SwiGLU(int64_t d_model, int64_t d_ff, bool bias, Generator& gen);
-  Tensor forward(const Tensor& x) const;  // x (B,T,C) → (B,T,C)
+  Tensor forward(const Tensor& x, Generator* gen = nullptr) const;  // x (B,T,C) → (B,T,C); gen: LoRA dropout
   std::shared_ptr<Linear> gate_proj, up_proj, down_proj;
 };
 

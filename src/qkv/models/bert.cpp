@@ -55,7 +55,7 @@ BertResidualOutput::BertResidualOutput(int64_t in, const BertConfig& cfg, Genera
 }
 
 Tensor BertResidualOutput::forward(const Tensor& x, const Tensor& residual, Generator& gen) const {
-  return LayerNorm->forward(add(residual, dropout->forward(dense->forward(x), gen)));
+  return LayerNorm->forward(add(residual, dropout->forward(dense->forward(x, &gen), gen)));
 }
 
 BertAttention::BertAttention(const BertConfig& cfg, Generator& gen) {
@@ -74,8 +74,8 @@ BertDenseAct::BertDenseAct(int64_t in, int64_t out, const BertConfig& cfg, bool 
   if (layer_norm) LayerNorm = register_module("LayerNorm", std::make_shared<nn::LayerNorm>(out, cfg.layer_norm_eps));
 }
 
-Tensor BertDenseAct::forward(const Tensor& x) const {
-  Tensor y = nn::activate(dense->forward(x), act);
+Tensor BertDenseAct::forward(const Tensor& x, Generator* gen) const {
+  Tensor y = nn::activate(dense->forward(x, gen), act);
   return LayerNorm ? LayerNorm->forward(y) : y;
 }
 
@@ -94,7 +94,7 @@ Tensor BertLayer::forward(const Tensor& x, const Tensor& key_mask, Generator& ge
   nn::AttentionOutput att = attention->self->forward(x, args);
   if (weights) *weights = att.weights;
   Tensor a = attention->output->forward(att.out, x, gen);
-  const Tensor h = intermediate->forward(a);  // (B,T,F)
+  const Tensor h = intermediate->forward(a, &gen);  // (B,T,F)
   nn::trace_tensor(this, "hidden", "F", h);
   Tensor y = output->forward(h, a, gen);
   nn::trace_tensor(this, "out", "C", y);  // the residual stream after the layer

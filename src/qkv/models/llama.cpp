@@ -32,7 +32,7 @@ Tensor LlamaDecoderLayer::forward(const Tensor& x, const nn::AttentionArgs& args
   nn::AttentionOutput att = self_attn->forward(input_layernorm->forward(x), a);
   if (weights) *weights = att.weights;
   Tensor h = add(x, att.out);  // (B,T,C)
-  Tensor y = add(h, mlp->forward(post_attention_layernorm->forward(h)));
+  Tensor y = add(h, mlp->forward(post_attention_layernorm->forward(h), args.gen));
   nn::trace_tensor(this, "out", "C", y);  // the residual stream after the layer
   return y;
 }
@@ -83,6 +83,7 @@ Tensor Llama::hidden(const Tensor& ids, const CausalInputs& in) const {
   nn::AttentionArgs args;
   args.causal = true;  // with a cache: query t sees keys s ≤ t + (S − T)
   args.key_mask = in.key_mask;
+  args.gen = in.gen;
   args.positions = in.positions.defined() ? in.positions
                                           : arange(static_cast<double>(offset), static_cast<double>(offset + T));
   Tensor x = model->embed_tokens->forward(ids);  // (B,T,C)
@@ -99,8 +100,8 @@ Tensor Llama::forward(const Tensor& ids, nn::KVCache* cache) const {
   return head(model->norm->forward(hidden(ids, {.cache = cache})));
 }
 
-Tensor Llama::lm_logits(const Tensor& ids, Generator& /*gen*/, const Tensor& attention_mask) const {
-  return head(model->norm->forward(hidden(ids, {.key_mask = attention_mask})));
+Tensor Llama::lm_logits(const Tensor& ids, Generator& gen, const Tensor& attention_mask) const {
+  return head(model->norm->forward(hidden(ids, {.key_mask = attention_mask, .gen = &gen})));
 }
 
 Tensor Llama::last_token_logits(const Tensor& ids, const CausalInputs& in) const {

@@ -91,12 +91,14 @@ LoraConfig LoraConfig::parse(const std::string& spec) {
         c.r = std::stoll(value, &used);
       } else if (key == "alpha") {
         c.alpha = std::stof(value, &used);
+      } else if (key == "dropout") {
+        c.dropout = std::stof(value, &used);
       } else if (key == "targets") {
         c.targets = {value};
         in_targets = true;
         used = value.size();
       } else {
-        throw ValueError("--lora: unknown key \"" + key + "\" (r, alpha, targets)");
+        throw ValueError("--lora: unknown key \"" + key + "\" (r, alpha, dropout, targets)");
       }
       if (used != value.size() || value.empty()) throw std::invalid_argument(value);
     } catch (const std::logic_error&) {  // invalid_argument, out_of_range
@@ -105,6 +107,8 @@ LoraConfig LoraConfig::parse(const std::string& spec) {
   }
   if (c.r < 1) throw ValueError("--lora: r must be >= 1, got " + std::to_string(c.r));
   if (!(c.alpha > 0)) throw ValueError("--lora: alpha must be > 0, got " + std::to_string(c.alpha));
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw ValueError("--lora: dropout must be in [0, 1), got " + std::to_string(c.dropout));
   if (c.targets.empty() || c.targets.front().empty()) throw ValueError("--lora: targets must name at least one layer");
   return c;
 }
@@ -130,7 +134,7 @@ std::vector<std::string> apply_lora(Model& model, const LoraConfig& cfg, Generat
   for (const auto& [path, l] : layers) {
     if (!std::any_of(wanted.begin(), wanted.end(), [&](const std::string& t) { return ends_with_part(path, t); }))
       continue;
-    l->add_lora(cfg.r, cfg.alpha, gen);
+    l->add_lora(cfg.r, cfg.alpha, gen, cfg.dropout);
     adapted.push_back(path);
   }
   freeze_all_but_adapters(model);
@@ -173,7 +177,7 @@ void save_peft_adapter(const std::string& dir, const Model& model, const LoraCon
             {"task_type", "CAUSAL_LM"},
             {"r", cfg.r},
             {"lora_alpha", cfg.alpha},
-            {"lora_dropout", 0.0},
+            {"lora_dropout", cfg.dropout},
             {"target_modules", std::vector<std::string>(modules.begin(), modules.end())},
             {"fan_in_fan_out", type == "gpt"},  // GPT-2's Conv1D stores (in, out)
             {"bias", "none"},
@@ -200,6 +204,9 @@ LoraConfig load_peft_adapter(const std::string& dir, Model& model, Generator& ge
   if (j.value("peft_type", "") != "LORA") throw bad("peft_type", "only LORA adapters are read");
   if (!j.contains("r") || !j["r"].is_number_integer() || j["r"].get<int64_t>() < 1) throw bad("r", "must be an integer >= 1");
   if (!j.contains("lora_alpha") || !j["lora_alpha"].is_number()) throw bad("lora_alpha", "must be a number");
+  if (j.contains("lora_dropout") && !j["lora_dropout"].is_null() &&
+      !(j["lora_dropout"].is_number() && j["lora_dropout"].get<double>() >= 0 && j["lora_dropout"].get<double>() < 1))
+    throw bad("lora_dropout", "must be a number in [0, 1)");
   if (j.value("use_rslora", false)) throw bad("use_rslora", "rank-stabilised scaling is not supported");
   if (j.contains("use_dora") && j["use_dora"].is_boolean() && j["use_dora"].get<bool>())
     throw bad("use_dora", "DoRA is not supported");
@@ -209,6 +216,7 @@ LoraConfig load_peft_adapter(const std::string& dir, Model& model, Generator& ge
   LoraConfig cfg;
   cfg.r = j["r"].get<int64_t>();
   cfg.alpha = j["lora_alpha"].get<float>();
+  if (j.contains("lora_dropout") && j["lora_dropout"].is_number()) cfg.dropout = j["lora_dropout"].get<float>();
   cfg.targets.clear();
   if (j.contains("target_modules") && j["target_modules"].is_array())
     for (const auto& t : j["target_modules"]) cfg.targets.push_back(t.get<std::string>());
@@ -244,7 +252,7 @@ LoraConfig load_peft_adapter(const std::string& dir, Model& model, Generator& ge
   }
   for (const auto& [path, ab] : adapters) {
     nn::Linear* l = layers[path];
-    l->add_lora(cfg.r, cfg.alpha, gen);
+    l->add_lora(cfg.r, cfg.alpha, gen, cfg.dropout);
     l->lora_A->weight.copy_(ab.first);
     l->lora_B->weight.copy_(ab.second);
   }

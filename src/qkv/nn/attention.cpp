@@ -142,11 +142,11 @@ MultiHeadAttention::Projected MultiHeadAttention::project(const Tensor& x, const
   Projected p;
   if (!config.cross) {
     if (qkv_proj) {
-      p.qkv = qkv_proj->forward(x);  // (B,T,C+2W) = q | k | v, heads side by side
+      p.qkv = qkv_proj->forward(x, args.gen);  // (B,T,C+2W) = q | k | v, heads side by side
       p.q = p.qkv.narrow(2, 0, C), p.k = p.qkv.narrow(2, C, W), p.v = p.qkv.narrow(2, C + W, W);
       if (W != C) p.qkv = Tensor();  // the fused op takes three equal parts only
     } else {
-      p.q = q_proj->forward(x), p.k = k_proj->forward(x), p.v = v_proj->forward(x);
+      p.q = q_proj->forward(x, args.gen), p.k = k_proj->forward(x, args.gen), p.v = v_proj->forward(x, args.gen);
     }
     if (qk_transform) {
       qk_transform(p.q, p.k, args.positions);
@@ -159,7 +159,7 @@ MultiHeadAttention::Projected MultiHeadAttention::project(const Tensor& x, const
     }
     return p;
   }
-  p.q = q_proj->forward(x);
+  p.q = q_proj->forward(x, args.gen);
   // With context_rows the context has its own batch (one row per sentence),
   // checked in forward() against the rows that read it.
   const bool own_batch = !args.context_rows.empty();
@@ -176,10 +176,10 @@ MultiHeadAttention::Projected MultiHeadAttention::project(const Tensor& x, const
     throw ShapeError(std::string(kOp) + ": context must be " + dims(B, "S", config.kv_dim) +
                      (own_batch ? " with any batch (context_rows given)" : "") + ", got " + shape_str(ctx.shape()));
   if (kv_proj) {
-    std::vector<Tensor> kv = kv_proj->forward(ctx).split(W, 2);  // (B,S,2W) → 2 × (B,S,W)
+    std::vector<Tensor> kv = kv_proj->forward(ctx, args.gen).split(W, 2);  // (B,S,2W) → 2 × (B,S,W)
     p.k = kv[0], p.v = kv[1];
   } else {
-    p.k = k_proj->forward(ctx), p.v = v_proj->forward(ctx);
+    p.k = k_proj->forward(ctx, args.gen), p.v = v_proj->forward(ctx, args.gen);
   }
   if (args.cache) args.cache->assign(p.k, p.v);
   return p;
@@ -238,7 +238,7 @@ AttentionOutput MultiHeadAttention::forward(const Tensor& x, const AttentionArgs
     res.out = y;
     return res;
   }
-  y = out_proj->forward(y);
+  y = out_proj->forward(y, args.gen);
   if (is_training() && resid_dropout->p > 0) {
     if (!args.gen) throw ValueError(std::string(kOp) + ": dropout in training mode needs args.gen");
     y = resid_dropout->forward(y, *args.gen);

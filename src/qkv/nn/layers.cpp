@@ -35,7 +35,7 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, Generator& gen) : in_fea
   }
 }
 
-Tensor Linear::forward(const Tensor& x) const {
+Tensor Linear::forward(const Tensor& x, Generator* gen) const {
   Tensor y;
   if (!qweight) {
     y = linear(x, weight, bias);
@@ -46,18 +46,29 @@ Tensor Linear::forward(const Tensor& x) const {
                        " weights): quantized weights are for inference; call eval() (training needs f32 weights)");
     y = linear_quantized(x, *qweight, bias);
   }
-  if (lora_A && !lora_merged) y = add(y, mul(lora_B->forward(lora_A->forward(x)), lora_scaling));  // + (α/r)·x·Aᵀ·Bᵀ
+  if (lora_A && !lora_merged) {  // + (α/r)·dropout(x)·Aᵀ·Bᵀ
+    Tensor xa = x;
+    if (lora_dropout > 0 && is_training()) {
+      if (!gen)
+        throw ValueError("Linear(" + std::to_string(in_features) + " → " + std::to_string(out_features) +
+                         "): LoRA dropout in training mode needs a generator");
+      xa = dropout(x, lora_dropout, true, *gen);
+    }
+    y = add(y, mul(lora_B->forward(lora_A->forward(xa)), lora_scaling));
+  }
   return y;
 }
 
-void Linear::add_lora(int64_t r, float alpha, Generator& gen) {
+void Linear::add_lora(int64_t r, float alpha, Generator& gen, float dropout) {
   if (lora_A) throw ValueError("Linear: this layer has a LoRA adapter already");
   if (r < 1) throw ValueError("LoRA: the rank r must be >= 1, got " + std::to_string(r));
   if (!(alpha > 0)) throw ValueError("LoRA: alpha must be > 0, got " + std::to_string(alpha));
+  check_p("LoRA", dropout);
   lora_A = register_module("lora_A", std::make_shared<Linear>(in_features, r, false, gen));
   lora_B = register_module("lora_B", std::make_shared<Linear>(r, out_features, false, gen));
   zeros_(lora_B->weight);
   lora_scaling = alpha / static_cast<float>(r);
+  lora_dropout = dropout;
 }
 
 void Linear::merge_lora() {
@@ -160,9 +171,9 @@ FeedForward::FeedForward(int64_t d_model, int64_t d_ff, Activation act_, float p
 
 Tensor FeedForward::forward(const Tensor& x, Generator& gen) const {
   // x (B,T,C) → h (B,T,F) → (B,T,C), F = d_ff
-  const Tensor h = activate(c_fc->forward(x), act);
+  const Tensor h = activate(c_fc->forward(x, &gen), act);
   trace_tensor(this, "hidden", "F", h);
-  Tensor y = dropout->forward(c_proj->forward(h), gen);
+  Tensor y = dropout->forward(c_proj->forward(h, &gen), gen);
   trace_tensor(this, "out", "C", y);
   return y;
 }
@@ -173,11 +184,11 @@ SwiGLU::SwiGLU(int64_t d_model, int64_t d_ff, bool bias, Generator& gen) {
   down_proj = register_module("down_proj", std::make_shared<Linear>(d_ff, d_model, bias, gen));
 }
 
-Tensor SwiGLU::forward(const Tensor& x) const {
+Tensor SwiGLU::forward(const Tensor& x, Generator* gen) const {
   // x (B,T,C) → silu(x W_gate) ⊙ (x W_up) (B,T,F) → (B,T,C), F = d_ff
-  const Tensor h = mul(silu(gate_proj->forward(x)), up_proj->forward(x));
+  const Tensor h = mul(silu(gate_proj->forward(x, gen)), up_proj->forward(x, gen));
   trace_tensor(this, "hidden", "F", h);
-  Tensor y = down_proj->forward(h);
+  Tensor y = down_proj->forward(h, gen);
   trace_tensor(this, "out", "C", y);
   return y;
 }
