@@ -199,7 +199,7 @@ class Model {
     py::list out;
     for (const auto& e : res) {
       py::dict d;
-      d[agg == pipelines::Aggregation::Simple ? "entity_group" : "entity"] = e.entity;
+      d[agg != pipelines::Aggregation::None ? "entity_group" : "entity"] = e.entity;
       d["score"] = e.score;
       if (agg == pipelines::Aggregation::None) d["index"] = e.index;
       d["word"] = utf8(e.word), d["start"] = e.start, d["end"] = e.end;

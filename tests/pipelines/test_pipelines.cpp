@@ -114,7 +114,7 @@ TEST(TokenClassification, GroupsAsHuggingFaceSimpleAggregation) {
   // "black ##burn in paris": B-PER I-PER (O) B-LOC, then two B-LOC in a row stay apart.
   auto t = [](std::string e, double s, int64_t i, int64_t id, int64_t a, int64_t b) {
     pipelines::TokenEntity x;
-    x.entity = e, x.score = s, x.index = i, x.token_id = id, x.start = a, x.end = b;
+    x.entity = e, x.score = s, x.index = i, x.token_ids = {id}, x.start = a, x.end = b;
     return x;
   };
   std::vector<pipelines::TokenEntity> tokens = {t("B-PER", 0.9, 1, 12, 0, 5), t("I-PER", 0.7, 2, 13, 5, 9),
@@ -148,7 +148,48 @@ TEST(TokenClassification, TokensCarryCharacterOffsetsAndSkipO) {
   }
   auto grouped = pipelines::classify_tokens(*m, tok, "blackburn in paris", pipelines::Aggregation::Simple);
   EXPECT_LE(grouped.size(), tokens.size());
-  expect_error<ValueError>([] { pipelines::aggregation_from_name("max"); }, {"none or simple", "max"});
+  expect_error<ValueError>([] { pipelines::aggregation_from_name("maximum"); },
+                           {"none, simple, first, average or max", "maximum"});
+}
+
+// first / average / max (transformers' word-level strategies): "black ##burn"
+// is one word whose label comes from its first token, the mean of its two
+// tokens' probabilities, or its more confident token. B- labels only (no O),
+// so every word is an entity and a group of its own.
+TEST(TokenClassification, WordLevelAggregationLabelsWholeWords) {
+  auto tok = tiny_tokenizer();
+  const std::vector<std::string> labels{"B-A", "B-B", "B-C"};
+  auto m = tiny_bert(models::BertHead::TokenClassification, labels);
+  const std::string text = "blackburn in paris";
+  auto enc = pipelines::TextEncoder::of(*m, tok);
+  Generator gen(0);
+  const Tensor p = softmax(m->token_logits(enc.hidden(enc.encode({text})), gen).select(0, 0), 1);  // (T,3)
+  auto row = [&](int64_t t) {
+    const auto v = p.select(0, t).contiguous().to_vector();
+    return std::vector<double>(v.begin(), v.end());
+  };
+  // tokens: [CLS] black ##burn in paris [SEP]; words: {1, 2}, {3}, {4}
+  auto best = [](const std::vector<double>& v) {
+    return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+  };
+  const std::vector<double> black = row(1), burn = row(2), paris = row(4);
+  std::vector<double> avg = black;
+  for (size_t k = 0; k < 3; ++k) avg[k] = (avg[k] + burn[k]) / 2;
+  const std::vector<double>& peak = black[best(black)] >= burn[best(burn)] ? black : burn;
+  const std::vector<std::pair<pipelines::Aggregation, std::vector<double>>> cases{
+      {pipelines::Aggregation::First, black}, {pipelines::Aggregation::Average, avg}, {pipelines::Aggregation::Max, peak}};
+  for (const auto& [how, first_word] : cases) {
+    const auto g = pipelines::classify_tokens(*m, tok, text, how);
+    ASSERT_EQ(g.size(), 3u);
+    EXPECT_EQ(g[0].word, "blackburn");
+    EXPECT_EQ(g[0].start, 0);
+    EXPECT_EQ(g[0].end, 9);
+    EXPECT_EQ(g[0].entity, labels[best(first_word)].substr(2));
+    EXPECT_NEAR(g[0].score, first_word[best(first_word)], 1e-6);
+    EXPECT_EQ(g[2].word, "paris");
+    EXPECT_EQ(g[2].entity, labels[best(paris)].substr(2));
+    EXPECT_NEAR(g[2].score, paris[best(paris)], 1e-6);
+  }
 }
 
 TEST(Embeddings, MeanAndClsPoolingAreUnitVectorsIndependentOfBatching) {

@@ -3,7 +3,8 @@
 // in transformers' shapes:
 //   fill-mask             [{score, token, token_str, sequence}] ([[…], […]] with several [MASK])
 //   text-classification   [{label, score}]; a JSON line {"text": …, "text_pair": …} classifies a pair
-//   token-classification  [{entity, score, index, word, start, end}] ([{entity_group, …}] with --aggregation simple)
+//   token-classification  [{entity, score, index, word, start, end}] ([{entity_group, …}] with --aggregation
+//                         simple|first|average|max)
 //   feature-extraction    [[[…C floats] × T tokens]]
 //   text-generation       [{generated_text}] (a causal LM: GPT, Llama)
 // A line may be plain text or a JSON object with "text" (and "text_pair").
@@ -136,7 +137,7 @@ void run(const Args& a) {
         out.push_back({{"label", l.label}, {"score", l.score}});
     else if (a.task == "token-classification")
       out = entities_json(pipelines::classify_tokens(*bert, tok, in.text, aggregation),
-                          aggregation == pipelines::Aggregation::Simple);
+                          aggregation != pipelines::Aggregation::None);
     else
       out = features_json(enc, in);
     std::printf("%s\n", compact_json(out).c_str());
@@ -158,7 +159,9 @@ void add_pipeline_command(CLI::App& app) {
                 "fill-mask: predictions per [MASK] (default 5); text-classification: labels to show "
                 "(default 1; 0 = all)")
       ->default_str("auto");
-  c->add_option("--aggregation", a.aggregation, "token-classification: none (each token) or simple (entity groups)")
+  c->add_option("--aggregation", a.aggregation,
+                "token-classification: none (each token), simple (entity groups of tokens), or first|average|max "
+                "(a label per word — its first token's, the mean, the most confident token's — then groups)")
       ->capture_default_str();
   c->add_option("--max-new-tokens", a.max_new_tokens, "text-generation: tokens to add (greedy)")
       ->capture_default_str();

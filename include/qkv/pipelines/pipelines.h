@@ -47,17 +47,25 @@ std::vector<LabelScore> classify_text(const models::Bert& model, const tokenizer
 struct TokenEntity {
   std::string entity;  // the label ("B-PER"), or the group's type ("PER") when grouped
   double score = 0;    // the token's probability, or the group's mean
-  int64_t index = 0;   // token position (with [CLS] at 0); -1 for groups
-  std::string word;    // the token ("##burn"), or the group's text decoded
+  int64_t index = 0;   // token position (with [CLS] at 0); a word's ordinal before grouping; -1 for groups
+  std::string word;    // the token ("##burn"), or the word's / group's text decoded
   int64_t start = 0, end = 0;
-  int64_t token_id = -1;  // the token's id (not printed; group_entities decodes groups with it)
+  std::vector<int64_t> token_ids;  // not printed; group_entities decodes groups with them
 };
-// Hugging Face's aggregation strategies "none" and "simple": Simple groups
-// consecutive tokens of one entity type, a B- tag starting a new group
-// (TokenClassificationPipeline.group_entities). Tokens labelled O are left out.
-enum class Aggregation { None, Simple };
-Aggregation aggregation_from_name(const std::string& name);  // "none" | "simple"
-// The "simple" grouping of per-token entities (in token order, O left out).
+// Hugging Face's aggregation strategies (TokenClassificationPipeline):
+//   none     every token that is not O, with its label ("B-PER")
+//   simple   consecutive tokens of one entity type grouped, a B- tag
+//            starting a new group (group_entities)
+//   first    word level, then grouped: a word's label and score are its
+//            first token's — the token a model fine-tuned as run_ner was
+//            trained on; average: the mean of its tokens' probabilities;
+//            max: those of its most confident token
+// A token continues a word when (WordPiece) it carries the continuing prefix
+// ("##burn": its text is shorter than the token), else when no space
+// precedes it — transformers' rules for fast tokenizers. O is left out.
+enum class Aggregation { None, Simple, First, Average, Max };
+Aggregation aggregation_from_name(const std::string& name);  // "none" | "simple" | "first" | "average" | "max"
+// The "simple" grouping of entities (in order, O left out; `index` decides adjacency).
 std::vector<TokenEntity> group_entities(const std::vector<TokenEntity>& tokens, const tokenizers::Tokenizer& tok);
 std::vector<TokenEntity> classify_tokens(const models::Bert& model, const tokenizers::Tokenizer& tok,
                                          const std::string& text, Aggregation aggregation = Aggregation::None);

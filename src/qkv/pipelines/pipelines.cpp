@@ -9,6 +9,7 @@
 #include "qkv/ops/ops.h"
 #include "qkv/pipelines/encoder.h"
 #include "qkv/tokenizers/utf8.h"
+#include "qkv/tokenizers/wordpiece.h"
 
 namespace qkv::pipelines {
 namespace {
@@ -97,8 +98,43 @@ std::vector<LabelScore> classify_text(const models::Bert& model, const tokenizer
 Aggregation aggregation_from_name(const std::string& name) {
   if (name == "none") return Aggregation::None;
   if (name == "simple") return Aggregation::Simple;
-  throw ValueError("aggregation must be none or simple, got \"" + name + "\"");
+  if (name == "first") return Aggregation::First;
+  if (name == "average") return Aggregation::Average;
+  if (name == "max") return Aggregation::Max;
+  throw ValueError("aggregation must be none, simple, first, average or max, got \"" + name + "\"");
 }
+
+namespace {
+
+// One token of the text with its label probabilities.
+struct ScoredToken {
+  size_t t;                    // position in the encoding
+  std::vector<double> probs;
+  bool continues_word = false;
+};
+
+// A word's label and its probability under a word-level strategy.
+std::pair<int64_t, double> word_label(const std::vector<ScoredToken>& w, Aggregation how) {
+  std::vector<double> p = w.front().probs;  // First
+  if (how == Aggregation::Average) {
+    for (size_t i = 1; i < w.size(); ++i)
+      for (size_t k = 0; k < p.size(); ++k) p[k] += w[i].probs[k];
+    for (double& v : p) v /= static_cast<double>(w.size());
+  } else if (how == Aggregation::Max) {
+    auto peak = [](const ScoredToken& x) { return *std::max_element(x.probs.begin(), x.probs.end()); };
+    p = std::max_element(w.begin(), w.end(), [&](const auto& a, const auto& b) { return peak(a) < peak(b); })->probs;
+  }
+  const int64_t best = top_indices(p, 1)[0];
+  return {best, p[static_cast<size_t>(best)]};
+}
+
+size_t char_count(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace
 
 std::vector<TokenEntity> classify_tokens(const models::Bert& model, const tokenizers::Tokenizer& tok,
                                          const std::string& text, Aggregation aggregation) {
@@ -112,25 +148,54 @@ std::vector<TokenEntity> classify_tokens(const models::Bert& model, const tokeni
   Generator gen(0);
   const auto probs = probabilities(model.token_logits(run_hidden(model, b), gen));  // one row per token
   const std::vector<size_t> chars = tokenizers::byte_to_char_offsets(text);
-  std::vector<TokenEntity> tokens;
+  auto entity = [&](size_t first, size_t last, int64_t label, double score, int64_t index) {
+    TokenEntity x;
+    x.entity = model.config.labels[label], x.score = score, x.index = index;
+    x.start = static_cast<int64_t>(chars[e.offsets[first].first]);
+    x.end = static_cast<int64_t>(chars[e.offsets[last].second]);
+    for (size_t t = first; t <= last; ++t) x.token_ids.push_back(e.ids[t]);
+    x.word = first == last ? e.tokens[first] : tok.decode(x.token_ids, true);
+    return x;
+  };
+  std::vector<TokenEntity> out;
+  if (aggregation == Aggregation::None || aggregation == Aggregation::Simple) {
+    for (size_t t = 0; t < e.size(); ++t) {
+      if (e.special_tokens_mask[t]) continue;
+      const int64_t best = top_indices(probs[t], 1)[0];
+      if (model.config.labels[best] == "O") continue;
+      out.push_back(entity(t, t, best, probs[t][best], static_cast<int64_t>(t)));
+    }
+    return aggregation == Aggregation::None ? out : group_entities(out, tok);
+  }
+  // Word level: tokens → words (transformers' is_subword), a label per word, then groups.
+  const auto* wp = dynamic_cast<const tokenizers::WordPieceModel*>(tok.model.get());
+  std::vector<ScoredToken> tokens;
   for (size_t t = 0; t < e.size(); ++t) {
     if (e.special_tokens_mask[t]) continue;
-    const int64_t best = top_indices(probs[t], 1)[0];
-    const std::string& label = model.config.labels[best];
-    if (label == "O") continue;
-    TokenEntity x;
-    x.entity = label, x.score = probs[t][best], x.index = static_cast<int64_t>(t), x.word = e.tokens[t];
-    x.start = static_cast<int64_t>(chars[e.offsets[t].first]), x.end = static_cast<int64_t>(chars[e.offsets[t].second]);
-    x.token_id = e.ids[t];
-    tokens.push_back(x);
+    const auto [a, z] = e.offsets[t];
+    const std::string_view ref = std::string_view(text).substr(a, z - a);
+    bool continues = false;
+    if (wp && e.tokens[t] == wp->unk_token()) continues = false;  // an unknown word starts a word
+    else if (wp) continues = char_count(e.tokens[t]) != char_count(ref);
+    else continues = a > 0 && text[a - 1] != ' ' && text[a] != ' ';
+    tokens.push_back({t, probs[t], continues});
   }
-  return aggregation == Aggregation::None ? tokens : group_entities(tokens, tok);
+  int64_t ordinal = 0;
+  for (size_t i = 0; i < tokens.size();) {
+    size_t j = i + 1;
+    while (j < tokens.size() && tokens[j].continues_word) ++j;
+    const std::vector<ScoredToken> word(tokens.begin() + static_cast<long>(i), tokens.begin() + static_cast<long>(j));
+    const auto [label, score] = word_label(word, aggregation);
+    if (model.config.labels[label] != "O") out.push_back(entity(tokens[i].t, tokens[j - 1].t, label, score, ordinal));
+    ++ordinal, i = j;
+  }
+  return group_entities(out, tok);
 }
 
 std::vector<TokenEntity> group_entities(const std::vector<TokenEntity>& tokens, const tokenizers::Tokenizer& tok) {
-  // group_entities: "B-X"/"I-X" → (B|I, X); a token joins the open group when
-  // it is the next token, of the same type and not a B- (bare labels such as
-  // "PER" count as I-). An O token between two (absent from `tokens`) ends a group.
+  // group_entities: "B-X"/"I-X" → (B|I, X); an entity joins the open group
+  // when it is the next one (index + 1), of the same type and not a B- (bare
+  // labels such as "PER" count as I-). An O between two (absent here) ends a group.
   auto split = [](const std::string& l) -> std::pair<char, std::string> {
     if (l.size() > 2 && (l[0] == 'B' || l[0] == 'I') && l[1] == '-') return {l[0], l.substr(2)};
     return {'I', l};
@@ -146,11 +211,13 @@ std::vector<TokenEntity> group_entities(const std::vector<TokenEntity>& tokens, 
     }
     TokenEntity g;
     g.entity = type, g.index = -1, g.start = tokens[i].start, g.end = tokens[j - 1].end;
-    std::vector<int64_t> ids;
     double total = 0;
-    for (size_t k = i; k < j; ++k) total += tokens[k].score, ids.push_back(tokens[k].token_id);
+    for (size_t k = i; k < j; ++k) {
+      total += tokens[k].score;
+      g.token_ids.insert(g.token_ids.end(), tokens[k].token_ids.begin(), tokens[k].token_ids.end());
+    }
     g.score = total / static_cast<double>(j - i);
-    g.word = tok.decode(ids, true);
+    g.word = tok.decode(g.token_ids, true);
     groups.push_back(std::move(g));
     i = j;
   }
