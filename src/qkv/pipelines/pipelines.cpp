@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <span>
 
 #include "qkv/autograd/autograd.h"
 #include "qkv/core/error.h"
@@ -114,7 +115,7 @@ struct ScoredToken {
 };
 
 // A word's label and its probability under a word-level strategy.
-std::pair<int64_t, double> word_label(const std::vector<ScoredToken>& w, Aggregation how) {
+std::pair<int64_t, double> word_label(std::span<const ScoredToken> w, Aggregation how) {
   std::vector<double> p = w.front().probs;  // First
   if (how == Aggregation::Average) {
     for (size_t i = 1; i < w.size(); ++i)
@@ -174,18 +175,16 @@ std::vector<TokenEntity> classify_tokens(const models::Bert& model, const tokeni
     if (e.special_tokens_mask[t]) continue;
     const auto [a, z] = e.offsets[t];
     const std::string_view ref = std::string_view(text).substr(a, z - a);
-    bool continues = false;
-    if (wp && e.tokens[t] == wp->unk_token()) continues = false;  // an unknown word starts a word
-    else if (wp) continues = char_count(e.tokens[t]) != char_count(ref);
-    else continues = a > 0 && text[a - 1] != ' ' && text[a] != ' ';
+    // WordPiece: "##burn" is longer than its text (an unknown word's [UNK] starts a word); else no space before.
+    const bool continues = wp ? e.tokens[t] != wp->unk_token() && char_count(e.tokens[t]) != char_count(ref)
+                              : a > 0 && text[a - 1] != ' ' && text[a] != ' ';
     tokens.push_back({t, probs[t], continues});
   }
   int64_t ordinal = 0;
   for (size_t i = 0; i < tokens.size();) {
     size_t j = i + 1;
     while (j < tokens.size() && tokens[j].continues_word) ++j;
-    const std::vector<ScoredToken> word(tokens.begin() + static_cast<long>(i), tokens.begin() + static_cast<long>(j));
-    const auto [label, score] = word_label(word, aggregation);
+    const auto [label, score] = word_label(std::span<const ScoredToken>(tokens).subspan(i, j - i), aggregation);
     if (model.config.labels[label] != "O") out.push_back(entity(tokens[i].t, tokens[j - 1].t, label, score, ordinal));
     ++ordinal, i = j;
   }
